@@ -112,6 +112,11 @@ func (r FeeRule) Validate() error {
 			if !sort.SliceIsSorted(r.Tiers[:len(r.Tiers)-1], func(i, j int) bool { return r.Tiers[i].UpTo < r.Tiers[j].UpTo }) {
 				return fault.FieldErr("tiers", "invalid_tiers", "tiers must be in ascending order")
 			}
+			for i, t := range r.Tiers {
+				if t.Fee < 0 || (i < len(r.Tiers)-1 && t.UpTo <= 0) {
+					return fault.FieldErr("tiers", "invalid_tiers", "tier fees are non-negative and bounded tiers have a positive upper bound")
+				}
+			}
 		}
 	default:
 		return fault.FieldErr("kind", "invalid_fee_kind", "unknown fee kind %q", string(r.Kind))

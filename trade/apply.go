@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/ledger"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 )
@@ -162,11 +163,12 @@ func (d *decision) apply(a Actor, cmd Command) error {
 	case DeadlinePassed:
 		return d.deadlinePassed(c)
 	case Refund:
-		if err := d.refund(d.o.Money.NetPaid(), "refund_late"); err != nil {
+		paid := d.o.Money.NetPaid()
+		if err := d.refund(paid, "refund_late"); err != nil {
 			return err
 		}
 		d.close(Refunded)
-		d.event("order.refunded", map[string]any{"reason": "shipped_late", "amount": d.o.Money.NetPaid()})
+		d.event("order.refunded", map[string]any{"reason": "shipped_late", "amount": paid})
 		return nil
 	case Cancel:
 		return d.cancel(c)
@@ -291,6 +293,12 @@ func (d *decision) confirmAmendment(a Actor, hash string) error {
 	if o.State == Late { // R13: the buyer agreed a new date
 		o.State, o.ResumeState = o.ResumeState, ""
 	}
+	if o.State == BalancePaid && o.Outstanding() > 0 { // the total rose: the buyer pays the difference
+		o.State = InspectionPassed
+		if o.Inspection == nil || len(o.Inspection.Reports) == 0 {
+			o.State = InProduction
+		}
+	}
 	d.event("amendment.confirmed", map[string]any{"version": len(o.Contracts), "hash": p.Hash, "total": o.Total(),
 		"ship_by": o.ShipBy.Format(time.DateOnly), "coverage": o.Coverage})
 	return nil
@@ -307,15 +315,15 @@ func (d *decision) bookInspection(c BookInspection) error {
 	if !text(c.AQL.Critical, true) || !text(c.AQL.Major, true) || !text(c.AQL.Minor, true) {
 		return fault.FieldErr("aql", "invalid_aql", "give an AQL for critical, major and minor defects")
 	}
-	atPlacement := o.State != InProduction
-	if o.Inspection != nil {
-		if len(o.Inspection.Reports) > 0 {
-			return fault.New(fault.Conflict, "inspection_reported", "the inspection already has a report")
-		}
-		atPlacement = atPlacement || o.Inspection.AtPlacement // a rebooking keeps the first booking's standing
+	if o.Inspection == nil {
+		o.Inspection = &Inspection{BookedAt: d.env.Now, AtPlacement: o.State != InProduction}
+	} else if r := o.Inspection.Reports; len(r) > 0 && r[len(r)-1].Passed {
+		return fault.New(fault.Conflict, "inspection_reported", "the inspection already passed")
 	}
-	o.Inspection = &Inspection{InspectorID: c.InspectorID, BookedAt: d.env.Now, AtPlacement: atPlacement, AQL: c.AQL}
-	d.event("inspection.booked", map[string]any{"inspector_id": c.InspectorID, "at_placement": atPlacement, "aql": c.AQL})
+	// A rebooking (another company, or a re-inspection after rework) keeps the first booking's
+	// time and standing (R19b) and every report so far: they are evidence.
+	o.Inspection.InspectorID, o.Inspection.AQL = c.InspectorID, c.AQL
+	d.event("inspection.booked", map[string]any{"inspector_id": c.InspectorID, "at_placement": o.Inspection.AtPlacement, "aql": c.AQL})
 	return nil
 }
 
@@ -348,11 +356,8 @@ func (d *decision) pay(c Pay) error {
 	if amount <= 0 {
 		return fault.New(fault.Conflict, "nothing_due", "nothing is due")
 	}
-	if p := o.live(c.Installment); p != nil {
-		if p.Status == PaymentReceived {
-			return fault.New(fault.Conflict, "installment_paid", "the %s payment was already received", c.Installment)
-		}
-		return fault.New(fault.Conflict, "payment_pending", "payment instructions for the %s payment are already out (reference %s)", c.Installment, p.Reference)
+	if p := o.pendingPayment(); p != nil {
+		return fault.New(fault.Conflict, "payment_pending", "payment instructions for the %s payment are already out (reference %s)", p.Installment, p.Reference)
 	}
 	if c.Method == payment.PayLater {
 		return fault.FieldErr("method", "pay_later_requires_credit_line", "Pay Later needs an approved credit line")
@@ -386,8 +391,13 @@ func (d *decision) receivePayment(c ReceivePayment) error {
 	if c.Amount.Currency != o.Currency || c.Amount.Minor != p.Total {
 		return fault.New(fault.Conflict, "amount_mismatch", "received %s, expected %s", c.Amount, amt(o, p.Total))
 	}
-	if o.State.Terminal() || p.Status == PaymentReceived || o.live(p.Installment) != nil && o.live(p.Installment) != p {
-		// The order moved on, or the installment is paid already: the money goes back to the buyer.
+	if err := validSource(c.Source, o); err != nil {
+		return err
+	}
+	if o.State.Terminal() || o.State == Shipped || o.State == Released || p.Status == PaymentReceived ||
+		o.live(p.Installment) != p || p.Amount > o.Outstanding() {
+		// The order moved on, the installment is paid already, or the instructions are out of date
+		// (an amendment lowered the total): the money goes back to the buyer, never beyond the contract.
 		o.Money.Returned += p.Total
 		d.event("payment.returned", map[string]any{"payment_id": p.ID, "amount": p.Total})
 		return d.transfer("payment_returned", p.Reference, posting{c.Source, o.refundableAcct(), p.Total})
@@ -409,10 +419,29 @@ func (d *decision) receivePayment(c ReceivePayment) error {
 	case p.Installment == Initial && o.State == Confirmed:
 		o.State = InProduction
 		return d.releaseForProduction(p.Amount)
-	case p.Installment == Balance && (o.State == InProduction || o.State == InspectionPassed) && o.Outstanding() <= 0:
+	case p.Installment == Balance && o.Outstanding() <= 0 &&
+		(o.State == InspectionPassed || o.State == InProduction && o.Inspection == nil):
 		o.State = BalancePaid
+		d.rearmDeadline()
 	}
 	return nil
+}
+
+// validSource checks that money for an order comes from a rail or from suspense, in its currency.
+func validSource(a ledger.Account, o *Order) error {
+	if (a.Kind != ledger.RailClearing && a.Kind != ledger.Suspense) || a.Currency != o.Currency || a.Owner == "" {
+		return fault.FieldErr("source", "invalid_source", "money for an order comes from a payment rail or suspense, in %s", o.Currency)
+	}
+	return nil
+}
+
+// rearmDeadline sets the shipping-deadline timer due now when the date has passed while the
+// order could not become late (disputed, or waiting for the buyer's balance): the deadline then
+// takes effect as soon as the order can be late (R13, R21).
+func (d *decision) rearmDeadline() {
+	if !d.env.Now.Before(d.o.Deadline()) {
+		d.timer(TimerShippingDeadline, "shipping_deadline", d.env.Now, "")
+	}
 }
 
 // releaseForProduction pays the initial payment to the supplier at once when its policy says so,
@@ -521,7 +550,7 @@ func (d *decision) close(s State) {
 
 func (d *decision) deadlinePassed(c DeadlinePassed) error {
 	o := d.o
-	if !c.Deadline.Equal(o.Deadline()) {
+	if c.Deadline.Before(o.Deadline()) { // set for a date an amendment moved later
 		return fault.New(fault.Conflict, "timer_stale", "the shipping date changed")
 	}
 	if d.env.Now.Before(o.Deadline()) {

@@ -107,6 +107,9 @@ func (c Contract) Initial() (int64, error) {
 	if err != nil {
 		return 0, fault.FieldErr("payment_terms", "amount_overflow", "order total too large")
 	}
+	if a.Minor == 0 && total > 0 { // R7: even the smallest order has an initial payment to start production
+		return 1, nil
+	}
 	return a.Minor, nil
 }
 

@@ -152,6 +152,7 @@ func (d *decision) acceptResolution(c AcceptResolution) error {
 	default: // rework: back to production, and a new inspection decides (R17)
 		d.closeDispute(x, "agreed_rework")
 		d.o.State = InProduction
+		d.rearmDeadline()
 		return nil
 	}
 }
@@ -300,4 +301,5 @@ func (d *decision) resume(x *Dispute) {
 		return
 	}
 	o.State = InspectionPassed // the goods are accepted as they are, at the agreed price
+	d.rearmDeadline()
 }

@@ -145,11 +145,17 @@ func buildTable() []Transition {
 		{Confirmed, EvCancel, to(Cancelled), parties},
 	}
 	for _, s := range amendable {
-		t = append(t, Transition{s, EvProposeAmendment, to(s), parties}, Transition{s, EvConfirmAmendment, to(s), parties})
+		t = append(t, Transition{s, EvProposeAmendment, to(s), parties})
+		if s != BalancePaid {
+			t = append(t, Transition{s, EvConfirmAmendment, to(s), parties})
+		}
 	}
+	// A higher total after the balance was paid sends the order back to await the difference.
+	t = append(t, Transition{BalancePaid, EvConfirmAmendment, to(BalancePaid, InspectionPassed, InProduction), parties})
 	t = append(t,
 		Transition{Late, EvProposeAmendment, to(Late), parties},
-		Transition{Late, EvConfirmAmendment, amendable, parties},
+		// A late order was paid (an unpaid one is cancelled at the deadline), so it resumes in production or later.
+		Transition{Late, EvConfirmAmendment, to(InProduction, InspectionPassed, InspectionFailed, BalancePaid), parties},
 		Transition{Late, EvReceivePayment, to(Late), system},
 		Transition{InspectionFailed, EvReceivePayment, to(InspectionFailed), system},
 		Transition{Disputed, EvReceivePayment, to(Disputed), system},

@@ -172,6 +172,16 @@ func (o *Order) live(inst Installment) *Payment {
 	return nil
 }
 
+// pendingPayment returns a payment whose instructions are out and unpaid, if any.
+func (o *Order) pendingPayment() *Payment {
+	for i := range o.Payments {
+		if o.Payments[i].Status == PaymentPending {
+			return &o.Payments[i]
+		}
+	}
+	return nil
+}
+
 func (o *Order) findPayment(id string) *Payment {
 	for i := range o.Payments {
 		if o.Payments[i].ID == id {
