@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tradeassure/tradeassure/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestDemoThenLedgerCheck ensures `tradeassure demo` runs every scenario to its expected end on
+// both databases and exits 0, and that `tradeassure ledger check` then passes on the same
+// database. R12 R13 R14 R17 R18 R19 R8
+func TestDemoThenLedgerCheck(t *testing.T) {
+	for name, url := range map[string]string{
+		"sqlite":   "sqlite:" + filepath.Join(t.TempDir(), "demo.db"),
+		"postgres": pgtest.NewDatabase(t),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := run(context.Background(), []string{"demo", "-q", "--db", url}, &out, &errOut); err != nil {
+				t.Fatalf("demo: %v\n%s%s", err, out.String(), errOut.String())
+			}
+			if !strings.Contains(out.String(), "demo: 9 scenarios passed") {
+				t.Fatalf("demo output:\n%s", out.String())
+			}
+			out.Reset()
+			if err := run(context.Background(), []string{"ledger", "check", "--db", url}, &out, &errOut); err != nil {
+				t.Fatalf("ledger check: %v\n%s%s", err, out.String(), errOut.String())
+			}
+			if !strings.Contains(out.String(), "ledger check: OK") {
+				t.Fatalf("ledger check output:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestUsageErrors ensures bad invocations exit 2 with usage, never a panic.
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nope"}, {"ledger"}, {"ledger", "balance"}, {"demo", "--nope"}} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, &out, &errOut)
+		if ee, ok := err.(exitError); !ok || ee.code != 2 {
+			t.Errorf("%v: got %v, want exit 2", args, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, &out); err != nil || !strings.HasPrefix(out.String(), "tradeassure ") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+}
+
+// TestLedgerCheckBadURL ensures an unsupported database URL is a clear error.
+func TestLedgerCheckBadURL(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"ledger", "check", "--db", "mysql://x"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "unsupported scheme") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/money"
+	"github.com/tradeassure/tradeassure/payment"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+type scenario struct {
+	name string
+	want trade.State
+	run  func(*demo) (*trade.Order, error)
+}
+
+var scenarios = []scenario{
+	{"happy path: contract → pay → inspect → ship → release (R12)", trade.Completed, happyPath},
+	{"late shipment: refund in full (R13)", trade.Refunded, lateRefund},
+	{"failed inspection → dispute → supplier partial refund (R16, R17)", trade.Completed, partialRefund},
+	{"dispute escalated → arbiter refund (R17, R18)", trade.Refunded, arbiterRefund},
+	{"deposit released for production, then refunded from the guarantee fund (R14)", trade.Refunded, depositGuarantee},
+	{"R19(a) refused: no clear specification for what is disputed", trade.InspectionPassed, refusalUnclear},
+	{"R19(b) refused: no inspection booked when the order was placed", trade.InspectionPassed, refusalNoInspection},
+	{"R19(c) refused: issue found only after arrival", trade.Released, refusalAfterArrival},
+	{"unmatched money held in suspense, then allocated (R8)", trade.InProduction, suspenseAllocated},
+}
+
+func happyPath(d *demo) (*trade.Order, error) {
+	o, err := d.confirmed(d.supplier, true)
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.paid(o); err != nil {
+		return o, err
+	}
+	if o, err = d.wait(o, 40*24*time.Hour); err != nil {
+		return o, err
+	}
+	if o, err = d.report(o, true); err != nil {
+		return o, err
+	}
+	if o, err = d.shipAndRelease(d.supplier, o); err != nil {
+		return o, err
+	}
+	return d.do(d.buyer, o, trade.Complete{})
+}
+
+func lateRefund(d *demo) (*trade.Order, error) {
+	o, err := d.confirmed(d.supplier, true)
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.paid(o); err != nil {
+		return o, err
+	}
+	if o, err = d.wait(o, 61*24*time.Hour); err != nil { // the shipping date passes
+		return o, err
+	}
+	if o.State != trade.Late {
+		return o, fmt.Errorf("after the deadline the order is %s, want late", o.State)
+	}
+	return d.do(d.buyer, o, trade.Refund{})
+}
+
+func partialRefund(d *demo) (*trade.Order, error) {
+	o, err := d.failedDispute(true, "Fabric weight")
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.do(d.supplier, o, trade.ProposeResolution{Kind: trade.PartialRefund, Amount: 800_00,
+		Note: "We offer a US$800 price reduction; the fabric is otherwise within spec."}); err != nil {
+		return o, err
+	}
+	x := o.OpenDispute()
+	if o, err = d.do(d.buyer, o, trade.AcceptResolution{ProposalID: x.Proposals[len(x.Proposals)-1].ID}); err != nil {
+		return o, err
+	}
+	if o, err = d.shipAndRelease(d.supplier, o); err != nil {
+		return o, err
+	}
+	return d.wait(o, 31*24*time.Hour) // the claim window ends: completed by the system
+}
+
+func arbiterRefund(d *demo) (*trade.Order, error) {
+	o, err := d.failedDispute(true, "Fabric weight")
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.wait(o, 16*24*time.Hour); err != nil { // the supplier's 15 days pass
+		return o, err
+	}
+	if o.State != trade.Escalated {
+		return o, fmt.Errorf("after the window the dispute is %s, want escalated", o.State)
+	}
+	return d.do(d.arbiter, o, trade.Decide{Outcome: trade.OutcomeFullRefund,
+		Reasons: "The report measures 168 g/m² against 200 g/m² ± 5% in contract v1: the supplier failed to comply."})
+}
+
+func depositGuarantee(d *demo) (*trade.Order, error) {
+	o, err := d.confirmed(d.deposit, true)
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.paid(o); err != nil {
+		return o, err
+	}
+	if o.Money.ReleasedEarly == 0 {
+		return o, fmt.Errorf("the deposit was not released for production")
+	}
+	if o, err = d.wait(o, 61*24*time.Hour); err != nil {
+		return o, err
+	}
+	return d.do(d.buyer, o, trade.Refund{})
+}
+
+func refuse(d *demo, o *trade.Order, ground trade.Refusal, why string) (*trade.Order, error) {
+	o, err := d.do(d.buyer, o, trade.Escalate{Note: "The supplier refuses any settlement."})
+	if err != nil {
+		return o, err
+	}
+	x := o.OpenDispute()
+	grounds := o.Grounds(x)
+	found := false
+	for _, g := range grounds {
+		found = found || g == ground
+	}
+	if !found {
+		return o, fmt.Errorf("grounds %v do not include %s", grounds, ground)
+	}
+	return d.do(d.arbiter, o, trade.Decide{Outcome: trade.OutcomeNoRefund, Refusals: []trade.Refusal{ground}, Reasons: why})
+}
+
+func refusalUnclear(d *demo) (*trade.Order, error) {
+	o, err := d.failedDispute(true, "Stitching quality")
+	if err != nil {
+		return o, err
+	}
+	return refuse(d, o, trade.RefusalUnclearSpec, "The contract sets no requirement for stitching; the report passes every specified item.")
+}
+
+func refusalNoInspection(d *demo) (*trade.Order, error) {
+	o, err := d.failedDispute(false, "Fabric weight")
+	if err != nil {
+		return o, err
+	}
+	return refuse(d, o, trade.RefusalNoInspection, "The inspection was booked during production, not when the order was placed.")
+}
+
+func refusalAfterArrival(d *demo) (*trade.Order, error) {
+	o, err := d.confirmed(d.supplier, true)
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.paid(o); err != nil {
+		return o, err
+	}
+	if o, err = d.report(o, true); err != nil {
+		return o, err
+	}
+	if o, err = d.shipAndRelease(d.supplier, o); err != nil {
+		return o, err
+	}
+	if o, err = d.wait(o, 20*24*time.Hour); err != nil {
+		return o, err
+	}
+	if o, err = d.do(d.buyer, o, trade.FileDispute{Reason: "Colour differs from the sample after washing", Requirements: []string{"Fabric color"}, FoundAfterArrival: true}); err != nil {
+		return o, err
+	}
+	return refuse(d, o, trade.RefusalAfterArrival, "The issue was found after the goods arrived in the buyer's country; the pre-shipment report passed.")
+}
+
+func suspenseAllocated(d *demo) (*trade.Order, error) {
+	o, err := d.confirmed(d.supplier, true)
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.do(d.buyer, o, trade.Pay{Installment: trade.Initial, Method: payment.TTWire}); err != nil {
+		return o, err
+	}
+	p := o.Payments[len(o.Payments)-1]
+	// The buyer's bank drops the reference: the wire cannot be matched and waits in suspense.
+	alloc, err := d.svc.ReceiveFunds(d.ctx, d.key(), escrow.Incoming{Method: payment.TTWire,
+		Amount: money.New(p.Total, o.Currency), Reference: "INV 2291 MAPLE KIDS", Payer: "MAPLE KIDS APPAREL INC"})
+	if err != nil {
+		return o, err
+	}
+	if alloc.SuspenseID == "" {
+		return o, fmt.Errorf("unmatched money was allocated to %s", alloc.OrderID)
+	}
+	if _, err := d.svc.AllocateSuspense(d.ctx, d.admin, d.key(), alloc.SuspenseID, o.ID, p.ID); err != nil {
+		return o, err
+	}
+	return d.wait(o, 3*time.Hour) // the sandbox's own delivery now finds the payment received
+}

@@ -1,0 +1,173 @@
+package escrow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// Place creates an order at checkout (R1, R2).
+func (s *Service) Place(ctx context.Context, a trade.Actor, key string, p trade.Place) (*trade.Order, error) {
+	return run(ctx, s, a, key, struct {
+		Op string
+		P  trade.Place
+	}{"place", p}, func(u *unit) (*trade.Order, error) {
+		sup, err := u.tx.Org(ctx, p.SupplierID)
+		if err != nil {
+			return nil, fault.FieldErr("supplier_id", "supplier_not_found", "no such supplier")
+		}
+		id := newID("ord")
+		o, fx, err := trade.PlaceOrder(id, a, p, trade.Env{Now: u.now, Config: s.cfg, Supplier: sup, ID: id[4:]})
+		if err != nil {
+			return nil, err
+		}
+		if err := u.write(ctx, o, 0, fx, s); err != nil {
+			return nil, err
+		}
+		return o, nil
+	})
+}
+
+// Do applies a lifecycle command to an order on behalf of a.
+func (s *Service) Do(ctx context.Context, a trade.Actor, key, orderID string, cmd trade.Command) (*trade.Order, error) {
+	return run(ctx, s, a, key, struct {
+		Op, Order string
+		Cmd       trade.Command
+	}{string(cmd.Event()), orderID, cmd}, func(u *unit) (*trade.Order, error) {
+		return s.apply(ctx, u, orderID, cmd)
+	})
+}
+
+// apply locks the order, decides cmd and writes the outcome.
+func (s *Service) apply(ctx context.Context, u *unit, orderID string, cmd trade.Command) (*trade.Order, error) {
+	o, err := u.tx.LockOrder(ctx, orderID)
+	if err != nil {
+		return nil, notFound(err, "order")
+	}
+	if !o.Visible(u.actor) {
+		return nil, fault.New(fault.NotFound, "order_not_found", "no such order")
+	}
+	sup, err := u.tx.Org(ctx, o.SupplierID)
+	if err != nil {
+		return nil, fmt.Errorf("load supplier %s: %w", o.SupplierID, err)
+	}
+	if b, ok := cmd.(trade.BookInspection); ok {
+		if insp, err := u.tx.Org(ctx, b.InspectorID); err != nil || insp.Kind != trade.KindInspector {
+			return nil, fault.FieldErr("inspector_id", "inspector_not_found", "no such inspection company")
+		}
+	}
+	prev := o.Version
+	fx, err := o.Apply(u.actor, cmd, trade.Env{Now: u.now, Config: s.cfg, Supplier: sup, ID: newID("c")[2:]})
+	if err != nil {
+		return nil, err
+	}
+	if err := u.write(ctx, o, prev, fx, s); err != nil {
+		return nil, &dirtyError{err}
+	}
+	return o, nil
+}
+
+// dirtyError is a failure after the transaction was written to: whoever sees it must roll back,
+// never go on in the same transaction as if the command had simply been refused.
+type dirtyError struct{ err error }
+
+func (e *dirtyError) Error() string { return e.err.Error() }
+func (e *dirtyError) Unwrap() error { return e.err }
+
+// refused reports whether err is a clean domain refusal: nothing was written and the
+// transaction may go on.
+func refused(err error) bool {
+	var d *dirtyError
+	return err != nil && !errors.As(err, &d) && fault.CodeOf(err) != fault.Internal
+}
+
+// PostMessage adds a message to the order's thread (R23).
+func (s *Service) PostMessage(ctx context.Context, a trade.Actor, key, orderID, body string, atts []trade.Attachment) (trade.Message, error) {
+	return run(ctx, s, a, key, struct {
+		Op, Order, Body string
+		Atts            []trade.Attachment
+	}{"message", orderID, body, atts}, func(u *unit) (trade.Message, error) {
+		o, err := u.tx.Order(ctx, orderID)
+		if err != nil {
+			return trade.Message{}, notFound(err, "order")
+		}
+		m, err := trade.NewMessage(o, a, newID("msg"), body, atts, u.now)
+		if err != nil {
+			return trade.Message{}, err
+		}
+		if err := u.tx.InsertMessage(ctx, m); err != nil {
+			return trade.Message{}, fmt.Errorf("insert message: %w", err)
+		}
+		return m, u.appendEvent(ctx, o.ID, "message.posted", map[string]any{"message_id": m.ID, "attachments": len(atts)})
+	})
+}
+
+// Order returns an order a may see.
+func (s *Service) Order(ctx context.Context, a trade.Actor, id string) (*trade.Order, error) {
+	var o *trade.Order
+	err := s.store.Read(ctx, func(r Reader) error {
+		var err error
+		o, err = r.Order(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, notFound(err, "order")
+	}
+	if !o.Visible(a) {
+		return nil, fault.New(fault.NotFound, "order_not_found", "no such order")
+	}
+	return o, nil
+}
+
+// Orders lists the orders a may see, narrowed by f.
+func (s *Service) Orders(ctx context.Context, a trade.Actor, f OrderFilter) ([]*trade.Order, error) {
+	switch a.Role {
+	case trade.RoleBuyer:
+		f.BuyerID = a.OrgID
+	case trade.RoleSupplier:
+		f.SupplierID = a.OrgID
+	case trade.RoleInspector:
+		f.InspectorID = a.OrgID
+	}
+	if f.Limit <= 0 || f.Limit > PageSizeMax {
+		f.Limit = PageSizeMax
+	}
+	var out []*trade.Order
+	err := s.store.Read(ctx, func(r Reader) error {
+		var err error
+		out, err = r.Orders(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// Events returns the audit log of an order a may see.
+func (s *Service) Events(ctx context.Context, a trade.Actor, orderID string) ([]Event, error) {
+	if _, err := s.Order(ctx, a, orderID); err != nil {
+		return nil, err
+	}
+	var out []Event
+	err := s.store.Read(ctx, func(r Reader) error {
+		var err error
+		out, err = r.Events(ctx, orderID)
+		return err
+	})
+	return out, err
+}
+
+// Messages returns the thread of an order a may see (R23).
+func (s *Service) Messages(ctx context.Context, a trade.Actor, orderID string) ([]trade.Message, error) {
+	if _, err := s.Order(ctx, a, orderID); err != nil {
+		return nil, err
+	}
+	var out []trade.Message
+	err := s.store.Read(ctx, func(r Reader) error {
+		var err error
+		out, err = r.Messages(ctx, orderID)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,292 @@
+// Package escrow runs the use cases of Trade Assurance. Each command is one database
+// transaction: check the idempotency key, lock, load, let the pure domain decide, write the new
+// state with its ledger transfers, events and timers, commit; side effects (notifications) run
+// only after the commit. It owns the Store interface that the store package implements.
+package escrow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/ledger"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// Clock tells the time. Tests move a ManualClock; nothing in this package calls time.Now.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock, in UTC, to the microsecond the databases keep.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// ManualClock is a clock that moves only when told.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock starts a clock at t.
+func NewManualClock(t time.Time) *ManualClock {
+	return &ManualClock{t: t.UTC().Truncate(time.Microsecond)}
+}
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d).Truncate(time.Microsecond)
+}
+
+// Set moves the clock to t.
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t.UTC().Truncate(time.Microsecond)
+}
+
+// Sandbox is the built-in payment rail: it delivers every payment's money after Delay, through
+// the same ReceiveFunds entry point a bank statement or a card processor would use. Real rails
+// come later behind that entry point.
+type Sandbox struct {
+	Enabled bool
+	Delay   time.Duration
+}
+
+// Options configure a Service.
+type Options struct {
+	Clock   Clock
+	Config  trade.Config
+	Sandbox Sandbox
+	Logger  *slog.Logger
+	// AfterCommit is called with the events of each committed command, outside the transaction.
+	AfterCommit func([]Event)
+}
+
+// Service runs commands against a Store.
+type Service struct {
+	store Store
+	clock Clock
+	cfg   trade.Config
+	sbx   Sandbox
+	log   *slog.Logger
+	after func([]Event)
+}
+
+// New returns a Service.
+func New(s Store, opt Options) *Service {
+	if opt.Clock == nil {
+		opt.Clock = SystemClock{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Config.DisputeWindow == 0 {
+		opt.Config = trade.DefaultConfig()
+	}
+	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger, after: opt.AfterCommit}
+}
+
+// Config returns the platform configuration in force.
+func (s *Service) Config() trade.Config { return s.cfg }
+
+// Now returns the service clock's time.
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// newID returns a fresh, time-ordered identifier with a prefix.
+func newID(prefix string) string {
+	return prefix + "_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
+}
+
+// KeyMax bounds idempotency keys.
+const KeyMax = 255
+
+// unit is one command's work inside a transaction: it records what to publish after commit.
+type unit struct {
+	tx     Tx
+	now    time.Time
+	actor  trade.Actor
+	events []Event
+}
+
+// run executes fn as an idempotent command: scope and key identify it, request is hashed to
+// tell a retry from a different request under the same key, and the result is stored so a
+// retry returns it unchanged.
+func run[R any](ctx context.Context, s *Service, a trade.Actor, key string, request any, fn func(u *unit) (R, error)) (R, error) {
+	var zero, out R
+	if key == "" || len(key) > KeyMax {
+		return zero, fault.FieldErr("idempotency_key", "invalid_idempotency_key", "give an idempotency key of 1 to %d characters", KeyMax)
+	}
+	reqHash := hashJSON(request)
+	var published []Event
+	err := s.store.Write(ctx, func(tx Tx) error {
+		published = nil
+		rec, err := tx.Command(ctx, a.OrgID, key)
+		if err != nil {
+			return fmt.Errorf("read command: %w", err)
+		}
+		if rec != nil {
+			if rec.RequestHash != reqHash {
+				return fault.New(fault.Invalid, "idempotency_key_reused", "this idempotency key was used for a different request")
+			}
+			return json.Unmarshal(rec.Result, &out)
+		}
+		u := &unit{tx: tx, now: s.clock.Now(), actor: a}
+		if out, err = fn(u); err != nil {
+			return err
+		}
+		result, err := json.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("marshal result: %w", err)
+		}
+		if err := tx.SaveCommand(ctx, CommandRecord{Scope: a.OrgID, Key: key, RequestHash: reqHash, Result: result, At: u.now}); err != nil {
+			return fmt.Errorf("save command: %w", err)
+		}
+		published = u.events
+		return nil
+	})
+	if err != nil {
+		return zero, err
+	}
+	if s.after != nil && len(published) > 0 {
+		s.after(published)
+	}
+	return out, nil
+}
+
+func hashJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("hash request: %v", err)) // requests are plain data
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// appendEvent adds an event to a hash-chained stream.
+func (u *unit) appendEvent(ctx context.Context, stream, typ string, payload any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("marshal %s payload: %w", typ, err)
+	}
+	seq, prev, err := u.tx.LastEvent(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("last event of %s: %w", stream, err)
+	}
+	e := Event{Stream: stream, Seq: seq + 1, Type: typ, Actor: u.actor, At: u.now, Payload: body, PrevHash: prev}
+	e.Hash = ChainHash(e)
+	if err := u.tx.AppendEvent(ctx, e); err != nil {
+		return fmt.Errorf("append %s: %w", typ, err)
+	}
+	u.events = append(u.events, e)
+	return nil
+}
+
+// ChainHash is the hash of an event over its predecessor's: editing or removing any event of a
+// stream breaks every hash after it.
+func ChainHash(e Event) string {
+	actor, _ := json.Marshal(e.Actor)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%d\n%s\n%s\n%s\n", e.PrevHash, e.Stream, e.Seq, e.Type, actor, e.At.UTC().Format(time.RFC3339Nano))
+	h.Write(e.Payload)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// write persists what a domain decision produced for order o, in the unit's transaction.
+func (u *unit) write(ctx context.Context, o *trade.Order, prevVersion int64, fx trade.Effects, s *Service) error {
+	tx := u.tx
+	if prevVersion == 0 {
+		if err := tx.InsertOrder(ctx, o); err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+	} else if err := tx.UpdateOrder(ctx, o, prevVersion); err != nil {
+		return fmt.Errorf("update order: %w", err)
+	}
+	for _, t := range fx.Transfers {
+		if err := tx.PostTransfer(ctx, t); err != nil {
+			return postError(t, err)
+		}
+	}
+	if fx.CoverageDelta != 0 {
+		sup, err := tx.LockOrg(ctx, o.SupplierID)
+		if err != nil {
+			return fmt.Errorf("lock supplier: %w", err)
+		}
+		sup.Coverage.Used += fx.CoverageDelta
+		if sup.Coverage.Used < 0 {
+			return fmt.Errorf("coverage of %s would be %d: %w", sup.ID, sup.Coverage.Used, errInvariant)
+		}
+		if err := tx.UpdateOrg(ctx, sup); err != nil {
+			return fmt.Errorf("update supplier: %w", err)
+		}
+	}
+	for _, tm := range fx.Timers {
+		if err := tx.PutTimer(ctx, tm); err != nil {
+			return fmt.Errorf("put timer: %w", err)
+		}
+	}
+	for _, e := range fx.Events {
+		if err := u.appendEvent(ctx, o.ID, e.Type, e.Payload); err != nil {
+			return err
+		}
+		if e.Type == "payment.initiated" {
+			if err := u.paymentInitiated(ctx, o, e.Payload.(trade.Payment), s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var errInvariant = errors.New("invariant broken")
+
+// postError turns a store refusal into a domain error where a person can act on it.
+func postError(t ledger.Transfer, err error) error {
+	var neg *ledger.NegativeError
+	if errors.As(err, &neg) {
+		for _, id := range neg.Accounts {
+			if strings.HasPrefix(id, string(ledger.GuaranteeFund)+":") {
+				return fault.New(fault.Conflict, "guarantee_fund_insufficient",
+					"the guarantee fund cannot cover this refund; an admin must fund it")
+			}
+		}
+		return fault.New(fault.Conflict, "insufficient_balance", "transfer %s would overdraw %v", t.Code, neg.Accounts)
+	}
+	return fmt.Errorf("post transfer %s: %w", t.ID, err)
+}
+
+// paymentInitiated registers the payment's reference for matching incoming money, and lets the
+// sandbox rail schedule its delivery.
+func (u *unit) paymentInitiated(ctx context.Context, o *trade.Order, p trade.Payment, s *Service) error {
+	if err := u.tx.InsertPaymentRef(ctx, p.Reference, o.ID, p.ID); err != nil {
+		return fmt.Errorf("register payment reference: %w", err)
+	}
+	if !s.sbx.Enabled {
+		return nil
+	}
+	return u.tx.PutTimer(ctx, trade.Timer{Key: o.ID + "/sandbox/" + p.ID, Kind: trade.TimerSandboxSettle,
+		OrderID: o.ID, DueAt: u.now.Add(s.sbx.Delay), Ref: p.ID})
+}
+
+// notFound maps a store miss to the domain error, and passes anything else through.
+func notFound(err error, what string) error {
+	if errors.Is(err, ErrNotFound) {
+		return fault.New(fault.NotFound, what+"_not_found", "no such %s", what)
+	}
+	return err
+}

@@ -1,0 +1,169 @@
+package escrow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/money"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// Timer worker limits.
+const (
+	TimerBatchMax    = 50              // timers claimed at once
+	TimerLease       = 2 * time.Minute // how long a claim holds before another worker may take over
+	TimerAttemptsMax = 10              // failures before a timer is marked dead for an operator
+)
+
+// RunTimers fires the timers due now, each exactly once (R21): a timer's effect and its "fired"
+// mark commit in one transaction that also checks this worker still holds the claim. It returns
+// how many timers it finished.
+func (s *Service) RunTimers(ctx context.Context, owner string) (int, error) {
+	claimed, err := s.store.ClaimTimers(ctx, s.clock.Now(), owner, TimerLease, TimerBatchMax)
+	if err != nil {
+		return 0, fmt.Errorf("claim timers: %w", err)
+	}
+	done := 0
+	for _, t := range claimed {
+		err := s.fire(ctx, owner, t)
+		if err == nil {
+			done++
+			continue
+		}
+		s.log.Error("timer failed", "timer", t.ID, "kind", t.Kind, "order", t.OrderID, "attempt", t.Attempts, "err", err)
+		if t.Attempts >= TimerAttemptsMax {
+			if err := s.bury(ctx, owner, t, err); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, nil
+}
+
+// bury marks a timer that kept failing as dead, in a transaction of its own, so an operator sees
+// it; it never fires by itself again.
+func (s *Service) bury(ctx context.Context, owner string, st StoredTimer, cause error) error {
+	return s.store.Write(ctx, func(tx Tx) error {
+		t, err := tx.LockTimer(ctx, st.ID, owner)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.FinishTimer(ctx, t.ID, TimerDead, "dead: "+cause.Error(), s.clock.Now())
+	})
+}
+
+func (s *Service) fire(ctx context.Context, owner string, st StoredTimer) error {
+	var published []Event
+	err := s.store.Write(ctx, func(tx Tx) error {
+		published = nil
+		t, err := tx.LockTimer(ctx, st.ID, owner)
+		if errors.Is(err, ErrNotFound) {
+			return nil // another worker took it over after our lease ran out, or it is done
+		}
+		if err != nil {
+			return err
+		}
+		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
+		outcome, err := s.timerCommand(ctx, u, t)
+		switch {
+		case err == nil:
+		case refused(err):
+			outcome = "skipped: " + fault.ReasonOf(err) // the order moved on: nothing to do, ever
+		default:
+			return err // roll back; the claim lapses and the timer is tried again
+		}
+		if err := tx.FinishTimer(ctx, t.ID, TimerFired, outcome, u.now); err != nil {
+			return fmt.Errorf("finish timer: %w", err)
+		}
+		published = u.events
+		return nil
+	})
+	if err == nil && s.after != nil && len(published) > 0 {
+		s.after(published)
+	}
+	return err
+}
+
+// timerCommand issues the command a timer stands for. A domain refusal means the timer no
+// longer applies; the caller records it as skipped.
+func (s *Service) timerCommand(ctx context.Context, u *unit, t StoredTimer) (string, error) {
+	var cmd trade.Command
+	switch t.Kind {
+	case trade.TimerShippingDeadline:
+		cmd = trade.DeadlinePassed{Deadline: t.DueAt}
+	case trade.TimerDisputeWindow:
+		cmd = trade.Escalate{DisputeID: t.Ref, Note: "the supplier's window ended"}
+	case trade.TimerPaymentExpiry:
+		cmd = trade.ExpirePayment{PaymentID: t.Ref}
+	case trade.TimerRelease:
+		cmd = trade.Release{}
+	case trade.TimerCompletion:
+		cmd = trade.Complete{}
+	case trade.TimerSandboxSettle:
+		return s.sandboxSettle(ctx, u, t)
+	default:
+		return "", fmt.Errorf("unknown timer kind %q", t.Kind)
+	}
+	if _, err := s.apply(ctx, u, t.OrderID, cmd); err != nil {
+		return "", err
+	}
+	return "fired", nil
+}
+
+// sandboxSettle delivers a sandbox payment through the same matching as real incoming money.
+func (s *Service) sandboxSettle(ctx context.Context, u *unit, t StoredTimer) (string, error) {
+	o, err := u.tx.Order(ctx, t.OrderID)
+	if err != nil {
+		return "", notFound(err, "order")
+	}
+	for _, p := range o.Payments {
+		if p.ID != t.Ref {
+			continue
+		}
+		if p.Status != trade.PaymentPending {
+			return "", fault.New(fault.Conflict, "payment_not_pending", "the payment is not pending")
+		}
+		a, err := s.allocate(ctx, u, Incoming{Method: p.Method, Amount: money.New(p.Total, o.Currency), Reference: p.Reference, Payer: o.BuyerID})
+		if err != nil {
+			return "", err
+		}
+		if a.SuspenseID != "" {
+			return "suspense: " + a.Reason, nil
+		}
+		return "fired", nil
+	}
+	return "", fault.New(fault.NotFound, "payment_not_found", "no such payment")
+}
+
+// Worker runs RunTimers every interval until ctx ends.
+func (s *Service) Worker(ctx context.Context, owner string, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if _, err := s.RunTimers(ctx, owner); err != nil && ctx.Err() == nil {
+			s.log.Error("timer worker", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Timers lists an order's timers.
+func (s *Service) Timers(ctx context.Context, orderID string) ([]StoredTimer, error) {
+	var out []StoredTimer
+	err := s.store.Read(ctx, func(r Reader) error {
+		var err error
+		out, err = r.Timers(ctx, orderID)
+		return err
+	})
+	return out, err
+}

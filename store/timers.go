@@ -1,0 +1,140 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+const timerCols = `id, key, kind, order_id, ref, due_at, state, owner, lease_until, attempts, outcome, fired_at`
+
+// PutTimer schedules a timer, replacing the live (pending or claimed) one with the same key.
+func (t *tx) PutTimer(ctx context.Context, tm trade.Timer) error {
+	if tm.Key == "" {
+		return fmt.Errorf("put timer: empty key") // a bug in the caller
+	}
+	_, err := t.q.ExecContext(ctx,
+		`UPDATE timers SET state = 'replaced' WHERE key = $1 AND state IN ('pending', 'claimed')`, tm.Key)
+	if err != nil {
+		return t.fail(fmt.Errorf("replace timer %q: %w", tm.Key, err))
+	}
+	_, err = t.q.ExecContext(ctx, `INSERT INTO timers
+		(key, kind, order_id, ref, due_at, state, owner, lease_until, attempts, outcome, fired_at)
+		VALUES ($1, $2, $3, $4, $5, 'pending', '', NULL, 0, '', NULL)`,
+		tm.Key, string(tm.Kind), tm.OrderID, tm.Ref, micros(tm.DueAt))
+	if err != nil {
+		// A unique violation here means another transaction put the same key concurrently.
+		return t.fail(insertErr("timer", tm.Key, err))
+	}
+	return nil
+}
+
+// LockTimer locks a timer that owner has claimed and not finished, else returns ErrNotFound.
+func (t *tx) LockTimer(ctx context.Context, id int64, owner string) (escrow.StoredTimer, error) {
+	st, err := scanTimer(t.q.QueryRowContext(ctx, `SELECT `+timerCols+` FROM timers
+		WHERE id = $1 AND state = 'claimed' AND owner = $2`+t.db.d.forUpdate, id, owner))
+	if errors.Is(err, sql.ErrNoRows) {
+		return escrow.StoredTimer{}, notFound("timer claimed by "+owner, strconv.FormatInt(id, 10))
+	}
+	if err != nil {
+		return escrow.StoredTimer{}, t.fail(fmt.Errorf("select timer %d: %w", id, err))
+	}
+	return st, nil
+}
+
+// FinishTimer records how a timer ended: fired (outcome "fired" or "skipped: …") or dead.
+func (t *tx) FinishTimer(ctx context.Context, id int64, state escrow.TimerState, outcome string, at time.Time) error {
+	if state != escrow.TimerFired && state != escrow.TimerDead {
+		return fmt.Errorf("finish timer %d: state %q, want fired or dead", id, state) // a bug in the caller
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE timers SET state = $2, outcome = $3, fired_at = $4 WHERE id = $1`,
+		id, string(state), outcome, micros(at))
+	if err != nil {
+		return t.fail(fmt.Errorf("finish timer %d: %w", id, err))
+	}
+	return t.fail(changed(res, notFound("timer", strconv.FormatInt(id, 10))))
+}
+
+// Timers lists an order's timers by ID, finished ones included.
+func (r reader) Timers(ctx context.Context, orderID string) ([]escrow.StoredTimer, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+timerCols+` FROM timers WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("select timers of %q: %w", orderID, err)
+	}
+	return scanTimers(rows)
+}
+
+// ClaimTimers claims up to limit due timers for owner until now+lease; see escrow.Store.
+func (db *DB) ClaimTimers(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]escrow.StoredTimer, error) {
+	if owner == "" || lease <= 0 {
+		return nil, fmt.Errorf("claim timers: want an owner and a positive lease")
+	}
+	var out []escrow.StoredTimer
+	err := db.write(ctx, func(t *tx) error {
+		// One statement: the inner SELECT picks the due timers (on PostgreSQL locking them and
+		// skipping those a concurrent claimer holds), the UPDATE claims them.
+		rows, err := t.q.QueryContext(ctx, `UPDATE timers SET state = 'claimed', owner = $1, lease_until = $2,
+			attempts = attempts + 1
+			WHERE id IN (SELECT id FROM timers
+				WHERE (state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)
+				ORDER BY due_at, id LIMIT $4`+db.d.skipLocked+`)
+			RETURNING `+timerCols,
+			owner, micros(now.Add(lease)), micros(now), clampLimit(limit))
+		if err != nil {
+			return fmt.Errorf("claim timers: %w", err)
+		}
+		out, err = scanTimers(rows)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING has no order.
+	slices.SortFunc(out, func(a, b escrow.StoredTimer) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func scanTimers(rows *sql.Rows) ([]escrow.StoredTimer, error) {
+	defer rows.Close()
+	var out []escrow.StoredTimer
+	for rows.Next() {
+		st, err := scanTimer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan timer: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select timers: %w", err)
+	}
+	return out, nil
+}
+
+func scanTimer(row interface{ Scan(...any) error }) (escrow.StoredTimer, error) {
+	var st escrow.StoredTimer
+	var kind, state string
+	var due int64
+	var lease, fired sql.NullInt64
+	err := row.Scan(&st.ID, &st.Key, &kind, &st.OrderID, &st.Ref, &due, &state, &st.Owner, &lease,
+		&st.Attempts, &st.Outcome, &fired)
+	if err != nil {
+		return escrow.StoredTimer{}, err
+	}
+	st.Kind, st.State, st.DueAt = trade.TimerKind(kind), escrow.TimerState(state), fromMicros(due)
+	st.LeaseUntil = fromNullMicros(lease)
+	if fired.Valid {
+		at := fromMicros(fired.Int64)
+		st.FiredAt = &at
+	}
+	return st, nil
+}
