@@ -11,6 +11,14 @@ import (
 
 // Place creates an order at checkout (R1, R2).
 func (s *Service) Place(ctx context.Context, a trade.Actor, key string, p trade.Place) (*trade.Order, error) {
+	if p.Contract != nil {
+		c := *p.Contract
+		var err error
+		if c.Attachments, err = s.resolve(ctx, "attachments", c.Attachments); err != nil {
+			return nil, err
+		}
+		p.Contract = &c
+	}
 	return run(ctx, s, a, key, struct {
 		Op string
 		P  trade.Place
@@ -33,6 +41,10 @@ func (s *Service) Place(ctx context.Context, a trade.Actor, key string, p trade.
 
 // Do applies a lifecycle command to an order on behalf of a.
 func (s *Service) Do(ctx context.Context, a trade.Actor, key, orderID string, cmd trade.Command) (*trade.Order, error) {
+	cmd, err := s.resolveCommand(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
 	return run(ctx, s, a, key, struct {
 		Op, Order string
 		Cmd       trade.Command
@@ -86,6 +98,10 @@ func refused(err error) bool {
 
 // PostMessage adds a message to the order's thread (R23).
 func (s *Service) PostMessage(ctx context.Context, a trade.Actor, key, orderID, body string, atts []trade.Attachment) (trade.Message, error) {
+	atts, err := s.resolve(ctx, "attachments", atts)
+	if err != nil {
+		return trade.Message{}, err
+	}
 	return run(ctx, s, a, key, struct {
 		Op, Order, Body string
 		Atts            []trade.Attachment

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/ledger"
 	"github.com/tradeassure/tradeassure/trade"
@@ -74,6 +75,8 @@ type Options struct {
 	Config  trade.Config
 	Sandbox Sandbox
 	Logger  *slog.Logger
+	// Blobs holds attachments (R23); without it, commands that carry attachments are refused.
+	Blobs blob.Store
 	// AfterCommit is called with the events of each committed command, outside the transaction.
 	AfterCommit func([]Event)
 }
@@ -85,6 +88,7 @@ type Service struct {
 	cfg   trade.Config
 	sbx   Sandbox
 	log   *slog.Logger
+	blobs blob.Store
 	after func([]Event)
 }
 
@@ -99,7 +103,8 @@ func New(s Store, opt Options) *Service {
 	if opt.Config.DisputeWindow == 0 {
 		opt.Config = trade.DefaultConfig()
 	}
-	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger, after: opt.AfterCommit}
+	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger,
+		blobs: opt.Blobs, after: opt.AfterCommit}
 }
 
 // Config returns the platform configuration in force.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
@@ -31,6 +33,7 @@ type env struct {
 	db       *store.DB
 	svc      *escrow.Service
 	clock    *escrow.ManualClock
+	blobs    *blob.Dir
 	n        int
 	admin    trade.Actor
 	arbiter  trade.Actor
@@ -52,6 +55,8 @@ func databases(t *testing.T, f func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, url string) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), url: url, clock: escrow.NewManualClock(t0)}
+	e.blobs = must(blob.OpenDir(filepath.Join(t.TempDir(), "blobs"), blob.DefaultPolicy()))
+	t.Cleanup(func() { e.blobs.Close() })
 	e.open()
 	e.admin = trade.Actor{Role: trade.RoleAdmin, OrgID: ledger.Platform, UserID: "admin"}
 	e.arbiter = trade.Actor{Role: trade.RoleArbiter, OrgID: ledger.Platform, UserID: "arbiter"}
@@ -77,7 +82,7 @@ func (e *env) open() {
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.svc = escrow.New(db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(),
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}})
+		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: e.blobs})
 }
 
 func (e *env) key() string { e.n++; return fmt.Sprintf("k%d", e.n) }
@@ -414,6 +419,40 @@ func TestLedgerCheckDetectsTampering(t *testing.T) {
 		}
 		if !got["chain_tampered"] || !got["balance_cache_mismatch"] {
 			t.Fatalf("violations %v, want chain_tampered and balance_cache_mismatch", rep.Violations)
+		}
+	})
+}
+
+// TestThreadAttachments ensures the order's message thread keeps messages with attachments that
+// exist in the blob store, with size and type taken from the store, refuses references to
+// content never uploaded, and hides the thread from other organizations. R23, R3
+func TestThreadAttachments(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		o := e.confirmed(10_00)
+		pdf := must(e.blobs.Put(e.ctx, strings.NewReader("%PDF-1.4\n% design draft A\n%%EOF\n"), "application/pdf"))
+		att := []trade.Attachment{{Name: "design_draft_a.pdf", Ref: string(pdf.Ref), Size: 1, MediaType: "image/png"}}
+		m := must(e.svc.PostMessage(e.ctx, e.supplier, e.key(), o.ID, "Design draft attached for sign-off.", att))
+		if got := m.Attachments[0]; got.Size != pdf.Size || got.MediaType != "application/pdf" {
+			t.Fatalf("attachment %+v: size and type must come from the store", got)
+		}
+		missing := []trade.Attachment{{Name: "label.pdf", Ref: "sha256:" + strings.Repeat("0", 64), Size: 1}}
+		if _, err := e.svc.PostMessage(e.ctx, e.buyer, e.key(), o.ID, "label", missing); fault.ReasonOf(err) != "attachment_not_found" {
+			t.Fatalf("unknown content: %v", err)
+		}
+		// A contract amendment can carry the same file.
+		c := o.Contract().Contract
+		c.Attachments = att
+		o = e.do(e.buyer, o, trade.ProposeAmendment{Contract: c})
+		if a := o.Proposal.Contract.Attachments[0]; a.MediaType != "application/pdf" {
+			t.Fatalf("contract attachment %+v", a)
+		}
+		stranger := trade.Actor{Role: trade.RoleBuyer, OrgID: e.org(trade.KindBuyer, "Other", "US").ID}
+		if _, err := e.svc.Messages(e.ctx, stranger, o.ID); fault.ReasonOf(err) != "order_not_found" {
+			t.Fatalf("another buyer read the thread: %v", err)
+		}
+		msgs := must(e.svc.Messages(e.ctx, e.buyer, o.ID))
+		if len(msgs) != 1 || msgs[0].Attachments[0].Ref != string(pdf.Ref) {
+			t.Fatalf("thread %+v", msgs)
 		}
 	})
 }

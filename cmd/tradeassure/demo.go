@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/ledger"
 	"github.com/tradeassure/tradeassure/money"
@@ -19,23 +21,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "database URL: sqlite:PATH or postgres://… (default $TRADEASSURE_DB or "+DefaultDB+")")
 	quiet := fs.Bool("q", false, "print only the summary")
+	blobs := fs.String("blobs", "", "attachment directory (default $TRADEASSURE_BLOBS or "+DefaultBlobs+")")
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
 	// The scenarios run on virtual time that ends about now: deadlines fire because the clock
 	// moves, not because the demo waits.
 	clock := escrow.NewManualClock(time.Now().UTC().AddDate(0, 0, -400))
-	svc, st, err := openService(ctx, dbURL(*db), escrow.Options{Clock: clock,
+	svc, dir, closeAll, err := openService(ctx, dbURL(*db), blobDir(*blobs), escrow.Options{Clock: clock,
 		Config: trade.DefaultConfig(), Sandbox: escrow.Sandbox{Enabled: true, Delay: 2 * time.Hour}})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeAll()
 	out := stdout
 	if *quiet {
 		out = io.Discard
 	}
-	d, err := newDemo(ctx, svc, clock, out)
+	d, err := newDemo(ctx, svc, dir, clock, out)
 	if err != nil {
 		return fmt.Errorf("demo setup: %w", err)
 	}
@@ -85,10 +88,21 @@ type demo struct {
 	supplier trade.Actor
 	deposit  trade.Actor // a supplier whose deposit is released for production (R14)
 	inspect  trade.Actor
+	files    []trade.Attachment // the seeds' design draft and care label (R3)
 }
 
-func newDemo(ctx context.Context, svc *escrow.Service, clock *escrow.ManualClock, out io.Writer) (*demo, error) {
+func newDemo(ctx context.Context, svc *escrow.Service, files *blob.Dir, clock *escrow.ManualClock, out io.Writer) (*demo, error) {
 	d := &demo{ctx: ctx, svc: svc, clock: clock, out: out, run: fmt.Sprint(time.Now().UnixNano())}
+	for _, f := range []struct{ name, body string }{
+		{"design_draft_a.pdf", "%PDF-1.4\n% Children's zip hoodie: design draft A, front and back views\n%%EOF\n"},
+		{"label_b.pdf", "%PDF-1.4\n% Care label B: 100% organic cotton, machine wash 30°C, CPSIA tracking label\n%%EOF\n"},
+	} {
+		m, err := files.Put(ctx, strings.NewReader(f.body), "application/pdf")
+		if err != nil {
+			return nil, err
+		}
+		d.files = append(d.files, trade.Attachment{Name: f.name, Ref: string(m.Ref), Size: m.Size, MediaType: m.MediaType})
+	}
 	d.admin = trade.Actor{Role: trade.RoleAdmin, OrgID: ledger.Platform, UserID: "admin@platform"}
 	d.arbiter = trade.Actor{Role: trade.RoleArbiter, OrgID: ledger.Platform, UserID: "arbiter@platform"}
 	mk := func(kind trade.OrgKind, name, country string) (trade.Org, error) {
@@ -177,6 +191,7 @@ func (d *demo) contract(shipIn int) trade.Contract {
 			{Attribute: "CPSIA (US) compliant", Requirement: "yes", Method: "CPSC-accepted lab test report"},
 			{Attribute: "California Prop 65 compliant", Requirement: "yes"},
 		},
+		Attachments: d.files,
 	}
 }
 
@@ -196,7 +211,7 @@ func (d *demo) confirmed(sup trade.Actor, book bool) (*trade.Order, error) {
 	if o, err = d.do(sup, o, trade.ProposeContract{Contract: c}); err != nil {
 		return o, err
 	}
-	if _, err := d.svc.PostMessage(d.ctx, d.buyer, d.key(), o.ID, "Please confirm the Pantone shade on the lab dip before bulk.", nil); err != nil {
+	if _, err := d.svc.PostMessage(d.ctx, d.buyer, d.key(), o.ID, "Please confirm the Pantone shade on the lab dip before bulk; the care label is attached.", d.files[1:]); err != nil {
 		return o, err
 	}
 	return d.do(d.buyer, o, trade.ConfirmContract{Hash: o.Proposal.Hash})

@@ -17,11 +17,11 @@ func runLedgerCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
-	svc, st, err := openService(ctx, dbURL(*db), escrow.Options{})
+	svc, _, closeAll, err := openService(ctx, dbURL(*db), "", escrow.Options{})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeAll()
 	rep, err := svc.CheckLedger(ctx)
 	if err != nil {
 		return err

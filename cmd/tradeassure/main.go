@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/store"
 )
@@ -20,6 +21,9 @@ var Version = "dev"
 
 // DefaultDB is where the embedded database lives when neither --db nor TRADEASSURE_DB says.
 const DefaultDB = "sqlite:./tradeassure.db"
+
+// DefaultBlobs is where attachments live when neither --blobs nor TRADEASSURE_BLOBS says.
+const DefaultBlobs = "./tradeassure-blobs"
 
 // exitError carries a process exit code.
 type exitError struct{ code int }
@@ -84,10 +88,34 @@ func dbURL(flagValue string) string {
 	return DefaultDB
 }
 
-func openService(ctx context.Context, url string, opt escrow.Options) (*escrow.Service, *store.DB, error) {
+// blobDir picks the attachment directory: the flag, then TRADEASSURE_BLOBS, then the default.
+func blobDir(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := os.Getenv("TRADEASSURE_BLOBS"); v != "" {
+		return v
+	}
+	return DefaultBlobs
+}
+
+// closer closes what openService opened.
+type closer func()
+
+// openService opens the database and, when blobs names a directory, the attachment store.
+func openService(ctx context.Context, url, blobs string, opt escrow.Options) (*escrow.Service, *blob.Dir, closer, error) {
 	db, err := store.Open(ctx, url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", url, err)
+		return nil, nil, nil, fmt.Errorf("open %s: %w", url, err)
 	}
-	return escrow.New(db, opt), db, nil
+	if blobs == "" {
+		return escrow.New(db, opt), nil, func() { db.Close() }, nil
+	}
+	dir, err := blob.OpenDir(blobs, blob.DefaultPolicy())
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, fmt.Errorf("open attachments in %s: %w", blobs, err)
+	}
+	opt.Blobs = dir
+	return escrow.New(db, opt), dir, func() { dir.Close(); db.Close() }, nil
 }

@@ -23,7 +23,8 @@ func TestDemoThenLedgerCheck(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			if err := run(context.Background(), []string{"demo", "-q", "--db", url}, &out, &errOut); err != nil {
+			blobs := filepath.Join(t.TempDir(), "blobs")
+			if err := run(context.Background(), []string{"demo", "-q", "--db", url, "--blobs", blobs}, &out, &errOut); err != nil {
 				t.Fatalf("demo: %v\n%s%s", err, out.String(), errOut.String())
 			}
 			if !strings.Contains(out.String(), "demo: 9 scenarios passed") {
