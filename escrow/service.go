@@ -139,20 +139,32 @@ func run[R any](ctx context.Context, s *Service, a trade.Actor, key string, requ
 	}
 	reqHash := hashJSON(request)
 	var published []Event
-	err := s.store.Write(ctx, func(tx Tx) error {
-		published = nil
+	// stored returns the result of an earlier run of the same command, if there is one.
+	stored := func(tx Tx) (bool, error) {
 		rec, err := tx.Command(ctx, a.OrgID, key)
-		if err != nil {
-			return fmt.Errorf("read command: %w", err)
+		if err != nil || rec == nil {
+			return false, err
 		}
-		if rec != nil {
-			if rec.RequestHash != reqHash {
-				return fault.New(fault.Invalid, "idempotency_key_reused", "this idempotency key was used for a different request")
-			}
-			return json.Unmarshal(rec.Result, &out)
+		if rec.RequestHash != reqHash {
+			return true, fault.New(fault.Invalid, "idempotency_key_reused", "this idempotency key was used for a different request")
+		}
+		return true, json.Unmarshal(rec.Result, &out)
+	}
+	attempt := func(tx Tx) error {
+		published = nil
+		if done, err := stored(tx); done || err != nil {
+			return err
 		}
 		u := &unit{tx: tx, now: s.clock.Now(), actor: a}
+		var err error
 		if out, err = fn(u); err != nil {
+			// A concurrent retry of this command may have committed while we waited for a lock:
+			// then the caller gets its result, not the refusal its effects caused.
+			if refused(err) {
+				if done, serr := stored(tx); done {
+					return serr
+				}
+			}
 			return err
 		}
 		result, err := json.Marshal(out)
@@ -164,7 +176,13 @@ func run[R any](ctx context.Context, s *Service, a trade.Actor, key string, requ
 		}
 		published = u.events
 		return nil
-	})
+	}
+	err := s.store.Write(ctx, attempt)
+	if errors.Is(err, ErrDuplicate) {
+		// A concurrent run of the same key committed first; this run rolled back. Once more
+		// finds its stored result.
+		err = s.store.Write(ctx, attempt)
+	}
 	if err != nil {
 		return zero, err
 	}

@@ -456,3 +456,36 @@ func TestThreadAttachments(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRetriesSameKey ensures two concurrent deliveries of one command (a client
+// retrying while the first request is still running) apply it once and both get its result.
+func TestConcurrentRetriesSameKey(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		for round := range 5 {
+			o := e.confirmed(10_00)
+			key := fmt.Sprintf("pay-race-%d", round)
+			var wg sync.WaitGroup
+			got := make([]*trade.Order, 2)
+			errs := make([]error, 2)
+			for i := range got {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got[i], errs[i] = e.svc.Do(e.ctx, e.buyer, key, o.ID, trade.Pay{Installment: trade.Initial, Method: payment.Card})
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: delivery %d failed: %v", round, i, err)
+				}
+			}
+			if got[0].Version != got[1].Version || len(got[0].Payments) != 1 || got[0].Payments[0].ID != got[1].Payments[0].ID {
+				t.Fatalf("round %d: the two deliveries saw different results", round)
+			}
+			if n := len(e.reload(o).Payments); n != 1 {
+				t.Fatalf("round %d: %d payments, want 1", round, n)
+			}
+		}
+	})
+}
