@@ -49,6 +49,7 @@ const usage = `usage: tradeassure <command> [flags]
 commands:
   demo          run scripted scenarios end to end and check the ledger
   ledger check  verify every ledger invariant and audit hash chain
+  aql           print the ISO 2859-1 sampling plan for a lot (--lot N --level II --aql 2.5)
   version       print the version
 `
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return exitError{2}
 		}
 		return runLedgerCheck(ctx, args[2:], stdout, stderr)
+	case "aql":
+		return runAQL(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tradeassure", Version)
 		return nil
