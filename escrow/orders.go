@@ -41,6 +41,12 @@ func (s *Service) Place(ctx context.Context, a trade.Actor, key string, p trade.
 
 // Do applies a lifecycle command to an order on behalf of a.
 func (s *Service) Do(ctx context.Context, a trade.Actor, key, orderID string, cmd trade.Command) (*trade.Order, error) {
+	return s.DoIfVersion(ctx, a, key, orderID, 0, cmd)
+}
+
+// DoIfVersion is Do that first checks, under the order's lock, that the order is still at
+// version (0 skips the check): optimistic concurrency for clients that read before they write.
+func (s *Service) DoIfVersion(ctx context.Context, a trade.Actor, key, orderID string, version int64, cmd trade.Command) (*trade.Order, error) {
 	cmd, err := s.resolveCommand(ctx, cmd)
 	if err != nil {
 		return nil, err
@@ -49,6 +55,15 @@ func (s *Service) Do(ctx context.Context, a trade.Actor, key, orderID string, cm
 		Op, Order string
 		Cmd       trade.Command
 	}{string(cmd.Event()), orderID, cmd}, func(u *unit) (*trade.Order, error) {
+		if version != 0 {
+			o, err := u.tx.LockOrder(ctx, orderID)
+			if err != nil || !o.Visible(a) {
+				return nil, fault.New(fault.NotFound, "order_not_found", "no such order")
+			}
+			if o.Version != version {
+				return nil, fault.New(fault.Conflict, "version_mismatch", "the order changed (now version %d); read it again", o.Version)
+			}
+		}
 		return s.apply(ctx, u, orderID, cmd)
 	})
 }

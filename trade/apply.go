@@ -67,6 +67,14 @@ func PlaceOrder(id string, a Actor, p Place, env Env) (*Order, Effects, error) {
 // same transaction. On error o may have been partly changed: discard it (see Clone).
 func (o *Order) Apply(a Actor, cmd Command, env Env) (Effects, error) {
 	ev := cmd.Event()
+	// Who may do this at all is checked before whether it can be done now, so a role that may
+	// never issue the event always gets the same answer whatever the order's state.
+	if !o.Visible(a) {
+		return Effects{}, fault.New(fault.NotFound, "order_not_found", "no such order")
+	}
+	if !slices.Contains(RolesFor(ev), a.Role) {
+		return Effects{}, fault.New(fault.Forbidden, "role_not_allowed", "a %s cannot %s", a.Role, strings.ReplaceAll(string(ev), "_", " "))
+	}
 	t, ok := Lookup(o.State, ev)
 	if !ok {
 		return Effects{}, fault.New(fault.Conflict, "transition_not_allowed",

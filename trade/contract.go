@@ -63,11 +63,11 @@ type Contract struct {
 	Currency    money.Currency `json:"currency"`
 	Incoterm    string         `json:"incoterm"`
 	ShipBy      time.Time      `json:"ship_by"` // a date (UTC midnight): the last day to ship
-	Terms       PaymentTerms   `json:"payment_terms"`
+	Terms       PaymentTerms   `json:"payment_terms,omitzero" doc:"Default: 30% initial payment (R6)."`
 	LineItems   []LineItem     `json:"line_items"`
-	Quality     []Requirement  `json:"quality_requirements"`
-	Compliance  []Requirement  `json:"compliance_requirements"`
-	Attachments []Attachment   `json:"attachments"`
+	Quality     []Requirement  `json:"quality_requirements,omitempty"`
+	Compliance  []Requirement  `json:"compliance_requirements,omitempty"`
+	Attachments []Attachment   `json:"attachments,omitempty"`
 	Notes       string         `json:"notes,omitempty"`
 }
 

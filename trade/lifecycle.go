@@ -182,6 +182,22 @@ func Lookup(s State, e Event) (Transition, bool) {
 	return Transition{}, false
 }
 
+// RolesFor lists the roles that may issue e in some state.
+func RolesFor(e Event) []Role {
+	var out []Role
+	for _, t := range Table {
+		if t.On != e {
+			continue
+		}
+		for _, r := range t.Actors {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // Allows reports whether role may issue e in s.
 func (t Transition) Allows(r Role) bool { return slices.Contains(t.Actors, r) }
 

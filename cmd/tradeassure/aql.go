@@ -14,24 +14,6 @@ import (
 
 const aqlUsage = "usage: tradeassure aql --lot N --level L --aql A [--inspection normal|tightened] [--json]\n"
 
-// aqlJSON is the --json output. Fields may be added, never renamed: scripts depend on them.
-type aqlJSON struct {
-	CodeLetter      string `json:"code_letter"`
-	SampleSize      int64  `json:"sample_size"`
-	Accept          int    `json:"accept"`
-	Reject          int    `json:"reject"`
-	FullInspection  bool   `json:"full_inspection"`
-	LotSize         int64  `json:"lot_size"`
-	Level           string `json:"level"`
-	AQL             string `json:"aql"` // the standard's label, never a float
-	Inspection      string `json:"inspection"`
-	TableCodeLetter string `json:"table_code_letter"`
-	PlanSampleSize  int64  `json:"plan_sample_size"`
-	PerHundredUnits bool   `json:"per_hundred_units"`
-	Convention      string `json:"convention,omitempty"`
-	Footnote        bool   `json:"footnote,omitempty"`
-}
-
 // runAQL prints the ISO 2859-1 single sampling plan for a lot.
 func runAQL(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("aql", flag.ContinueOnError)
@@ -94,12 +76,7 @@ func parseAndPlan(lot int64, levelText, aqlText, inText string) (quality.Plan, e
 func printAQLJSON(w io.Writer, p quality.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(aqlJSON{
-		CodeLetter: p.CodeLetter, SampleSize: p.SampleSize, Accept: p.Accept, Reject: p.Reject,
-		FullInspection: p.FullInspection, LotSize: p.Lot, Level: string(p.Level), AQL: p.AQL.String(),
-		Inspection: string(p.Inspection), TableCodeLetter: p.TableLetter, PlanSampleSize: p.PlanSampleSize,
-		PerHundredUnits: p.AQL.PerHundredUnits(), Convention: p.Convention, Footnote: p.Footnote,
-	})
+	return enc.Encode(p.View())
 }
 
 // printAQL prints the plan as a short table for people.

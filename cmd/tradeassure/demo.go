@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/ledger"
@@ -28,17 +29,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The scenarios run on virtual time that ends about now: deadlines fire because the clock
 	// moves, not because the demo waits.
 	clock := escrow.NewManualClock(time.Now().UTC().AddDate(0, 0, -400))
-	svc, dir, closeAll, err := openService(ctx, dbURL(*db), blobDir(*blobs), escrow.Options{Clock: clock,
+	deps, err := openService(ctx, dbURL(*db), blobDir(*blobs), escrow.Options{Clock: clock,
 		Config: trade.DefaultConfig(), Sandbox: escrow.Sandbox{Enabled: true, Delay: 2 * time.Hour}})
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer deps.close()
+	svc := deps.svc
 	out := stdout
 	if *quiet {
 		out = io.Discard
 	}
-	d, err := newDemo(ctx, svc, dir, clock, out)
+	d, err := newDemo(ctx, svc, deps.blobs, clock, out)
 	if err != nil {
 		return fmt.Errorf("demo setup: %w", err)
 	}
@@ -296,4 +298,43 @@ func (d *demo) timeline(o *trade.Order) {
 		money.New(m.ReleasedEarly, o.Currency).Decimal(), money.New(m.Refunded, o.Currency).Decimal(),
 		money.New(m.Guaranteed, o.Currency).Decimal(), money.New(m.FeesCollected, o.Currency).Decimal(),
 		money.New(m.Held(), o.Currency).Decimal())
+}
+
+// loadDemo runs the demo scenarios into the server's database on virtual time that ends about
+// now, then issues an API key for each demo organization and prints how to make a first call.
+func loadDemo(ctx context.Context, dp deps, acc *access.Service, out io.Writer, addr string) error {
+	clock := escrow.NewManualClock(time.Now().UTC().AddDate(0, 0, -400))
+	svc := escrow.New(dp.db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(),
+		Sandbox: escrow.Sandbox{Enabled: true, Delay: 2 * time.Hour}, Blobs: dp.blobs})
+	if dp.blobs == nil {
+		return fmt.Errorf("the demo needs an attachment directory")
+	}
+	d, err := newDemo(ctx, svc, dp.blobs, clock, io.Discard)
+	if err != nil {
+		return err
+	}
+	for _, sc := range scenarios {
+		if _, err := sc.run(d); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+	}
+	fmt.Fprintf(out, "demo loaded: %d orders across the lifecycle. API keys (shown once):\n", len(scenarios))
+	var buyerKey string
+	for _, x := range []struct {
+		label string
+		a     trade.Actor
+	}{{"buyer", d.buyer}, {"supplier", d.supplier}, {"supplier (deposit released early)", d.deposit},
+		{"inspector", d.inspect}, {"arbiter", d.arbiter}, {"admin", d.admin}} {
+		tok, _, err := acc.CreateAPIKey(ctx, d.admin, x.a.OrgID, x.a.Role, "demo "+x.label)
+		if err != nil {
+			return err
+		}
+		if buyerKey == "" {
+			buyerKey = tok
+		}
+		fmt.Fprintf(out, "  %-34s %s\n", x.label, tok)
+	}
+	fmt.Fprintf(out, "\ntry:\n  curl -s -H 'Authorization: Bearer %s' http://%s/v1/orders | head -c 600\n", buyerKey, addr)
+	fmt.Fprintf(out, "  the OpenAPI description: http://%s/openapi.json\n\n", addr)
+	return nil
 }

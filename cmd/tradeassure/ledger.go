@@ -17,12 +17,12 @@ func runLedgerCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
-	svc, _, closeAll, err := openService(ctx, dbURL(*db), "", escrow.Options{})
+	d, err := openService(ctx, dbURL(*db), "", escrow.Options{})
 	if err != nil {
 		return err
 	}
-	defer closeAll()
-	rep, err := svc.CheckLedger(ctx)
+	defer d.close()
+	rep, err := d.svc.CheckLedger(ctx)
 	if err != nil {
 		return err
 	}

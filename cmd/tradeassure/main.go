@@ -47,6 +47,7 @@ func main() {
 const usage = `usage: tradeassure <command> [flags]
 
 commands:
+  serve         serve the API and run the deadline worker (--demo loads demo data)
   demo          run scripted scenarios end to end and check the ledger
   ledger check  verify every ledger invariant and audit hash chain
   aql           print the ISO 2859-1 sampling plan for a lot (--lot N --level II --aql 2.5)
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
 	case "ledger":
 		if len(args) < 2 || args[1] != "check" {
 			fmt.Fprint(stderr, "usage: tradeassure ledger check [--db URL]\n")
@@ -102,23 +105,29 @@ func blobDir(flagValue string) string {
 	return DefaultBlobs
 }
 
-// closer closes what openService opened.
-type closer func()
+// deps is what a subcommand opened: close it with close.
+type deps struct {
+	svc   *escrow.Service
+	db    *store.DB
+	blobs *blob.Dir // nil when no attachment directory was asked for
+	close func()
+}
 
 // openService opens the database and, when blobs names a directory, the attachment store.
-func openService(ctx context.Context, url, blobs string, opt escrow.Options) (*escrow.Service, *blob.Dir, closer, error) {
+func openService(ctx context.Context, url, blobs string, opt escrow.Options) (deps, error) {
 	db, err := store.Open(ctx, url)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open %s: %w", url, err)
+		return deps{}, fmt.Errorf("open %s: %w", url, err)
 	}
-	if blobs == "" {
-		return escrow.New(db, opt), nil, func() { db.Close() }, nil
+	d := deps{db: db, close: func() { db.Close() }}
+	if blobs != "" {
+		if d.blobs, err = blob.OpenDir(blobs, blob.DefaultPolicy()); err != nil {
+			db.Close()
+			return deps{}, fmt.Errorf("open attachments in %s: %w", blobs, err)
+		}
+		opt.Blobs = d.blobs
+		d.close = func() { d.blobs.Close(); db.Close() }
 	}
-	dir, err := blob.OpenDir(blobs, blob.DefaultPolicy())
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, fmt.Errorf("open attachments in %s: %w", blobs, err)
-	}
-	opt.Blobs = dir
-	return escrow.New(db, opt), dir, func() { dir.Close(); db.Close() }, nil
+	d.svc = escrow.New(db, opt)
+	return d, nil
 }

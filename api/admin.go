@@ -1,0 +1,278 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tradeassure/tradeassure/access"
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/money"
+	"github.com/tradeassure/tradeassure/payment"
+	"github.com/tradeassure/tradeassure/quality"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+func (s *Server) register(a huma.API) {
+	s.registerOrders(a)
+	s.registerOrgs(a)
+	s.registerMoney(a)
+	huma.Register(a, huma.Operation{OperationID: "get_sampling_plan", Method: http.MethodGet, Path: "/v1/sampling-plans",
+		Summary: "The ISO 2859-1 single sampling plan for a lot (R5)", Tags: []string{"Quality"}, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			Lot        int64  `query:"lot" minimum:"2"`
+			Level      string `query:"level" default:"II" enum:"S-1,S-2,S-3,S-4,I,II,III"`
+			AQL        string `query:"aql" default:"2.5" maxLength:"16" doc:"A label of the standard (0.010 … 1000), or 0 for zero tolerance."`
+			Inspection string `query:"inspection" default:"normal" enum:"normal,tightened"`
+		}) (*struct{ Body quality.PlanView }, error) {
+			lvl, err := quality.ParseLevel(in.Level)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			aql, err := quality.ParseAQL(in.AQL)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			insp, err := quality.ParseInspection(in.Inspection)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			p, err := quality.PlanFor(in.Lot, lvl, aql, insp)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body quality.PlanView }{p.View()}, nil
+		})
+}
+
+// SupplierView is what any signed-in party may see of a supplier: enough to choose one.
+type SupplierView struct {
+	ID                string         `json:"id"`
+	Name              string         `json:"name"`
+	Country           string         `json:"country"`
+	Eligible          bool           `json:"eligible"`
+	CoverageLimit     int64          `json:"coverage_limit"`
+	CoverageAvailable int64          `json:"coverage_available" doc:"What new orders can still be covered, in minor units (R22)."`
+	CoverageCurrency  money.Currency `json:"coverage_currency,omitempty"`
+}
+
+func supplierView(o trade.Org) SupplierView {
+	return SupplierView{ID: o.ID, Name: o.Name, Country: o.Country, Eligible: o.Eligibility.Eligible,
+		CoverageLimit: o.Coverage.Limit, CoverageAvailable: o.Coverage.Available(), CoverageCurrency: o.Coverage.Currency}
+}
+
+type orgOut struct{ Body trade.Org }
+
+func (s *Server) registerOrgs(a huma.API) {
+	tags := []string{"Organizations"}
+	huma.Register(a, huma.Operation{OperationID: "list_suppliers", Method: http.MethodGet, Path: "/v1/suppliers",
+		Summary: "Suppliers eligible for Trade Assurance, with their available coverage (R1, R22)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body []SupplierView }, error) {
+			orgs, err := s.svc.Orgs(ctx, trade.KindSupplier)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := []SupplierView{}
+			for _, o := range orgs {
+				if o.Eligibility.Eligible {
+					out = append(out, supplierView(o))
+				}
+			}
+			return &struct{ Body []SupplierView }{out}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "create_org", Method: http.MethodPost, Path: "/v1/orgs",
+		Summary: "Register an organization", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusCreated},
+		func(ctx context.Context, in *struct {
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct {
+				Kind    string `json:"kind" enum:"buyer,supplier,inspector"`
+				Name    string `json:"name" maxLength:"200"`
+				Country string `json:"country" pattern:"^[A-Z]{2}$"`
+			}
+		}) (*orgOut, error) {
+			o, err := s.svc.CreateOrg(ctx, actor(ctx), in.IdempotencyKey, trade.OrgKind(in.Body.Kind), in.Body.Name, in.Body.Country)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &orgOut{o}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "get_org", Method: http.MethodGet, Path: "/v1/orgs/{id}",
+		Summary: "Read an organization (its own members, or an admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			ID string `path:"id" maxLength:"64"`
+		}) (*orgOut, error) {
+			who := actor(ctx)
+			if who.OrgID != in.ID && who.Role != trade.RoleAdmin {
+				return nil, s.fail(ctx, fault.New(fault.NotFound, "organization_not_found", "no such organization"))
+			}
+			o, err := s.svc.Org(ctx, in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &orgOut{o}, nil
+		})
+	type orgIn[B any] struct {
+		ID             string `path:"id" maxLength:"64"`
+		IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+		Body           B
+	}
+	huma.Register(a, huma.Operation{OperationID: "set_eligibility", Method: http.MethodPost, Path: "/v1/orgs/{id}/eligibility",
+		Summary: "Mark a supplier eligible or not, with a reason (R1; admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *orgIn[struct {
+			Eligible bool   `json:"eligible"`
+			Reason   string `json:"reason" maxLength:"2000"`
+		}]) (*orgOut, error) {
+			o, err := s.svc.SetEligibility(ctx, actor(ctx), in.IdempotencyKey, in.ID, in.Body.Eligible, in.Body.Reason)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &orgOut{o}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "set_coverage_limit", Method: http.MethodPost, Path: "/v1/orgs/{id}/coverage-limit",
+		Summary: "Set a supplier's coverage limit (R22; admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *orgIn[struct {
+			Limit money.Amount `json:"limit"`
+		}]) (*orgOut, error) {
+			o, err := s.svc.SetCoverageLimit(ctx, actor(ctx), in.IdempotencyKey, in.ID, in.Body.Limit)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &orgOut{o}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "create_api_key", Method: http.MethodPost, Path: "/v1/orgs/{id}/api-keys",
+		Summary: "Issue an API key; the token is shown only in this response", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusCreated},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body struct {
+				Role string `json:"role" enum:"buyer,supplier,inspector,admin,arbiter"`
+				Name string `json:"name" maxLength:"100"`
+			}
+		}) (*struct {
+			Body struct {
+				Token string        `json:"token" doc:"Send as Authorization: Bearer <token>. It cannot be shown again."`
+				Key   access.APIKey `json:"key"`
+			}
+		}, error) {
+			tok, k, err := s.acc.CreateAPIKey(ctx, actor(ctx), in.ID, trade.Role(in.Body.Role), in.Body.Name)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := &struct {
+				Body struct {
+					Token string        `json:"token" doc:"Send as Authorization: Bearer <token>. It cannot be shown again."`
+					Key   access.APIKey `json:"key"`
+				}
+			}{}
+			out.Body.Token, out.Body.Key = tok, k
+			return out, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "list_api_keys", Method: http.MethodGet, Path: "/v1/orgs/{id}/api-keys",
+		Summary: "List an organization's API keys (never their secrets)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			ID string `path:"id" maxLength:"64"`
+		}) (*struct{ Body []access.APIKey }, error) {
+			ks, err := s.acc.APIKeys(ctx, actor(ctx), in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			if ks == nil {
+				ks = []access.APIKey{}
+			}
+			return &struct{ Body []access.APIKey }{ks}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "revoke_api_key", Method: http.MethodDelete, Path: "/v1/api-keys/{id}",
+		Summary: "Revoke an API key", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *struct {
+			ID string `path:"id" maxLength:"64"`
+		}) (*struct{}, error) {
+			if err := s.acc.RevokeAPIKey(ctx, actor(ctx), in.ID); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{}{}, nil
+		})
+}
+
+func (s *Server) registerMoney(a huma.API) {
+	tags := []string{"Money"}
+	huma.Register(a, huma.Operation{OperationID: "quote_payment", Method: http.MethodGet, Path: "/v1/quotes",
+		Summary: "The fee and total of paying an amount by a method, before paying (R10)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			Method   string `query:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
+			Amount   int64  `query:"amount" minimum:"1" doc:"Minor units."`
+			Currency string `query:"currency" pattern:"^[A-Z]{3}$"`
+		}) (*struct{ Body payment.Quote }, error) {
+			cur, err := money.ParseCurrency(in.Currency)
+			if err != nil {
+				return nil, s.fail(ctx, fault.FieldErr("currency", "unknown_currency", "unknown currency %q", in.Currency))
+			}
+			q, err := s.svc.Config().Fees.Quote(payment.Method(in.Method), money.New(in.Amount, cur), s.svc.Now())
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body payment.Quote }{q}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "receive_funds", Method: http.MethodPost, Path: "/v1/rails/{method}/credits",
+		Summary: "Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)",
+		Tags:    tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			Method string `path:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
+			Body   struct {
+				ID        string       `json:"id" minLength:"1" maxLength:"200" doc:"The rail's own ID for this credit: importing it twice books it once."`
+				Amount    money.Amount `json:"amount"`
+				Reference string       `json:"reference" maxLength:"2000"`
+				Payer     string       `json:"payer,omitempty" maxLength:"2000"`
+			}
+		}) (*struct{ Body escrow.Allocation }, error) {
+			if r := actor(ctx).Role; r != trade.RoleAdmin {
+				return nil, s.fail(ctx, fault.New(fault.Forbidden, "role_not_allowed", "only an admin or a rail adapter reports money"))
+			}
+			al, err := s.svc.ReceiveFunds(ctx, in.Body.ID, escrow.Incoming{Method: payment.Method(in.Method),
+				Amount: in.Body.Amount, Reference: in.Body.Reference, Payer: in.Body.Payer})
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body escrow.Allocation }{al}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "list_suspense", Method: http.MethodGet, Path: "/v1/suspense",
+		Summary: "Money held without a matching order (R8; admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body []escrow.SuspenseItem }, error) {
+			items, err := s.svc.Suspense(ctx, actor(ctx), escrow.SuspenseOpen)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			if items == nil {
+				items = []escrow.SuspenseItem{}
+			}
+			return &struct{ Body []escrow.SuspenseItem }{items}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "allocate_suspense", Method: http.MethodPost, Path: "/v1/suspense/{id}/allocate",
+		Summary: "Apply money in suspense to an order's payment (R8; admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			ID             string `path:"id" maxLength:"64"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct {
+				OrderID   string `json:"order_id" maxLength:"64"`
+				PaymentID string `json:"payment_id" maxLength:"100"`
+			}
+		}) (*struct{ Body escrow.Allocation }, error) {
+			al, err := s.svc.AllocateSuspense(ctx, actor(ctx), in.IdempotencyKey, in.ID, in.Body.OrderID, in.Body.PaymentID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body escrow.Allocation }{al}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "check_ledger", Method: http.MethodGet, Path: "/v1/ledger/check",
+		Summary: "Verify every ledger invariant and audit chain; with the trial balance (admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body escrow.CheckReport }, error) {
+			if actor(ctx).Role != trade.RoleAdmin {
+				return nil, s.fail(ctx, fault.New(fault.Forbidden, "role_not_allowed", "only an admin reads the ledger"))
+			}
+			rep, err := s.svc.CheckLedger(ctx)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body escrow.CheckReport }{rep}, nil
+		})
+}
