@@ -1,0 +1,111 @@
+package credit
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tradeassure/tradeassure/ledger"
+	"github.com/tradeassure/tradeassure/money"
+)
+
+// Account kinds the ledger needs for Pay Later and does not have yet (docs/pay-later.md says
+// why). Transfers on them are in Effects.LoanBook; the ledger package refuses them until the
+// kinds are added there.
+const (
+	// LoanReceivable, one per loan, is what the buyer owes the lender on it: principal drawn
+	// and fees charged, less credits, payments and refunds. Debit-normal; never negative.
+	LoanReceivable ledger.Kind = "loan_receivable"
+	// LenderFunding, one per lender, is the lender's side of the loans the platform services:
+	// the sum of its loans' receivables. Credit-normal; never negative.
+	LenderFunding ledger.Kind = "lender_funding"
+)
+
+// LenderClearingOwner owns the lender's clearing account: the Pay Later rail, named like the
+// payment method.
+const LenderClearingOwner = "pay_later"
+
+// LenderClearing is the lender's clearing account: money between the lender and the platform
+// (disbursements in, refunds routed back). An existing kind: a rail's clearing account.
+func LenderClearing() ledger.Account {
+	return ledger.Account{Kind: ledger.RailClearing, Owner: LenderClearingOwner, Currency: USD}
+}
+
+// EscrowAccount is the order's escrow, which a disbursement funds.
+func EscrowAccount(orderID string) ledger.Account {
+	return ledger.Account{Kind: ledger.Escrow, Owner: orderID, Currency: USD}
+}
+
+// BuyerRefundableAccount is where the order's refund waits for the buyer.
+func BuyerRefundableAccount(buyerID string) ledger.Account {
+	return ledger.Account{Kind: ledger.BuyerRefundable, Owner: buyerID, Currency: USD}
+}
+
+// ReceivableAccount is the loan's receivable (proposed kind LoanReceivable).
+func ReceivableAccount(loanID string) ledger.Account {
+	return ledger.Account{Kind: LoanReceivable, Owner: loanID, Currency: USD}
+}
+
+// FundingAccount is the lender's funding account (proposed kind LenderFunding).
+func FundingAccount(lenderID string) ledger.Account {
+	return ledger.Account{Kind: LenderFunding, Owner: lenderID, Currency: USD}
+}
+
+// DisbursementTransfer is the lender's money arriving in the order's escrow: debit the lender's
+// clearing, credit the escrow. From then on the order counts as paid.
+func DisbursementTransfer(l *Loan, id string, at time.Time) (ledger.Transfer, error) {
+	return ledger.NewTransfer(id, "pay_later_disbursement", USD, l.OrderID, at).
+		Memo("loan "+l.ID).
+		Post(LenderClearing(), EscrowAccount(l.OrderID), l.Agreement.Principal.Minor).
+		Build()
+}
+
+// RefundTransfer routes the part of an order's refund that repays the loan to the lender:
+// debit the buyer's refundable balance (which the order's refund credited), credit the
+// lender's clearing. The rest stays refundable to the buyer.
+func RefundTransfer(l *Loan, id string, toLoan money.Amount, at time.Time) (ledger.Transfer, error) {
+	return ledger.NewTransfer(id, "pay_later_refund", USD, l.OrderID, at).
+		Memo("loan "+l.ID).
+		Post(BuyerRefundableAccount(l.BuyerID), LenderClearing(), toLoan.Minor).
+		Build()
+}
+
+// RepaymentTransfer is a buyer's repayment in the loan book: debit the lender's funding,
+// credit the loan's receivable. It uses the proposed kinds.
+func RepaymentTransfer(l *Loan, id string, amount money.Amount, at time.Time) ledger.Transfer {
+	return bookTransfer(id, l, PostPayment, 0, amount, at)
+}
+
+// bookTransfer mirrors one posting of the loan's account in the loan book. It panics if the
+// transfer does not balance: only a bug can make that.
+func bookTransfer(id string, l *Loan, kind PostingKind, installment int, amount money.Amount, at time.Time) ledger.Transfer {
+	rec, fund := ReceivableAccount(l.ID), FundingAccount(l.LenderID)
+	debit, credit := fund, rec // what lowers the buyer's debt
+	if kind == PostDraw || kind == PostFee {
+		debit, credit = rec, fund
+	}
+	memo := "loan " + l.ID
+	if installment > 0 {
+		memo = fmt.Sprintf("loan %s installment %d", l.ID, installment)
+	}
+	t := ledger.Transfer{ID: id, Code: "pay_later_" + string(kind), Currency: USD, OrderID: l.OrderID, Memo: memo, At: at,
+		Entries: []ledger.Entry{{Account: debit, Amount: amount.Minor}, {Account: credit, Amount: -amount.Minor}}}
+	if err := ValidateBook(t); err != nil {
+		panic("credit: " + err.Error())
+	}
+	return t
+}
+
+// ValidateBook checks a loan-book transfer as ledger.Transfer.Validate does — an ID and a
+// code, 2..EntriesMax non-zero entries in its currency, summing to zero — letting the proposed
+// kinds stand in for known ones.
+func ValidateBook(t ledger.Transfer) error {
+	c := t
+	c.Entries = make([]ledger.Entry, len(t.Entries))
+	for i, e := range t.Entries {
+		if e.Account.Kind == LoanReceivable || e.Account.Kind == LenderFunding {
+			e.Account.Kind = ledger.Suspense // any known kind: only the arithmetic is checked
+		}
+		c.Entries[i] = e
+	}
+	return c.Validate()
+}
