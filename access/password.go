@@ -3,9 +3,9 @@ package access
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"

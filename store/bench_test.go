@@ -1,7 +1,9 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -81,4 +83,37 @@ func postOne(db *DB, from, to ledger.Account) error {
 		return err
 	}
 	return db.Write(ctx, func(tx escrow.Tx) error { return tx.PostTransfer(ctx, tr) })
+}
+
+// BenchmarkSQLiteRawCommit is the baseline for PostTransfer on SQLite: the single-writer commit
+// rate of the same driver with the same connection settings as the store's writer (WAL,
+// synchronous=FULL, BEGIN IMMEDIATE through _txlock; see sqliteWriterParams), on a file in the
+// same kind of temporary directory as BenchmarkPostTransfer/sqlite. One connection; each
+// iteration is BEGIN IMMEDIATE; INSERT one small row; COMMIT.
+func BenchmarkSQLiteRawCommit(b *testing.B) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "raw.db")+"?"+sqliteWriterParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE raw (id INTEGER PRIMARY KEY, v INTEGER NOT NULL) STRICT`); err != nil {
+		b.Fatal(err)
+	}
+	var v int64
+	for b.Loop() {
+		v++
+		tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock=immediate)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO raw (v) VALUES ($1)`, v); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
 }

@@ -86,7 +86,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{d: sqliteDialect, w: w, now: time.Now}
+	db := &DB{d: sqliteDialect, w: w, now: time.Now, stmts: newStmtCache()}
 	// Migrate before the readers connect, so the writer sets WAL mode on a new file first.
 	if err := db.migrate(ctx); err != nil {
 		w.Close()

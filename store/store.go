@@ -32,6 +32,10 @@ type DB struct {
 	pool *pgxpool.Pool // PostgreSQL only
 	now  func() time.Time
 
+	// stmts caches prepared statements on SQLite's writer connection; nil on PostgreSQL,
+	// where pgx caches them per connection itself.
+	stmts *stmtCache
+
 	// accounts holds the IDs of ledger accounts known to be stored (added only after a commit),
 	// so that a posting to known accounts skips their INSERT … ON CONFLICT DO NOTHING.
 	accounts sync.Map
@@ -62,6 +66,9 @@ func (db *DB) SQL() *sql.DB { return db.w }
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.close()
+	}
 	var errs []error
 	if db.r != db.w {
 		errs = append(errs, db.r.Close())
@@ -99,7 +106,11 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	}
 	// After a commit this is a no-op; otherwise (an error, or a panic in fn) it discards the work.
 	defer func() { _ = sqlTx.Rollback() }()
-	t := &tx{reader: reader{db: db, q: sqlTx}}
+	var q querier = sqlTx
+	if db.stmts != nil {
+		q = cachedTx{Tx: sqlTx, c: db.stmts}
+	}
+	t := &tx{reader: reader{db: db, q: q}}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -113,6 +124,9 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	}
 	for _, id := range t.newAccounts {
 		db.accounts.Store(id, struct{}{})
+	}
+	if db.stmts != nil {
+		db.stmts.prepareMissed(ctx, db.w)
 	}
 	return nil
 }

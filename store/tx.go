@@ -13,7 +13,7 @@ import (
 // reader implements escrow.Reader on one transaction, read-only or not.
 type reader struct {
 	db *DB
-	q  *sql.Tx
+	q  querier
 }
 
 // tx implements escrow.Tx.

@@ -51,8 +51,10 @@ CREATE TABLE ledger_accounts (
 	currency TEXT NOT NULL
 ) STRICT;
 
+-- seq and global_seq are plain INTEGER PRIMARY KEY, not AUTOINCREMENT: rows are never deleted, so
+-- SQLite's max+1 rowid is already increasing, and AUTOINCREMENT costs a second write per insert.
 CREATE TABLE ledger_transfers (
-	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq      INTEGER PRIMARY KEY,
 	id       TEXT NOT NULL UNIQUE,
 	code     TEXT NOT NULL,
 	currency TEXT NOT NULL,
@@ -79,7 +81,7 @@ CREATE TABLE ledger_balances (
 ) STRICT;
 
 CREATE TABLE events (
-	global_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	global_seq INTEGER PRIMARY KEY,
 	stream     TEXT NOT NULL,
 	seq        INTEGER NOT NULL,
 	type       TEXT NOT NULL,
