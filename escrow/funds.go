@@ -83,7 +83,7 @@ func (s *Service) toSuspense(ctx context.Context, u *unit, in Incoming, reason s
 	if err := u.tx.InsertSuspense(ctx, item); err != nil {
 		return Allocation{}, fmt.Errorf("insert suspense: %w", err)
 	}
-	if err := u.appendEvent(ctx, ledger.Platform, "suspense.received", item); err != nil {
+	if err := u.appendEvent(ctx, ledger.Platform, nil, "suspense.received", item); err != nil {
 		return Allocation{}, err
 	}
 	return Allocation{SuspenseID: item.ID, Reason: reason}, nil
@@ -116,7 +116,7 @@ func (s *Service) AllocateSuspense(ctx context.Context, a trade.Actor, key, susp
 			return Allocation{}, fmt.Errorf("update suspense: %w", err)
 		}
 		alloc := Allocation{OrderID: orderID, PaymentID: paymentID, SuspenseID: item.ID}
-		return alloc, u.appendEvent(ctx, ledger.Platform, "suspense.allocated", alloc)
+		return alloc, u.appendEvent(ctx, ledger.Platform, nil, "suspense.allocated", alloc)
 	})
 }
 

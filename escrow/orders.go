@@ -132,7 +132,7 @@ func (s *Service) PostMessage(ctx context.Context, a trade.Actor, key, orderID, 
 		if err := u.tx.InsertMessage(ctx, m); err != nil {
 			return trade.Message{}, fmt.Errorf("insert message: %w", err)
 		}
-		return m, u.appendEvent(ctx, o.ID, "message.posted", map[string]any{"message_id": m.ID, "attachments": len(atts)})
+		return m, u.appendEvent(ctx, o.ID, orderParties(o), "message.posted", map[string]any{"message_id": m.ID, "attachments": len(atts)})
 	})
 }
 

@@ -44,7 +44,7 @@ func (u *unit) orgChanged(ctx context.Context, o trade.Org, field string, change
 	if err := u.tx.AppendOrgHistory(ctx, OrgChange{OrgID: o.ID, At: u.now, Actor: u.actor, Field: field, Change: b}); err != nil {
 		return fmt.Errorf("append org history: %w", err)
 	}
-	return u.appendEvent(ctx, o.ID, "org."+field, change)
+	return u.appendEvent(ctx, o.ID, []string{o.ID}, "org."+field, change)
 }
 
 // updateOrg locks a supplier, lets change alter it, and records the change.
@@ -132,6 +132,6 @@ func (s *Service) FundGuarantee(ctx context.Context, a trade.Actor, key string, 
 		if err := u.tx.PostTransfer(ctx, t); err != nil {
 			return ledger.Transfer{}, postError(t, err)
 		}
-		return t, u.appendEvent(ctx, ledger.Platform, "guarantee.funded", map[string]any{"amount": amount})
+		return t, u.appendEvent(ctx, ledger.Platform, nil, "guarantee.funded", map[string]any{"amount": amount})
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -201,8 +202,10 @@ func hashJSON(v any) string {
 	return hex.EncodeToString(h[:])
 }
 
-// appendEvent adds an event to a hash-chained stream.
-func (u *unit) appendEvent(ctx context.Context, stream, typ string, payload any) error {
+// appendEvent adds an event to a hash-chained stream. parties are the organizations besides the
+// platform that may see it (orderParties for an order, the organization for its own stream, none
+// for the platform's). In the same transaction the event is queued for their webhook endpoints.
+func (u *unit) appendEvent(ctx context.Context, stream string, parties []string, typ string, payload any) error {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("marshal %s payload: %w", typ, err)
@@ -211,13 +214,31 @@ func (u *unit) appendEvent(ctx context.Context, stream, typ string, payload any)
 	if err != nil {
 		return fmt.Errorf("last event of %s: %w", stream, err)
 	}
-	e := Event{Stream: stream, Seq: seq + 1, Type: typ, Actor: u.actor, At: u.now, Payload: body, PrevHash: prev}
+	e := Event{Stream: stream, Seq: seq + 1, Type: typ, Actor: u.actor, At: u.now, Payload: body, PrevHash: prev,
+		Audience: audience(parties)}
 	e.Hash = ChainHash(e)
 	if err := u.tx.AppendEvent(ctx, e); err != nil {
 		return fmt.Errorf("append %s: %w", typ, err)
 	}
+	if err := u.tx.EnqueueDeliveries(ctx, e); err != nil {
+		return fmt.Errorf("enqueue %s for webhooks: %w", typ, err)
+	}
 	u.events = append(u.events, e)
 	return nil
+}
+
+// orderParties are the organizations that see an order's events besides the platform.
+func orderParties(o *trade.Order) []string { return []string{o.BuyerID, o.SupplierID} }
+
+// audience is the platform, which sees every event, and parties, without repeats.
+func audience(parties []string) []string {
+	out := []string{ledger.Platform}
+	for _, p := range parties {
+		if p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ChainHash is the hash of an event over its predecessor's: editing or removing any event of a
@@ -264,7 +285,7 @@ func (u *unit) write(ctx context.Context, o *trade.Order, prevVersion int64, fx 
 		}
 	}
 	for _, e := range fx.Events {
-		if err := u.appendEvent(ctx, o.ID, e.Type, e.Payload); err != nil {
+		if err := u.appendEvent(ctx, o.ID, orderParties(o), e.Type, e.Payload); err != nil {
 			return err
 		}
 		if e.Type == "payment.initiated" {

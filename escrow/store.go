@@ -78,8 +78,13 @@ type Tx interface {
 	// ErrDuplicate when t.ID exists, and a *ledger.NegativeError when an account whose kind may
 	// not go negative would; the caller then rolls back.
 	PostTransfer(ctx context.Context, t ledger.Transfer) error
-	AppendEvent(ctx context.Context, e Event) error                                   // ErrDuplicate on (Stream, Seq)
+	// AppendEvent appends e and records its Audience; ErrDuplicate on (Stream, Seq).
+	AppendEvent(ctx context.Context, e Event) error
 	LastEvent(ctx context.Context, stream string) (seq int64, hash string, err error) // 0, "" when none
+	// EnqueueDeliveries queues the appended event e for every enabled webhook endpoint of every
+	// organization in e.Audience, due at e.At. In the event's transaction, so a committed event
+	// is always delivered and a rolled-back one never is.
+	EnqueueDeliveries(ctx context.Context, e Event) error
 	InsertMessage(ctx context.Context, m trade.Message) error
 	// PutTimer schedules t. A pending or claimed timer with the same Key is replaced (its state
 	// becomes "replaced"), so a moved deadline never fires at its old time.
@@ -135,6 +140,10 @@ type Event struct {
 	Payload   json.RawMessage `json:"payload"` // stored and returned byte for byte
 	PrevHash  string          `json:"prev_hash"`
 	Hash      string          `json:"hash"`
+	// Audience are the organizations that may read the event and receive it by webhook: the
+	// platform always, an order's buyer and supplier, an organization its own. Written on
+	// append; not read back with the event, and not part of its hash.
+	Audience []string `json:"-"`
 }
 
 // StoredTransfer is a transfer with its posting sequence number.

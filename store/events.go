@@ -7,14 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tradeassure/tradeassure/escrow"
 )
 
 const eventCols = `SELECT global_seq, stream, seq, type, actor, at, payload, prev_hash, hash FROM events`
 
-// AppendEvent appends e to its stream, or returns ErrDuplicate when (Stream, Seq) exists. The
-// payload is stored as text, byte for byte, since it is hashed.
+// AppendEvent appends e to its stream and records its audience, or returns ErrDuplicate when
+// (Stream, Seq) exists. The payload is stored as text, byte for byte, since it is hashed.
 func (t *tx) AppendEvent(ctx context.Context, e escrow.Event) error {
 	id := e.Stream + "#" + strconv.FormatInt(e.Seq, 10)
 	if e.Stream == "" || e.Seq < 1 {
@@ -30,13 +31,45 @@ func (t *tx) AppendEvent(ctx context.Context, e escrow.Event) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.q.ExecContext(ctx, `INSERT INTO events (stream, seq, type, actor, at, payload, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-		e.Stream, e.Seq, e.Type, actor, micros(e.At), rawText(e.Payload), e.PrevHash, e.Hash)
+	var global int64
+	err = t.q.QueryRowContext(ctx, `INSERT INTO events (stream, seq, type, actor, at, payload, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING global_seq`,
+		e.Stream, e.Seq, e.Type, actor, micros(e.At), rawText(e.Payload), e.PrevHash, e.Hash).Scan(&global)
+	if errors.Is(err, sql.ErrNoRows) {
+		return duplicate("event", id)
+	}
 	if err != nil {
 		return t.fail(insertErr("event", id, err))
 	}
-	return t.fail(changed(res, duplicate("event", id)))
+	return t.appendAudience(ctx, id, global, e.Audience)
+}
+
+// EventAudienceMax bounds the organizations one event is shown to.
+const EventAudienceMax = 16
+
+// appendAudience records who may see event global, in one statement.
+func (t *tx) appendAudience(ctx context.Context, id string, global int64, orgs []string) error {
+	if len(orgs) == 0 {
+		return nil
+	}
+	if len(orgs) > EventAudienceMax {
+		return t.fail(fmt.Errorf("append event %s: audience of %d, at most %d", id, len(orgs), EventAudienceMax)) // a bug in the caller
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO event_audience (org_id, global_seq) VALUES `)
+	args := []any{global}
+	for i, org := range orgs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		args = append(args, org)
+		fmt.Fprintf(&q, "($%d, $1)", len(args))
+	}
+	q.WriteString(` ON CONFLICT DO NOTHING`)
+	if _, err := t.q.ExecContext(ctx, q.String(), args...); err != nil {
+		return t.fail(fmt.Errorf("append audience of event %s: %w", id, err))
+	}
+	return nil
 }
 
 // LastEvent returns the seq and hash of a stream's last event: 0, "" when it has none.

@@ -1,0 +1,376 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/webhook"
+)
+
+// webhookStore implements webhook.Store on the same database as the escrow store. Reads are one
+// statement on the reader pool; writes that check before they change run in one transaction.
+type webhookStore struct{ db *DB }
+
+var _ webhook.Store = webhookStore{}
+
+// Webhooks returns the store of the events feed, webhook endpoints and deliveries.
+func (db *DB) Webhooks() webhook.Store { return webhookStore{db: db} }
+
+const (
+	endpointCols = `id, org_id, url, secret, description, created_at, disabled_at`
+	deliveryCols = `id, endpoint_id, org_id, global_seq, stream, seq, state, attempts, next_attempt_at,
+		lease_owner, lease_until, last_status, last_error, created_at, delivered_at`
+)
+
+// EnqueueDeliveries inserts a pending delivery of event (e.Stream, e.Seq), appended earlier in
+// this transaction, for every enabled endpoint of an organization in e.Audience.
+func (t *tx) EnqueueDeliveries(ctx context.Context, e escrow.Event) error {
+	if len(e.Audience) == 0 {
+		return nil
+	}
+	if len(e.Audience) > EventAudienceMax {
+		return fmt.Errorf("enqueue deliveries: audience of %d, at most %d", len(e.Audience), EventAudienceMax) // a bug in the caller
+	}
+	args := []any{e.Stream, e.Seq, micros(e.At)}
+	in := make([]string, len(e.Audience))
+	for i, org := range e.Audience {
+		args = append(args, org)
+		in[i] = "$" + strconv.Itoa(len(args))
+	}
+	// The global_seq comes from the event row; ON CONFLICT makes a repeated call harmless.
+	_, err := t.q.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, org_id, global_seq, stream, seq,
+			state, attempts, next_attempt_at, lease_owner, lease_until, last_status, last_error, created_at, delivered_at)
+		SELECT ep.id, ep.org_id, ev.global_seq, ev.stream, ev.seq, 'pending', 0, $3, '', NULL, 0, '', $3, NULL
+		FROM webhook_endpoints ep, events ev
+		WHERE ev.stream = $1 AND ev.seq = $2 AND ep.disabled_at IS NULL AND ep.org_id IN (`+strings.Join(in, ", ")+`)
+		ON CONFLICT DO NOTHING`, args...)
+	if err != nil {
+		return t.fail(fmt.Errorf("enqueue deliveries of %s#%d: %w", e.Stream, e.Seq, err))
+	}
+	return nil
+}
+
+// OrgEvents lists up to limit events in orgID's audience after a global_seq, ascending.
+func (s webhookStore) OrgEvents(ctx context.Context, orgID string, after int64, limit int) ([]escrow.Event, error) {
+	var out []escrow.Event
+	err := s.read(ctx, func(r reader) error {
+		var err error
+		out, err = r.events(ctx, `SELECT ev.global_seq, ev.stream, ev.seq, ev.type, ev.actor, ev.at, ev.payload,
+				ev.prev_hash, ev.hash
+			FROM event_audience au JOIN events ev ON ev.global_seq = au.global_seq
+			WHERE au.org_id = $1 AND au.global_seq > $2 ORDER BY au.global_seq LIMIT $3`, orgID, after, clampLimit(limit))
+		return err
+	})
+	return out, err
+}
+
+// read runs fn in a read-only transaction.
+func (s webhookStore) read(ctx context.Context, fn func(reader) error) error {
+	sqlTx, err := s.db.r.BeginTx(ctx, s.db.d.readOpts)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	return fn(reader{db: s.db, q: sqlTx})
+}
+
+// InsertEndpoint stores e unless its organization has perOrgMax enabled endpoints already.
+func (s webhookStore) InsertEndpoint(ctx context.Context, e webhook.Endpoint, perOrgMax int) error {
+	return s.db.write(ctx, func(t *tx) error {
+		if t.db.d == postgresDialect {
+			// Two concurrent inserts for one organization would both count perOrgMax−1 under
+			// READ COMMITTED; this lock makes the second count after the first commits. SQLite's
+			// single writer already does.
+			if _, err := t.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+				"webhook_endpoints/"+e.OrgID); err != nil {
+				return t.fail(fmt.Errorf("lock endpoints of %q: %w", e.OrgID, err))
+			}
+		}
+		var n int
+		if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE org_id = $1 AND disabled_at IS NULL`,
+			e.OrgID).Scan(&n); err != nil {
+			return t.fail(fmt.Errorf("count endpoints of %q: %w", e.OrgID, err))
+		}
+		if n >= perOrgMax {
+			return webhook.ErrLimit
+		}
+		res, err := t.q.ExecContext(ctx, `INSERT INTO webhook_endpoints (`+endpointCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			e.ID, e.OrgID, e.URL, e.Secret, e.Description, micros(e.CreatedAt), optMicros(e.DisabledAt))
+		if err != nil {
+			return t.fail(insertErr("webhook endpoint", e.ID, err))
+		}
+		return changed(res, duplicate("webhook endpoint", e.ID))
+	})
+}
+
+// Endpoint reads an endpoint, secret included.
+func (s webhookStore) Endpoint(ctx context.Context, id string) (webhook.Endpoint, error) {
+	e, err := scanEndpoint(s.db.r.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return webhook.Endpoint{}, notFound("webhook endpoint", id)
+	}
+	if err != nil {
+		return webhook.Endpoint{}, fmt.Errorf("select webhook endpoint %q: %w", id, err)
+	}
+	return e, nil
+}
+
+// Endpoints lists up to limit endpoints of an organization by creation time, then ID.
+func (s webhookStore) Endpoints(ctx context.Context, orgID string, limit int) ([]webhook.Endpoint, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE org_id = $1
+		ORDER BY created_at, id LIMIT $2`, orgID, clampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("select webhook endpoints of %q: %w", orgID, err)
+	}
+	defer rows.Close()
+	var out []webhook.Endpoint
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan webhook endpoint: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select webhook endpoints of %q: %w", orgID, err)
+	}
+	return out, nil
+}
+
+// DisableEndpoint marks an enabled endpoint disabled.
+func (s webhookStore) DisableEndpoint(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.w.ExecContext(ctx, `UPDATE webhook_endpoints SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`,
+		id, micros(at))
+	if err != nil {
+		return fmt.Errorf("disable webhook endpoint %q: %w", id, err)
+	}
+	return changed(res, notFound("enabled webhook endpoint", id))
+}
+
+func scanEndpoint(row interface{ Scan(...any) error }) (webhook.Endpoint, error) {
+	var e webhook.Endpoint
+	var created int64
+	var disabled sql.NullInt64
+	if err := row.Scan(&e.ID, &e.OrgID, &e.URL, &e.Secret, &e.Description, &created, &disabled); err != nil {
+		return webhook.Endpoint{}, err
+	}
+	e.CreatedAt, e.DisabledAt = fromMicros(created), fromOptMicros(disabled)
+	return e, nil
+}
+
+// Delivery reads one delivery.
+func (s webhookStore) Delivery(ctx context.Context, id int64) (webhook.Delivery, error) {
+	d, err := scanDelivery(s.db.r.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return webhook.Delivery{}, notFound("webhook delivery", strconv.FormatInt(id, 10))
+	}
+	if err != nil {
+		return webhook.Delivery{}, fmt.Errorf("select webhook delivery %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// Deliveries lists a page of an endpoint's deliveries by ID.
+func (s webhookStore) Deliveries(ctx context.Context, f webhook.DeliveryFilter) ([]webhook.Delivery, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries
+		WHERE endpoint_id = $1 AND id > $2 ORDER BY id LIMIT $3`, f.EndpointID, f.After, clampLimit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("select webhook deliveries: %w", err)
+	}
+	return scanDeliveries(rows)
+}
+
+// Redeliver makes a dead or delivered delivery pending again.
+func (s webhookStore) Redeliver(ctx context.Context, id int64, at time.Time) (webhook.Delivery, error) {
+	var d webhook.Delivery
+	err := s.db.write(ctx, func(t *tx) error {
+		var err error
+		d, err = scanDelivery(t.q.QueryRowContext(ctx, `UPDATE webhook_deliveries SET state = 'pending', attempts = 0,
+				next_attempt_at = $2, lease_owner = '', lease_until = NULL, delivered_at = NULL
+			WHERE id = $1 AND state IN ('dead', 'delivered') RETURNING `+deliveryCols, id, micros(at)))
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return t.fail(fmt.Errorf("redeliver %d: %w", id, err))
+		}
+		var state string
+		err = t.q.QueryRowContext(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1`, id).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("webhook delivery", strconv.FormatInt(id, 10))
+		}
+		if err != nil {
+			return t.fail(fmt.Errorf("select webhook delivery %d: %w", id, err))
+		}
+		return fmt.Errorf("redeliver %d: it is %s: %w", id, state, escrow.ErrConflict)
+	})
+	return d, err
+}
+
+// ClaimDeliveries leases due deliveries, at most one per endpoint and stream; see webhook.Store.
+func (s webhookStore) ClaimDeliveries(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]webhook.Job, error) {
+	if owner == "" || lease <= 0 {
+		return nil, fmt.Errorf("claim deliveries: want an owner and a positive lease")
+	}
+	var out []webhook.Job
+	err := s.db.write(ctx, func(t *tx) error {
+		out = nil
+		// The inner SELECT picks due deliveries that are first in line for their endpoint and
+		// stream (on PostgreSQL locking them and skipping those a concurrent claimer holds); the
+		// UPDATE leases them. A delivery leased by another claimer is pending, so the next one
+		// of its stream waits for it.
+		rows, err := t.q.QueryContext(ctx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2,
+				attempts = attempts + 1
+			WHERE id IN (SELECT d.id FROM webhook_deliveries d
+				WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until < $3)
+				AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id AND ep.disabled_at IS NULL)
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
+					AND p.stream = d.stream AND p.seq < d.seq AND p.state <> 'delivered')
+				ORDER BY d.next_attempt_at, d.id LIMIT $4`+t.db.d.skipLocked+`)
+			RETURNING id`, owner, micros(now.Add(lease)), micros(now), clampLimit(limit))
+		if err != nil {
+			return t.fail(fmt.Errorf("claim deliveries: %w", err))
+		}
+		ids, err := scanIDs(rows)
+		if err != nil || len(ids) == 0 {
+			return t.fail(err)
+		}
+		out, err = t.jobs(ctx, ids)
+		return t.fail(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING has no order.
+	slices.SortFunc(out, func(a, b webhook.Job) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// jobs reads claimed deliveries with their endpoint's URL and secret and their event.
+func (t *tx) jobs(ctx context.Context, ids []int64) ([]webhook.Job, error) {
+	args := make([]any, len(ids))
+	in := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], in[i] = id, "$"+strconv.Itoa(i+1)
+	}
+	rows, err := t.q.QueryContext(ctx, `SELECT `+prefixed("d.", deliveryCols)+`, ep.url, ep.secret, ev.type, ev.at, ev.payload
+		FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
+		JOIN events ev ON ev.global_seq = d.global_seq
+		WHERE d.id IN (`+strings.Join(in, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select claimed deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []webhook.Job
+	for rows.Next() {
+		var j webhook.Job
+		var at int64
+		var payload string
+		d, err := scanDeliveryWith(rows, &j.URL, &j.Secret, &j.Type, &at, &payload)
+		if err != nil {
+			return nil, fmt.Errorf("scan claimed delivery: %w", err)
+		}
+		j.Delivery, j.At, j.Payload = d, fromMicros(at), fromRawText(payload)
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select claimed deliveries: %w", err)
+	}
+	if len(out) != len(ids) {
+		return nil, fmt.Errorf("claimed %d deliveries, read %d back", len(ids), len(out)) // an event or endpoint row is missing
+	}
+	return out, nil
+}
+
+// FinishDelivery records an attempt's outcome if owner still holds the delivery.
+func (s webhookStore) FinishDelivery(ctx context.Context, id int64, owner string, o webhook.Outcome) error {
+	next := o.At
+	var delivered any
+	switch o.State {
+	case webhook.Pending:
+		next = o.NextAttemptAt
+	case webhook.Delivered:
+		delivered = micros(o.At)
+	case webhook.Dead:
+	default:
+		return fmt.Errorf("finish delivery %d: state %q", id, o.State) // a bug in the caller
+	}
+	res, err := s.db.w.ExecContext(ctx, `UPDATE webhook_deliveries SET state = $3, next_attempt_at = $4,
+			lease_owner = '', lease_until = NULL, last_status = $5, last_error = $6, delivered_at = $7
+		WHERE id = $1 AND lease_owner = $2 AND state = 'pending'`,
+		id, owner, string(o.State), micros(next), o.Status, o.Error, delivered)
+	if err != nil {
+		return fmt.Errorf("finish delivery %d: %w", id, err)
+	}
+	return changed(res, notFound("webhook delivery claimed by "+owner, strconv.FormatInt(id, 10)))
+}
+
+// prefixed qualifies each column of a list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan id: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func scanDeliveries(rows *sql.Rows) ([]webhook.Delivery, error) {
+	defer rows.Close()
+	var out []webhook.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan webhook delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select webhook deliveries: %w", err)
+	}
+	return out, nil
+}
+
+func scanDelivery(row interface{ Scan(...any) error }) (webhook.Delivery, error) {
+	return scanDeliveryWith(row)
+}
+
+// scanDeliveryWith scans deliveryCols and then extra columns into extra.
+func scanDeliveryWith(row interface{ Scan(...any) error }, extra ...any) (webhook.Delivery, error) {
+	var d webhook.Delivery
+	var state string
+	var next, created int64
+	var lease, delivered sql.NullInt64
+	dest := append([]any{&d.ID, &d.EndpointID, &d.OrgID, &d.GlobalSeq, &d.Stream, &d.Seq, &state, &d.Attempts, &next,
+		&d.LeaseOwner, &lease, &d.LastStatus, &d.LastError, &created, &delivered}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return webhook.Delivery{}, err
+	}
+	d.EventID = webhook.EventID(d.GlobalSeq)
+	d.State, d.NextAttemptAt, d.CreatedAt = webhook.State(state), fromMicros(next), fromMicros(created)
+	d.LeaseUntil, d.DeliveredAt = fromNullMicros(lease), fromOptMicros(delivered)
+	return d, nil
+}
