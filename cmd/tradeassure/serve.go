@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +23,10 @@ import (
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/api"
 	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/trade"
+	"github.com/tradeassure/tradeassure/web"
+	"github.com/tradeassure/tradeassure/webhook"
 )
 
 // ShutdownWait bounds how long in-flight requests may take to finish on SIGTERM.
@@ -53,12 +58,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := loadDemo(ctx, d, acc, stdout, *addr); err != nil {
 			return fmt.Errorf("load demo: %w", err)
 		}
+		if err := demoUsers(ctx, svc, acc, stdout, *addr); err != nil {
+			return fmt.Errorf("demo users: %w", err)
+		}
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
-	api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg})
+	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
+		AllowPrivateNetworks: *demo}) // the demo may deliver to a receiver on this machine
+	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg}), hooks, log)
+	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win).
+	// Sessions live in the same database; behind TLS set TRADEASSURE_COOKIE_SECURE=1.
+	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1"})
+	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +97,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		host, _ := os.Hostname()
 		svc.Worker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	}()
+	wg.Go(func() { // webhook deliveries, beside the timers; stopped with them
+		host, _ := os.Hostname()
+		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "db", redact(url), "version", Version)
@@ -110,4 +128,64 @@ func redact(url string) string {
 		return url[:i+3] + "…" + url[j:]
 	}
 	return url
+}
+
+// demoUsers gives the demo's organizations one portal user per role, with a password printed
+// once beside the API keys. Each demo load makes new organizations, so a database that already
+// holds an earlier demo's users gets new addresses (buyer+2@demo.test, …) for the new ones.
+func demoUsers(ctx context.Context, svc *escrow.Service, acc *access.Service, out io.Writer, addr string) error {
+	newest := func(kind trade.OrgKind, name string) (string, error) {
+		orgs, err := svc.Orgs(ctx, kind)
+		if err != nil {
+			return "", err
+		}
+		for i := len(orgs) - 1; i >= 0; i-- { // IDs are time-ordered: the last is this load's
+			if orgs[i].Name == name {
+				return orgs[i].ID, nil
+			}
+		}
+		return "", fmt.Errorf("no demo %s named %q", kind, name)
+	}
+	fmt.Fprintf(out, "portal users (log in at http://%s/login; passwords shown once):\n", addr)
+	for _, u := range []struct {
+		role       trade.Role
+		kind       trade.OrgKind
+		org, label string
+	}{
+		{trade.RoleBuyer, trade.KindBuyer, "Maple Kids Apparel Inc.", "buyer"},
+		{trade.RoleSupplier, trade.KindSupplier, "Ningbo Sunrise Garments Co.", "supplier"},
+		{trade.RoleInspector, trade.KindInspector, "Asia Quality Inspections Ltd.", "inspector"},
+		{trade.RoleArbiter, "", access.PlatformOrg, "arbiter"},
+		{trade.RoleAdmin, "", access.PlatformOrg, "admin"},
+	} {
+		orgID := access.PlatformOrg
+		if u.kind != "" {
+			var err error
+			if orgID, err = newest(u.kind, u.org); err != nil {
+				return err
+			}
+		}
+		secret := make([]byte, 10)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		password := "demo-" + hex.EncodeToString(secret)
+		for n := 1; ; n++ {
+			email := u.label + "@demo.test"
+			if n > 1 {
+				email = fmt.Sprintf("%s+%d@demo.test", u.label, n)
+			}
+			_, err := acc.CreateUser(ctx, trade.System, orgID, email, "Demo "+u.label, u.role, password)
+			if fault.ReasonOf(err) == "email_taken" && n < 100 {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  %-10s %-24s %s\n", u.label, email, password)
+			break
+		}
+	}
+	fmt.Fprintln(out)
+	return nil
 }

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tradeassure/tradeassure/access"
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// viewer is the logged-in person.
+type viewer struct {
+	trade.Actor
+	Email   string
+	Name    string
+	OrgName string
+}
+
+// Is reports whether the viewer acts as role; templates use it to show role-specific links.
+func (v *viewer) Is(role string) bool { return string(v.Role) == role }
+
+type ctxKey struct{}
+
+func viewerFrom(ctx context.Context) *viewer {
+	v, _ := ctx.Value(ctxKey{}).(*viewer)
+	return v
+}
+
+// Session keys.
+const (
+	sessUser  = "user_id"
+	sessRole  = "role"
+	sessOrg   = "org_id"
+	sessEmail = "email"
+	sessName  = "name"
+)
+
+// auth lets a request through only with a live session, and puts the viewer in its context.
+// Without one, a GET goes to the login page and comes back after it; anything else is refused.
+func (s *Server) auth(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v := &viewer{Actor: trade.Actor{Role: trade.Role(s.sm.GetString(ctx, sessRole)),
+			OrgID: s.sm.GetString(ctx, sessOrg), UserID: s.sm.GetString(ctx, sessUser)},
+			Email: s.sm.GetString(ctx, sessEmail), Name: s.sm.GetString(ctx, sessName)}
+		if v.UserID != "" && s.lookup != nil {
+			u, err := s.lookup(ctx, v.UserID)
+			if err != nil && !errors.Is(err, access.ErrNotFound) {
+				s.fail(w, r, err)
+				return
+			}
+			if err != nil || u.DisabledAt != nil || u.Role != v.Role || u.OrgID != v.OrgID {
+				if err := s.sm.Destroy(ctx); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+				v.UserID = ""
+			}
+		}
+		if v.UserID == "" {
+			if r.Method != http.MethodGet {
+				http.Error(w, "log in first", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		v.OrgName = s.orgName(ctx, v.OrgID)
+		h(w, r.WithContext(context.WithValue(ctx, ctxKey{}, v)))
+	})
+}
+
+// orgName names an organization for people; the platform has no org record.
+func (s *Server) orgName(ctx context.Context, id string) string {
+	if id == access.PlatformOrg {
+		return "Platform"
+	}
+	if o, err := s.svc.Org(ctx, id); err == nil {
+		return o.Name
+	}
+	return id
+}
+
+// safeNext keeps a post-login redirect on this site: a local path, never "//host" or a URL.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+type loginData struct {
+	Form   *form
+	Next   string
+	Logout bool
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if s.sm.GetString(r.Context(), sessUser) != "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	q := r.URL.Query()
+	s.render(w, r, http.StatusOK, "login.html", "Log in",
+		loginData{Form: newForm(nil), Next: safeNext(q.Get("next")), Logout: q.Has("out")})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	email, password := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
+	next := safeNext(r.PostForm.Get("next"))
+	f := newForm(url.Values{"email": {email}}) // the password is never sent back
+	if email == "" || password == "" {
+		f.Error = "Give your email and password."
+		s.render(w, r, http.StatusUnprocessableEntity, "login.html", "Log in", loginData{Form: f, Next: next})
+		return
+	}
+	if len(email) > access.EmailMax || len(password) > access.PasswordMax {
+		f.Error = "Wrong email or password."
+		s.render(w, r, http.StatusUnauthorized, "login.html", "Log in", loginData{Form: f, Next: next})
+		return
+	}
+	a, u, err := s.acc.Login(r.Context(), email, password)
+	if err != nil {
+		if fault.CodeOf(err) != fault.Unauthorized {
+			s.fail(w, r, err)
+			return
+		}
+		f.Error = "Wrong email or password."
+		s.render(w, r, http.StatusUnauthorized, "login.html", "Log in", loginData{Form: f, Next: next})
+		return
+	}
+	ctx := r.Context()
+	// A new token at login: a token planted before it (session fixation) is worth nothing.
+	if err := s.sm.RenewToken(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sm.Put(ctx, sessUser, a.UserID)
+	s.sm.Put(ctx, sessRole, string(a.Role))
+	s.sm.Put(ctx, sessOrg, a.OrgID)
+	s.sm.Put(ctx, sessEmail, u.Email)
+	s.sm.Put(ctx, sessName, u.Name)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.sm.Destroy(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
+}
+
+func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "password.html", "Change your password", newForm(nil))
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	current, next, again := r.PostForm.Get("current_password"), r.PostForm.Get("password"), r.PostForm.Get("password_confirm")
+	f := newForm(nil) // passwords are never sent back
+	var err error
+	if next != again {
+		err = fault.FieldErr("password_confirm", "passwords_differ", "the two new passwords differ")
+	} else if len(current) > access.PasswordMax {
+		err = fault.FieldErr("current_password", "invalid_credentials", "the current password is wrong")
+	} else {
+		err = s.acc.ChangePassword(r.Context(), actorOf(r), current, next)
+	}
+	if err != nil {
+		if !f.setError(err) {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "password.html", "Change your password", f)
+		return
+	}
+	if err := s.sm.RenewToken(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/", "Your password was changed.")
+}
