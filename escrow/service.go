@@ -279,6 +279,15 @@ func (u *unit) write(ctx context.Context, o *trade.Order, prevVersion int64, fx 
 			return fmt.Errorf("update supplier: %w", err)
 		}
 	}
+	if fx.RetireAll || len(fx.Retire) > 0 {
+		keys := fx.Retire
+		if fx.RetireAll {
+			keys = nil
+		}
+		if err := tx.RetireTimers(ctx, o.ID, keys); err != nil {
+			return fmt.Errorf("retire timers: %w", err)
+		}
+	}
 	for _, tm := range fx.Timers {
 		if err := tx.PutTimer(ctx, tm); err != nil {
 			return fmt.Errorf("put timer: %w", err)

@@ -206,6 +206,12 @@ func TestHappyPathReleases(t *testing.T) {
 		if got := e.balance(fee); got != 8850 { // 2.95% of the 3,000.00 initial payment (R10)
 			t.Fatalf("card fee revenue %d, want 8850", got)
 		}
+		// A closed order leaves no deadline behind to fire for nothing. R21
+		for _, tm := range must(e.svc.Timers(e.ctx, o.ID)) {
+			if tm.State == escrow.TimerPending || tm.State == escrow.TimerClaimed {
+				t.Errorf("timer %s still %s after completion", tm.Key, tm.State)
+			}
+		}
 		e.checkLedger()
 	})
 }

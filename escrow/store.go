@@ -89,6 +89,10 @@ type Tx interface {
 	// PutTimer schedules t. A pending or claimed timer with the same Key is replaced (its state
 	// becomes "replaced"), so a moved deadline never fires at its old time.
 	PutTimer(ctx context.Context, t trade.Timer) error
+	// RetireTimers marks pending timers of an order "replaced": those with the given keys, or
+	// all of them when keys is nil. Claimed timers are left to their worker, which finds them
+	// no longer applicable.
+	RetireTimers(ctx context.Context, orderID string, keys []string) error
 	// LockTimer locks a timer claimed by owner and not yet finished, else ErrNotFound.
 	LockTimer(ctx context.Context, id int64, owner string) (StoredTimer, error)
 	// FinishTimer marks a timer fired (outcome "fired" or "skipped: …") or dead.

@@ -37,6 +37,24 @@ func (t *tx) PutTimer(ctx context.Context, tm trade.Timer) error {
 	return nil
 }
 
+// RetireTimers marks an order's pending timers replaced: the given keys, or all when keys is nil.
+func (t *tx) RetireTimers(ctx context.Context, orderID string, keys []string) error {
+	if keys == nil {
+		_, err := t.q.ExecContext(ctx, `UPDATE timers SET state = 'replaced' WHERE order_id = $1 AND state = 'pending'`, orderID)
+		if err != nil {
+			return t.fail(fmt.Errorf("retire timers of %q: %w", orderID, err))
+		}
+		return nil
+	}
+	for _, k := range keys {
+		_, err := t.q.ExecContext(ctx, `UPDATE timers SET state = 'replaced' WHERE key = $1 AND order_id = $2 AND state = 'pending'`, k, orderID)
+		if err != nil {
+			return t.fail(fmt.Errorf("retire timer %q: %w", k, err))
+		}
+	}
+	return nil
+}
+
 // LockTimer locks a timer that owner has claimed and not finished, else returns ErrNotFound.
 func (t *tx) LockTimer(ctx context.Context, id int64, owner string) (escrow.StoredTimer, error) {
 	st, err := scanTimer(t.q.QueryRowContext(ctx, `SELECT `+timerCols+` FROM timers

@@ -412,6 +412,7 @@ func (d *decision) receivePayment(c ReceivePayment) error {
 	}
 	now := d.env.Now
 	p.Status, p.ReceivedAt = PaymentReceived, &now
+	d.retire("payment_expiry/" + p.ID)
 	fee := int64(0)
 	if p.FeeCollector == payment.CollectedByPlatform {
 		fee = p.Fee
@@ -525,6 +526,7 @@ func (d *decision) ship(c Ship) error {
 	}
 	o.Shipment = &Shipment{ShippedOn: c.ShippedOn, Carrier: c.Carrier, Tracking: c.Tracking, BillOfLading: c.BillOfLading, RecordedAt: now}
 	o.State = Shipped
+	d.retire("shipping_deadline")
 	d.timer(TimerRelease, "release", now.Add(d.env.Config.ReleaseDelay), "")
 	d.event("order.shipped", o.Shipment)
 	return nil
@@ -549,11 +551,13 @@ func (d *decision) complete() error {
 	return nil
 }
 
-// close ends the order and gives the supplier its coverage back (R22).
+// close ends the order, gives the supplier its coverage back (R22) and retires the order's
+// pending deadlines: none of them can apply to a closed order.
 func (d *decision) close(s State) {
 	now := d.env.Now
 	d.o.State, d.o.ClosedAt = s, &now
 	d.restoreCoverage()
+	d.fx.RetireAll = true
 }
 
 func (d *decision) deadlinePassed(c DeadlinePassed) error {

@@ -44,6 +44,10 @@ type Effects struct {
 	Timers    []Timer
 	// CoverageDelta changes the supplier's used coverage: + reserves, − restores (R22).
 	CoverageDelta int64
+	// Retire lists pending timers (full keys) that no longer matter; RetireAll retires every
+	// pending timer of the order, because it closed. Both apply before Timers are set.
+	Retire    []string
+	RetireAll bool
 }
 
 // Config is the platform's configuration the domain needs; every number is a default.
@@ -95,6 +99,10 @@ func (d *decision) nextID(prefix string) string {
 
 func (d *decision) event(typ string, payload any) {
 	d.fx.Events = append(d.fx.Events, DomainEvent{Type: typ, Payload: payload})
+}
+
+func (d *decision) retire(key string) {
+	d.fx.Retire = append(d.fx.Retire, d.o.ID+"/"+key)
 }
 
 func (d *decision) timer(kind TimerKind, key string, due time.Time, ref string) {
