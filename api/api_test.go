@@ -214,9 +214,16 @@ func (w *world) confirmed() order {
 	return w.do("buyer", o.ID, "confirm-contract", map[string]any{"hash": o.Proposal.Hash})
 }
 
+// report submits an inspection report on the fixture contract (a lot of 1000, 80 units
+// inspected): a passing one meets it, a failing one has 9 major defects (5 accepted) and a
+// fabric weight below the tolerance. The platform's verdict decides (R16).
 func (w *world) report(id string, passed bool) order {
+	major, finding := 0, map[string]any{"attribute": "Fabric weight", "measured": "201 g/m²", "pass": true}
+	if !passed {
+		major, finding = 9, map[string]any{"attribute": "Fabric weight", "measured": "168 g/m²", "pass": false}
+	}
 	return w.do("inspector", id, "inspection-report", map[string]any{"passed": passed, "sample_size": 80,
-		"critical": 0, "major": 9, "minor": 0, "findings": []any{}, "photos": []any{}, "summary": "level II"})
+		"critical": 0, "major": major, "minor": 0, "findings": []any{finding}, "photos": []any{}, "summary": "level II"})
 }
 
 // TestOrdersThroughHTTP drives whole orders through the API only, as four organizations:

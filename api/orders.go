@@ -94,7 +94,7 @@ func command[B any](a huma.API, s *Server, verb, summary, who string, toCmd func
 
 // reportBody is what an inspector sends; who and when are the server's to record.
 type reportBody struct {
-	Passed     bool               `json:"passed"`
+	Passed     bool               `json:"passed" doc:"The inspector's recommendation: the platform's verdict decides (R16), see docs/quality.md."`
 	SampleSize int                `json:"sample_size" minimum:"0"`
 	Critical   int                `json:"critical,omitempty" minimum:"0"`
 	Major      int                `json:"major,omitempty" minimum:"0"`

@@ -32,9 +32,10 @@ const (
 
 // Options configure the API.
 type Options struct {
-	Version  string
-	Logger   *slog.Logger
-	Registry *prometheus.Registry // where metrics go; nil means none
+	Version   string
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry // where metrics go; nil means none
+	RateLimit RateLimit            // per API key and per client IP; the zero value means the defaults
 }
 
 // Server holds the API's dependencies.
@@ -63,7 +64,7 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 	}
 	cfg.CreateHooks = nil // no $schema links in responses: clients see plain JSON
 	a := humago.New(mux, cfg)
-	a.UseMiddleware(s.observe, s.authenticate)
+	a.UseMiddleware(s.observe, s.rateLimit(opt.RateLimit), s.authenticate)
 	s.register(a)
 	return a
 }

@@ -40,19 +40,24 @@ func (s *Service) resolve(ctx context.Context, field string, atts []trade.Attach
 	return out, nil
 }
 
-// resolveCommand resolves the attachments a command carries.
+// resolveCommand resolves the attachments a command carries, and lints a drafted contract once
+// its attachments are known (R5): the platform's check replaces whatever the caller sent.
 func (s *Service) resolveCommand(ctx context.Context, cmd trade.Command) (trade.Command, error) {
 	var err error
 	switch c := cmd.(type) {
 	case trade.ProposeContract:
 		c.Contract.Attachments, err = s.resolve(ctx, "attachments", c.Contract.Attachments)
+		c.Lint = specCheck(c.Contract)
 		return c, err
 	case trade.ProposeAmendment:
 		c.Contract.Attachments, err = s.resolve(ctx, "attachments", c.Contract.Attachments)
+		c.Lint = specCheck(c.Contract)
 		return c, err
 	case trade.SubmitReport:
 		c.Report.Photos, err = s.resolve(ctx, "report.photos", c.Report.Photos)
 		return c, err
+	case trade.BookInspection:
+		return c, checkAQL(c.AQL)
 	}
 	return cmd, nil
 }

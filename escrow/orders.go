@@ -11,13 +11,14 @@ import (
 
 // Place creates an order at checkout (R1, R2).
 func (s *Service) Place(ctx context.Context, a trade.Actor, key string, p trade.Place) (*trade.Order, error) {
+	p.Lint = nil
 	if p.Contract != nil {
 		c := *p.Contract
 		var err error
 		if c.Attachments, err = s.resolve(ctx, "attachments", c.Attachments); err != nil {
 			return nil, err
 		}
-		p.Contract = &c
+		p.Contract, p.Lint = &c, specCheck(c)
 	}
 	return run(ctx, s, a, key, struct {
 		Op string
@@ -85,6 +86,12 @@ func (s *Service) apply(ctx context.Context, u *unit, orderID string, cmd trade.
 		if insp, err := u.tx.Org(ctx, b.InspectorID); err != nil || insp.Kind != trade.KindInspector {
 			return nil, fault.FieldErr("inspector_id", "inspector_not_found", "no such inspection company")
 		}
+	}
+	if cmd, err = s.payLater(ctx, u, o, cmd); err != nil { // R11: the buyer's credit line
+		return nil, err
+	}
+	if cmd, err = judge(u.actor, o, cmd); err != nil { // R5, R16: the verdict on a report
+		return nil, err
 	}
 	prev := o.Version
 	fx, err := o.Apply(u.actor, cmd, trade.Env{Now: u.now, Config: s.cfg, Supplier: sup, ID: newID("c")[2:]})
@@ -175,17 +182,24 @@ func (s *Service) Orders(ctx context.Context, a trade.Actor, f OrderFilter) ([]*
 	return out, err
 }
 
-// Events returns the audit log of an order a may see.
+// Events returns the audit log of an order a may see, less what a's role may not read of it
+// (an inspection company does not see the money).
 func (s *Service) Events(ctx context.Context, a trade.Actor, orderID string) ([]Event, error) {
 	if _, err := s.Order(ctx, a, orderID); err != nil {
 		return nil, err
 	}
-	var out []Event
+	var all []Event
 	err := s.store.Read(ctx, func(r Reader) error {
 		var err error
-		out, err = r.Events(ctx, orderID)
+		all, err = r.Events(ctx, orderID)
 		return err
 	})
+	out := all[:0]
+	for _, e := range all {
+		if trade.EventVisible(e.Type, a.Role) {
+			out = append(out, e)
+		}
+	}
 	return out, err
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/ledger"
+	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -80,6 +81,8 @@ type Options struct {
 	Blobs blob.Store
 	// AfterCommit is called with the events of each committed command, outside the transaction.
 	AfterCommit func([]Event)
+	// Credit configures Pay Later (R11); the zero value is the built-in lender and a sandbox bank.
+	Credit CreditOptions
 }
 
 // Service runs commands against a Store.
@@ -91,6 +94,7 @@ type Service struct {
 	log   *slog.Logger
 	blobs blob.Store
 	after func([]Event)
+	cred  creditDeps // Pay Later (R11)
 }
 
 // New returns a Service.
@@ -105,7 +109,7 @@ func New(s Store, opt Options) *Service {
 		opt.Config = trade.DefaultConfig()
 	}
 	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger,
-		blobs: opt.Blobs, after: opt.AfterCommit}
+		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit)}
 }
 
 // Config returns the platform configuration in force.
@@ -266,6 +270,9 @@ func (u *unit) write(ctx context.Context, o *trade.Order, prevVersion int64, fx 
 			return postError(t, err)
 		}
 	}
+	if err := u.refundFinanced(ctx, o, fx.Transfers); err != nil { // R11: a financed order repays its loan first
+		return err
+	}
 	if fx.CoverageDelta != 0 {
 		sup, err := tx.LockOrg(ctx, o.SupplierID)
 		if err != nil {
@@ -329,7 +336,7 @@ func (u *unit) paymentInitiated(ctx context.Context, o *trade.Order, p trade.Pay
 	if err := u.tx.InsertPaymentRef(ctx, p.Reference, o.ID, p.ID); err != nil {
 		return fmt.Errorf("register payment reference: %w", err)
 	}
-	if !s.sbx.Enabled {
+	if !s.sbx.Enabled || p.Method == payment.PayLater { // the lender pays Pay Later, on its own timer
 		return nil
 	}
 	return u.tx.PutTimer(ctx, trade.Timer{Key: o.ID + "/sandbox/" + p.ID, Kind: trade.TimerSandboxSettle,

@@ -147,7 +147,8 @@ func (e *env) shipped() *trade.Order {
 	o = e.do(e.buyer, o, trade.Pay{Installment: trade.Initial, Method: payment.Card})
 	e.clock.Advance(2 * time.Hour)
 	e.timers()
-	o = e.do(e.inspect, e.reload(o), trade.SubmitReport{Report: trade.Report{Passed: true, SampleSize: 80}})
+	o = e.do(e.inspect, e.reload(o), trade.SubmitReport{Report: trade.Report{Passed: true, SampleSize: 80,
+		Findings: []trade.Finding{{Attribute: "Fabric weight", Measured: "201 g/m²", Pass: true}}}})
 	o = e.do(e.buyer, o, trade.Pay{Installment: trade.Balance, Method: payment.TTWire})
 	e.clock.Advance(2 * time.Hour)
 	e.timers()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/trade"
@@ -107,6 +108,8 @@ func (s *Service) timerCommand(ctx context.Context, u *unit, t StoredTimer) (str
 		cmd = trade.Complete{}
 	case trade.TimerSandboxSettle:
 		return s.sandboxSettle(ctx, u, t)
+	case trade.TimerKind(credit.TimerDisburse), trade.TimerKind(credit.TimerDebit):
+		return s.creditTimer(ctx, u, t) // Pay Later (R11)
 	default:
 		return "", fmt.Errorf("unknown timer kind %q", t.Kind)
 	}

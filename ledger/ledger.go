@@ -24,14 +24,21 @@ const (
 	GuaranteeFund      Kind = "guarantee_fund"      // the platform's money that backs early releases (R14)
 	SupplierReceivable Kind = "supplier_receivable" // what a supplier owes the platform (R14)
 	Suspense           Kind = "suspense"            // money received without a matching order (R8)
+	// The loan book of Pay Later (R11): the platform services loans a third-party lender owns.
+	LoanReceivable Kind = "loan_receivable" // what a buyer owes the lender on one loan
+	LenderFunding  Kind = "lender_funding"  // a lender's side of the loans the platform services
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{RailClearing, Escrow, SupplierPayable, BuyerRefundable, FeeRevenue, GuaranteeFund, SupplierReceivable, Suspense}
+var Kinds = []Kind{RailClearing, Escrow, SupplierPayable, BuyerRefundable, FeeRevenue, GuaranteeFund, SupplierReceivable, Suspense,
+	LoanReceivable, LenderFunding}
 
-// DebitNormal reports whether the kind's balance grows with debits (an asset of the platform).
-// The others are credit-normal: what the platform holds for, or owes to, someone.
-func (k Kind) DebitNormal() bool { return k == RailClearing || k == SupplierReceivable }
+// DebitNormal reports whether the kind's balance grows with debits (an asset of the platform, or
+// of the lender whose loans it services). The others are credit-normal: what the platform holds
+// for, or owes to, someone.
+func (k Kind) DebitNormal() bool {
+	return k == RailClearing || k == SupplierReceivable || k == LoanReceivable
+}
 
 // MayGoNegative reports whether the kind's natural balance may drop below zero. Only the rail
 // clearing accounts may: they mirror the outside world, and reconciliation watches them.

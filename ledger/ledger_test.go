@@ -175,7 +175,7 @@ func TestApplyNonNegative(t *testing.T) {
 		if k.MayGoNegative() != (k == ledger.RailClearing) {
 			t.Errorf("%s.MayGoNegative() = %v: only rail clearing may", k, k.MayGoNegative())
 		}
-		if want := k == ledger.RailClearing || k == ledger.SupplierReceivable; k.DebitNormal() != want {
+		if want := k == ledger.RailClearing || k == ledger.SupplierReceivable || k == ledger.LoanReceivable; k.DebitNormal() != want {
 			t.Errorf("%s.DebitNormal() = %v", k, k.DebitNormal())
 		}
 	}
@@ -188,6 +188,44 @@ func TestNatural(t *testing.T) {
 	}
 	if ledger.Natural(ledger.Escrow, -7) != 7 || ledger.Natural(ledger.GuaranteeFund, 7) != -7 {
 		t.Error("credit-normal kinds flip the sign")
+	}
+}
+
+// TestLoanBookKinds ensures the Pay Later loan book posts on the ledger: a draw debits the
+// loan's receivable and credits the lender's funding, both positive in their natural sign; a
+// repayment reverses it; neither may go below zero, and the book balances. R11
+func TestLoanBookKinds(t *testing.T) {
+	rec := ledger.Account{Kind: ledger.LoanReceivable, Owner: "loan_1", Currency: usd}
+	fund := ledger.Account{Kind: ledger.LenderFunding, Owner: "builtin", Currency: usd}
+	if !rec.Kind.DebitNormal() || fund.Kind.DebitNormal() || rec.Kind.MayGoNegative() || fund.Kind.MayGoNegative() {
+		t.Fatal("loan_receivable is debit-normal, lender_funding credit-normal, neither may go negative")
+	}
+	draw, err := ledger.NewTransfer("plb_1", "pay_later_draw", usd, "ord_1", at).Post(rec, fund, 10_000_00).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay, err := ledger.NewTransfer("plb_2", "pay_later_payment", usd, "ord_1", at).Post(fund, rec, 1_766_67).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ledger.Balances{}
+	for _, tr := range []ledger.Transfer{draw, pay} {
+		if err := b.Apply(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ledger.Natural(rec.Kind, b[rec.ID()]); got != 8_233_33 {
+		t.Errorf("receivable %d, want 823333", got)
+	}
+	if got := ledger.Natural(fund.Kind, b[fund.ID()]); got != 8_233_33 {
+		t.Errorf("funding %d, want 823333", got)
+	}
+	if v := ledger.CheckBalances(b); len(v) != 0 {
+		t.Errorf("violations %v", v)
+	}
+	over, _ := ledger.NewTransfer("plb_3", "pay_later_payment", usd, "ord_1", at).Post(fund, rec, 8_233_34).Build()
+	if err := b.Apply(over); err == nil {
+		t.Error("a repayment above the receivable was accepted")
 	}
 }
 

@@ -23,6 +23,7 @@ type Place struct {
 	ShipBy              time.Time
 	ComplianceConfirmed bool
 	Contract            *Contract
+	Lint                *SpecCheck // the platform's specification check of Contract (R5)
 }
 
 // PlaceOrder validates a checkout and returns the new order. env.Supplier is the supplier named.
@@ -54,7 +55,7 @@ func PlaceOrder(id string, a Actor, p Place, env Env) (*Order, Effects, error) {
 	d.event("order.placed", map[string]any{"buyer_id": o.BuyerID, "supplier_id": o.SupplierID,
 		"currency": o.Currency, "ship_by": o.ShipBy.Format(time.DateOnly), "compliance_confirmed": true})
 	if p.Contract != nil {
-		if err := d.proposeContract(a, *p.Contract); err != nil {
+		if err := d.proposeContract(a, *p.Contract, p.Lint); err != nil {
 			return nil, Effects{}, err
 		}
 		o.State = ContractProposed
@@ -125,7 +126,7 @@ func (o *Order) Visible(a Actor) bool {
 func (d *decision) apply(a Actor, cmd Command) error {
 	switch c := cmd.(type) {
 	case ProposeContract:
-		if err := d.proposeContract(a, c.Contract); err != nil {
+		if err := d.proposeContract(a, c.Contract, c.Lint); err != nil {
 			return err
 		}
 		d.o.State = ContractProposed
@@ -133,7 +134,7 @@ func (d *decision) apply(a Actor, cmd Command) error {
 	case ConfirmContract:
 		return d.confirmContract(a, c.Hash)
 	case ProposeAmendment:
-		return d.proposeAmendment(a, c.Contract)
+		return d.proposeAmendment(a, c.Contract, c.Lint)
 	case ConfirmAmendment:
 		return d.confirmAmendment(a, c.Hash)
 	case BookInspection:
@@ -145,7 +146,7 @@ func (d *decision) apply(a Actor, cmd Command) error {
 	case ExpirePayment:
 		return d.expirePayment(c)
 	case SubmitReport:
-		return d.submitReport(a, c.Report)
+		return d.submitReport(a, c)
 	case AcceptGoods:
 		d.o.State = InspectionPassed
 		d.event("goods.accepted", map[string]any{"note": c.Note})
@@ -184,7 +185,9 @@ func (d *decision) apply(a Actor, cmd Command) error {
 	return fault.New(fault.Invalid, "unknown_command", "unknown command %T", cmd)
 }
 
-func (d *decision) proposeContract(a Actor, c Contract) error {
+// proposeContract records a proposal with its specification check (R5), which the platform
+// computed from the same contract; nil when it was not computed.
+func (d *decision) proposeContract(a Actor, c Contract, lint *SpecCheck) error {
 	o := d.o
 	if c.Currency != o.Currency {
 		return fault.FieldErr("currency", "currency_mismatch", "the contract must be in the order currency %s", o.Currency)
@@ -195,9 +198,9 @@ func (d *decision) proposeContract(a Actor, c Contract) error {
 	if err := c.Validate(d.env.Now); err != nil {
 		return err
 	}
-	o.Proposal = &Proposal{Contract: c, Hash: c.Hash(), ProposedBy: a.OrgID, ProposedAt: d.env.Now}
+	o.Proposal = &Proposal{Contract: c, Hash: c.Hash(), ProposedBy: a.OrgID, ProposedAt: d.env.Now, Lint: lint}
 	total, _ := c.Total()
-	d.event("contract.proposed", map[string]any{"hash": o.Proposal.Hash, "by": a.OrgID, "total": total})
+	d.event("contract.proposed", map[string]any{"hash": o.Proposal.Hash, "by": a.OrgID, "total": total, "unclear": unclearOf(lint)})
 	return nil
 }
 
@@ -221,7 +224,8 @@ func (d *decision) takeProposal(a Actor, hash string) (*Proposal, error) {
 func (d *decision) freeze(a Actor, p *Proposal) {
 	o := d.o
 	o.Contracts = append(o.Contracts, ContractVersion{Version: len(o.Contracts) + 1, Contract: p.Contract,
-		Hash: p.Hash, ProposedBy: p.ProposedBy, ConfirmedBy: a.OrgID, ProposedAt: p.ProposedAt, ConfirmedAt: d.env.Now})
+		Hash: p.Hash, ProposedBy: p.ProposedBy, ConfirmedBy: a.OrgID, ProposedAt: p.ProposedAt, ConfirmedAt: d.env.Now,
+		Lint: p.Lint})
 	o.Proposal = nil
 	o.ShipBy = p.Contract.ShipBy
 	d.timer(TimerShippingDeadline, "shipping_deadline", o.Deadline(), "")
@@ -265,7 +269,7 @@ func (d *decision) restoreCoverage() {
 	d.fx.CoverageDelta -= d.o.Coverage
 }
 
-func (d *decision) proposeAmendment(a Actor, c Contract) error {
+func (d *decision) proposeAmendment(a Actor, c Contract, lint *SpecCheck) error {
 	o := d.o
 	if c.Terms.InitialBP == 0 {
 		c.Terms.InitialBP = o.Contract().Contract.Terms.InitialBP
@@ -280,9 +284,9 @@ func (d *decision) proposeAmendment(a Actor, c Contract) error {
 	if total-o.Money.Reductions < o.Money.NetPaid() {
 		return fault.FieldErr("line_items", "total_below_paid", "the new total is less than what the buyer already paid")
 	}
-	o.Proposal = &Proposal{Contract: c, Hash: c.Hash(), ProposedBy: a.OrgID, ProposedAt: d.env.Now}
+	o.Proposal = &Proposal{Contract: c, Hash: c.Hash(), ProposedBy: a.OrgID, ProposedAt: d.env.Now, Lint: lint}
 	d.event("amendment.proposed", map[string]any{"hash": o.Proposal.Hash, "by": a.OrgID, "total": total,
-		"ship_by": c.ShipBy.Format(time.DateOnly)})
+		"ship_by": c.ShipBy.Format(time.DateOnly), "unclear": unclearOf(lint)})
 	return nil
 }
 
@@ -367,8 +371,13 @@ func (d *decision) pay(c Pay) error {
 	if p := o.pendingPayment(); p != nil {
 		return fault.New(fault.Conflict, "payment_pending", "payment instructions for the %s payment are already out (reference %s)", p.Installment, p.Reference)
 	}
-	if c.Method == payment.PayLater {
-		return fault.FieldErr("method", "pay_later_requires_credit_line", "Pay Later needs an approved credit line")
+	if c.Method == payment.PayLater { // R11: the lender pays into escrow once the buyer accepts a loan agreement
+		if c.CreditLine == "" {
+			return fault.FieldErr("method", "pay_later_requires_credit_line", "Pay Later needs an approved credit line")
+		}
+		if o.Currency != "USD" {
+			return fault.FieldErr("method", "pay_later_usd_only", "Pay Later is available in USD only, not %s", o.Currency)
+		}
 	}
 	q, err := d.env.Config.Fees.Quote(c.Method, amt(o, amount), now)
 	if err != nil {
@@ -483,8 +492,10 @@ func (d *decision) expirePayment(c ExpirePayment) error {
 	return nil
 }
 
-func (d *decision) submitReport(a Actor, r Report) error {
-	o := d.o
+// submitReport records the report; with the platform's verdict, the verdict decides whether
+// the batch passed and the inspector's own call is kept as a recommendation (R16).
+func (d *decision) submitReport(a Actor, c SubmitReport) error {
+	o, r := d.o, c.Report
 	if o.Inspection == nil {
 		return fault.New(fault.Conflict, "inspection_not_booked", "no inspection is booked")
 	}
@@ -496,6 +507,11 @@ func (d *decision) submitReport(a Actor, r Report) error {
 		return err
 	}
 	r.InspectorID, r.SubmittedAt = a.OrgID, d.env.Now
+	r.InspectorPassed, r.Verdict, r.Standard = nil, c.Verdict, c.Standard // the platform's, never the sender's
+	if c.Verdict != nil {
+		recommended := r.Passed
+		r.InspectorPassed, r.Passed = &recommended, c.Verdict.Accept
+	}
 	o.Inspection.Reports = append(o.Inspection.Reports, r)
 	if r.Passed {
 		o.State = InspectionPassed

@@ -11,14 +11,22 @@ import (
 // Command is a request to change an order. Each command maps to one event of the table.
 type Command interface{ Event() Event }
 
-// ProposeContract drafts (or counters) the purchase contract (R4).
-type ProposeContract struct{ Contract Contract }
+// ProposeContract drafts (or counters) the purchase contract (R4). Lint is the specification
+// check of Contract that the platform computed (R5); a client's is never taken.
+type ProposeContract struct {
+	Contract Contract
+	Lint     *SpecCheck
+}
 
 // ConfirmContract freezes the proposal; Hash is the proposal the confirming party saw.
 type ConfirmContract struct{ Hash string }
 
-// ProposeAmendment proposes a changed contract after confirmation (R4).
-type ProposeAmendment struct{ Contract Contract }
+// ProposeAmendment proposes a changed contract after confirmation (R4), with the platform's
+// specification check of it (R5).
+type ProposeAmendment struct {
+	Contract Contract
+	Lint     *SpecCheck
+}
 
 // ConfirmAmendment accepts the proposed amendment.
 type ConfirmAmendment struct{ Hash string }
@@ -33,6 +41,9 @@ type BookInspection struct {
 type Pay struct {
 	Installment Installment
 	Method      payment.Method
+	// CreditLine is the buyer's Pay Later line (R11), for Method pay_later: set by the use case
+	// once it has checked that the buyer has one to draw on; a client's is never taken.
+	CreditLine string
 }
 
 // ReceivePayment records money that arrived for a payment, from a rail or out of suspense.
@@ -45,8 +56,14 @@ type ReceivePayment struct {
 // ExpirePayment lapses unpaid payment instructions.
 type ExpirePayment struct{ PaymentID string }
 
-// SubmitReport is the inspector's report (R16): pass_inspection or fail_inspection.
-type SubmitReport struct{ Report Report }
+// SubmitReport is the inspector's report (R16): pass_inspection or fail_inspection. Verdict and
+// Standard are the platform's verdicts on it (see Verdict), set by the escrow layer; with a
+// Verdict, it — not the inspector's Passed — decides the event.
+type SubmitReport struct {
+	Report   Report
+	Verdict  *Verdict
+	Standard *Verdict
+}
 
 // AcceptGoods is the buyer accepting a rejected batch as it is, without a refund.
 type AcceptGoods struct{ Note string }
@@ -137,6 +154,12 @@ func (Cancel) Event() Event            { return EvCancel }
 
 // Event is pass_inspection or fail_inspection, as the report says.
 func (c SubmitReport) Event() Event {
+	if c.Verdict != nil {
+		if c.Verdict.Accept {
+			return EvPassInspection
+		}
+		return EvFailInspection
+	}
 	if c.Report.Passed {
 		return EvPassInspection
 	}

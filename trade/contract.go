@@ -69,6 +69,54 @@ type Contract struct {
 	Compliance  []Requirement  `json:"compliance_requirements,omitempty"`
 	Attachments []Attachment   `json:"attachments,omitempty"`
 	Notes       string         `json:"notes,omitempty"`
+	// Category and Markets tell the specification linter which compliance rules apply (R5):
+	// the product category (childrens_apparel, toys, electronics, apparel, cosmetics,
+	// food_contact, general) and the markets the goods are sold in. Both are optional and left
+	// out of the JSON when empty, so a contract without them keeps its hash.
+	Category string   `json:"category,omitempty" maxLength:"64" doc:"Product category for the compliance rules: childrens_apparel, toys, electronics, apparel, cosmetics, food_contact, general."`
+	Markets  []Market `json:"markets,omitempty" maxItems:"50" doc:"Destination markets, for the compliance rules (R5)."`
+}
+
+// Market is a destination market of the goods.
+type Market struct {
+	Country string `json:"country" doc:"ISO 3166-1 alpha-2, or EU for the Union as a whole."`
+	Region  string `json:"region,omitempty" doc:"ISO 3166-2 subdivision, e.g. US-CA; optional."`
+}
+
+// MarketsMax bounds the destination markets of a contract; CategoryMax the category's length.
+const (
+	MarketsMax  = 50
+	CategoryMax = 64
+)
+
+// SpecCheck is the specification linter's result on a drafted contract (R5). The platform
+// computes it when the contract is proposed — it is never taken from a client — so it is shown
+// before confirmation, and it is frozen with the confirmed version: the arbiter later sees what
+// both parties were shown, and which requirements were too unclear to judge a dispute on (R19a).
+type SpecCheck struct {
+	// Unclear lists the attributes of the contract's requirements that the linter judged
+	// unenforceable, spelled as in the contract.
+	Unclear []string `json:"unclear"`
+	// Findings is the linter's list of findings (quality.Finding), opaque to this package.
+	Findings json.RawMessage `json:"findings"`
+}
+
+// clear says whether attribute is a requirement of c that the linter did not judge unclear: a
+// dispute about it can be judged against the contract (R19a). Without a SpecCheck (a contract
+// proposed before the linter ran), every requirement of the contract counts as clear.
+func (c Contract) clear(lint *SpecCheck, attribute string) bool {
+	if !slices.ContainsFunc(slices.Concat(c.Quality, c.Compliance), func(r Requirement) bool {
+		return sameAttribute(r.Attribute, attribute)
+	}) {
+		return false
+	}
+	return lint == nil || !slices.ContainsFunc(lint.Unclear, func(u string) bool { return sameAttribute(u, attribute) })
+}
+
+// sameAttribute compares attribute names as people write them: any case, spaces trimmed and
+// collapsed.
+func sameAttribute(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
 }
 
 // Total is the order value: the sum of quantity × unit price, overflow-checked.
@@ -157,7 +205,45 @@ func (c Contract) Validate(placedOn time.Time) error {
 	if err := validRequirements("compliance_requirements", c.Compliance); err != nil {
 		return err
 	}
+	if err := validMarkets(c.Category, c.Markets); err != nil {
+		return err
+	}
 	return validAttachments("attachments", c.Attachments, AttachmentsMax, c.Notes)
+}
+
+// validMarkets checks the category and destination markets the linter reads.
+func validMarkets(category string, ms []Market) error {
+	if len([]rune(category)) > CategoryMax {
+		return fault.FieldErr("category", "invalid_category", "a category has at most %d characters", CategoryMax)
+	}
+	if len(ms) > MarketsMax {
+		return fault.FieldErr("markets", "too_many_markets", "at most %d markets", MarketsMax)
+	}
+	for i, m := range ms {
+		f := fmt.Sprintf("markets[%d]", i)
+		if len(m.Country) != 2 || !upperAlnum(m.Country, true) {
+			return fault.FieldErr(f+".country", "invalid_market", "a market is a country code (ISO 3166-1 alpha-2, e.g. US) or EU")
+		}
+		if m.Region == "" {
+			continue
+		}
+		sub, ok := strings.CutPrefix(m.Region, m.Country+"-")
+		if !ok || len(sub) < 1 || len(sub) > 3 || !upperAlnum(sub, false) {
+			return fault.FieldErr(f+".region", "invalid_market", "a region is an ISO 3166-2 code of the country, e.g. US-CA")
+		}
+	}
+	return nil
+}
+
+// upperAlnum reports whether s is upper-case ASCII letters, and digits unless lettersOnly.
+func upperAlnum(s string, lettersOnly bool) bool {
+	for i := 0; i < len(s); i++ {
+		letter, digit := s[i] >= 'A' && s[i] <= 'Z', s[i] >= '0' && s[i] <= '9'
+		if !letter && (lettersOnly || !digit) {
+			return false
+		}
+	}
+	return true
 }
 
 func validShipBy(d, placedOn time.Time) error {
@@ -240,6 +326,8 @@ type ContractVersion struct {
 	ConfirmedBy string    `json:"confirmed_by"`
 	ProposedAt  time.Time `json:"proposed_at"`
 	ConfirmedAt time.Time `json:"confirmed_at"`
+	// Lint is the specification check shown with the proposal, frozen with it (R5, R19a).
+	Lint *SpecCheck `json:"lint,omitempty"`
 }
 
 // Proposal is a contract or amendment one party proposed and the other has not yet confirmed.
@@ -248,10 +336,20 @@ type Proposal struct {
 	Hash       string    `json:"hash"`
 	ProposedBy string    `json:"proposed_by"`
 	ProposedAt time.Time `json:"proposed_at"`
+	// Lint is the specification check of the proposed contract, shown before confirmation (R5).
+	Lint *SpecCheck `json:"lint,omitempty"`
 }
 
 // Day truncates t to its UTC calendar date.
 func Day(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// unclearOf lists what a specification check found unclear, for event payloads: never nil.
+func unclearOf(lint *SpecCheck) []string {
+	if lint == nil || lint.Unclear == nil {
+		return []string{}
+	}
+	return lint.Unclear
 }

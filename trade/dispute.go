@@ -51,8 +51,9 @@ type Decision struct {
 	Outcome  Outcome   `json:"outcome"`
 	Amount   int64     `json:"amount"`
 	Reasons  string    `json:"reasons"`
-	Refusals []Refusal `json:"refusals"` // the grounds that applied, R19(a)–(c) or R20
-	Computed []Refusal `json:"computed"` // the R19 grounds the platform found
+	Refusals []Refusal `json:"refusals"`        // the grounds that applied, R19(a)–(c) or R20
+	Computed []Refusal `json:"computed"`        // the R19 grounds the platform found
+	Basis    Basis     `json:"basis,omitempty"` // what the dispute was judged against (R5)
 	Override string    `json:"override,omitempty"`
 	By       string    `json:"by"`
 	At       time.Time `json:"at"`
@@ -186,13 +187,20 @@ func (d *decision) escalate(a Actor, c Escalate) error {
 	return nil
 }
 
-// Grounds computes which R19 refusals apply to the open dispute: (a) a disputed item the
-// contract does not specify, (b) no inspection booked when the order was placed, (c) found only
-// after the goods arrived.
+// Grounds computes which R19 refusals apply to the open dispute: (a) the contract has no clear
+// specification for what is disputed — nothing is named, or the dispute fails only on
+// requirements the contract leaves out or the linter found unenforceable (see Basis), and the
+// goods meet the industry standard (R5); (b) no inspection booked when the order was placed;
+// (c) found only after the goods arrived.
 func (o *Order) Grounds(x *Dispute) []Refusal {
 	var out []Refusal
-	if c := o.Contract(); c == nil || !specified(c.Contract, x.Requirements) {
+	switch o.Basis(x) {
+	case BasisNothing:
 		out = append(out, RefusalUnclearSpec)
+	case BasisIndustryStandard:
+		if !o.failsIndustryStandard() {
+			out = append(out, RefusalUnclearSpec)
+		}
 	}
 	if o.Inspection == nil || !o.Inspection.AtPlacement {
 		out = append(out, RefusalNoInspection)
@@ -201,26 +209,6 @@ func (o *Order) Grounds(x *Dispute) []Refusal {
 		out = append(out, RefusalAfterArrival)
 	}
 	return out
-}
-
-// specified reports whether every disputed attribute is a requirement of the contract.
-func specified(c Contract, disputed []string) bool {
-	if len(disputed) == 0 {
-		return false
-	}
-	for _, want := range disputed {
-		found := false
-		for _, r := range slices.Concat(c.Quality, c.Compliance) {
-			if strings.EqualFold(strings.TrimSpace(r.Attribute), strings.TrimSpace(want)) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 func (d *decision) decide(a Actor, c Decide) error {
@@ -254,7 +242,7 @@ func (d *decision) decide(a Actor, c Decide) error {
 		return fault.FieldErr("outcome", "invalid_outcome", "decide refund_full, refund_partial or no_refund")
 	}
 	x.Decision = &Decision{Outcome: c.Outcome, Amount: c.Amount, Reasons: c.Reasons, Refusals: c.Refusals,
-		Computed: computed, Override: c.Override, By: a.UserID, At: d.env.Now}
+		Computed: computed, Basis: o.Basis(x), Override: c.Override, By: a.UserID, At: d.env.Now}
 	d.event("dispute.decided", x.Decision)
 	return d.settle(x, c.Outcome, c.Amount, "decided_"+string(c.Outcome))
 }

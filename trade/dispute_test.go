@@ -1,6 +1,7 @@
 package trade_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ type disputeCase struct {
 	requirements      []string // what the buyer disputes: R19(a) when the contract does not specify it
 	foundAfterArrival bool     // R19(c)
 	limit             int64    // the supplier's coverage limit; 0 means the fixture's
+	unclear           []string // what the platform's specification check found unenforceable (R5)
+	standard          string   // "pass" or "fail": the failed report's industry-standard verdict (R5)
 }
 
 // disputed returns a kit whose order has an open dispute filed as dc says. The initial payment
@@ -35,7 +38,11 @@ func disputed(t testing.TB, dc disputeCase) *kit {
 	if !dc.bookInProduction {
 		book()
 	}
-	k.do(supplier, trade.ProposeContract{Contract: validContract(k.now)})
+	var lint *trade.SpecCheck
+	if dc.unclear != nil {
+		lint = &trade.SpecCheck{Unclear: dc.unclear, Findings: json.RawMessage(`[]`)}
+	}
+	k.do(supplier, trade.ProposeContract{Contract: validContract(k.now), Lint: lint})
 	k.do(buyer, trade.ConfirmContract{Hash: k.o.Proposal.Hash})
 	k.pay(trade.Initial, payment.TTWire)
 	if dc.bookInProduction {
@@ -49,7 +56,12 @@ func disputed(t testing.TB, dc disputeCase) *kit {
 		k.do(system, trade.Release{})
 		k.later(10 * 24 * time.Hour)
 	} else {
-		k.do(inspector, report(false))
+		r := report(false)
+		if dc.standard != "" {
+			r.Verdict = &trade.Verdict{Accept: false, ContractVersion: 1}
+			r.Standard = &trade.Verdict{Accept: dc.standard == "pass"}
+		}
+		k.do(inspector, r)
 	}
 	k.do(buyer, trade.FileDispute{Reason: "zippers are not YKK", Requirements: dc.requirements, FoundAfterArrival: dc.foundAfterArrival})
 	return k
@@ -309,10 +321,12 @@ func TestArbiterDecision(t *testing.T) {
 }
 
 // TestRefusalGrounds ensures Order.Grounds computes which R19 grounds apply — (a) the contract
-// does not specify what is disputed, (b) no inspection was booked when the order was placed,
-// (c) the issue was found only after arrival (always so once the goods were released) — that a
-// refund is refused on them unless the arbiter gives a reason to override, and that no_refund
-// names only grounds that apply. R19
+// does not specify clearly what is disputed (left out, or found unenforceable by the linter when
+// it was drafted) and the dispute fails on nothing it does specify clearly, while the goods meet
+// the industry standard (R5), (b) no inspection was booked when the order was placed, (c) the
+// issue was found only after arrival (always so once the goods were released) — that a refund is
+// refused on them unless the arbiter gives a reason to override, and that no_refund names only
+// grounds that apply. R5 R19
 func TestRefusalGrounds(t *testing.T) {
 	a, b, c := trade.RefusalUnclearSpec, trade.RefusalNoInspection, trade.RefusalAfterArrival
 	tests := []struct {
@@ -322,8 +336,14 @@ func TestRefusalGrounds(t *testing.T) {
 	}{
 		{"none applies", disputeCase{requirements: []string{"Zipper"}}, nil},
 		{"compliance requirement, other case and spaces", disputeCase{requirements: []string{" cpsia COMPLIANT ", "zipper"}}, nil},
-		{"(a) not in the contract", disputeCase{requirements: []string{"Zipper", "Stitching"}}, []trade.Refusal{a}},
+		{"(a) not in the contract", disputeCase{requirements: []string{"Stitching"}}, []trade.Refusal{a}},
 		{"(a) nothing named", disputeCase{}, []trade.Refusal{a}},
+		{"(a) found unenforceable when drafted", disputeCase{unclear: []string{"Color"}, requirements: []string{"color"}}, []trade.Refusal{a}},
+		{"a clear failure beside an unclear item", disputeCase{requirements: []string{"Zipper", "Stitching"}}, nil},
+		{"(a) unclear, the goods meet the industry standard", disputeCase{standard: "pass", requirements: []string{"Stitching"}}, []trade.Refusal{a}},
+		{"unclear, the goods fail the industry standard", disputeCase{standard: "fail", requirements: []string{"Stitching"}}, nil},
+		{"unenforceable, the goods fail the industry standard", disputeCase{unclear: []string{"Color"}, standard: "fail",
+			requirements: []string{"Color"}}, nil},
 		{"(b) inspection booked in production", disputeCase{bookInProduction: true, requirements: []string{"Zipper"}}, []trade.Refusal{b}},
 		{"(c) found after arrival", disputeCase{foundAfterArrival: true, requirements: []string{"Zipper"}}, []trade.Refusal{c}},
 		{"(c) filed after release", disputeCase{afterRelease: true, requirements: []string{"Zipper"}}, []trade.Refusal{c}},
@@ -427,4 +447,77 @@ func TestDisputeAfterRelease(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDisputeBasis ensures a dispute is judged against the contract when what is disputed is
+// stated clearly or a clear disputed requirement failed, and against the industry standard when
+// its only failures are on requirements the contract left out or the linter found unclear; the
+// decision records which. R5 R18
+func TestDisputeBasis(t *testing.T) {
+	tests := []struct {
+		name string
+		dc   disputeCase
+		want trade.Basis
+	}{
+		{"clear and failed", disputeCase{requirements: []string{"Zipper"}}, trade.BasisContract},
+		{"clear and passed", disputeCase{requirements: []string{"Color"}}, trade.BasisContract},
+		{"clear failure beside an unclear item", disputeCase{requirements: []string{"Stitching", "zipper"}}, trade.BasisContract},
+		{"not in the contract", disputeCase{requirements: []string{"Stitching"}}, trade.BasisIndustryStandard},
+		{"found unenforceable", disputeCase{unclear: []string{"Zipper"}, requirements: []string{"Zipper"}}, trade.BasisIndustryStandard},
+		{"nothing named", disputeCase{}, trade.BasisNothing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k := disputed(t, tc.dc)
+			x := k.o.OpenDispute()
+			if got := k.o.Basis(x); got != tc.want {
+				t.Fatalf("Basis = %s, want %s", got, tc.want)
+			}
+			k.do(buyer, trade.Escalate{DisputeID: x.ID})
+			k.do(arbiter, trade.Decide{Outcome: trade.OutcomeNoRefund, Reasons: "x", Refusals: []trade.Refusal{trade.RefusalGoodsCompliant}})
+			if d := k.o.Disputes[0].Decision; d.Basis != tc.want {
+				t.Fatalf("decision basis %s, want %s", d.Basis, tc.want)
+			}
+		})
+	}
+}
+
+// TestReportVerdict ensures the platform's verdict, not the inspector's call, decides whether
+// the batch passed: the inspector's call is kept as a recommendation, the verdicts are frozen
+// with the report, and verdicts a sender put inside the report are dropped. R16
+func TestReportVerdict(t *testing.T) {
+	forged := &trade.Verdict{Accept: true}
+	t.Run("the verdict rejects what the inspector passed", func(t *testing.T) {
+		k := orderIn(t, trade.InProduction)
+		cmd := report(true)
+		cmd.Verdict = &trade.Verdict{Accept: false, ContractVersion: 1, Discrepancies: json.RawMessage(`[{"kind":"requirement_failed"}]`)}
+		cmd.Standard = &trade.Verdict{Accept: true}
+		if cmd.Event() != trade.EvFailInspection {
+			t.Fatalf("event %s", cmd.Event())
+		}
+		k.do(inspector, cmd)
+		r := k.o.Inspection.Reports[0]
+		if k.o.State != trade.InspectionFailed || r.Passed || r.InspectorPassed == nil || !*r.InspectorPassed ||
+			r.Verdict == nil || string(r.Verdict.Discrepancies) != `[{"kind":"requirement_failed"}]` || r.Standard == nil || !r.Standard.Accept {
+			t.Fatalf("state %s report %+v", k.o.State, r)
+		}
+	})
+	t.Run("the verdict accepts what the inspector rejected", func(t *testing.T) {
+		k := orderIn(t, trade.InProduction)
+		cmd := report(false)
+		cmd.Verdict = &trade.Verdict{Accept: true, ContractVersion: 1}
+		k.do(inspector, cmd)
+		if r := k.o.Inspection.Reports[0]; k.o.State != trade.InspectionPassed || !r.Passed || *r.InspectorPassed {
+			t.Fatalf("state %s report %+v", k.o.State, r)
+		}
+	})
+	t.Run("no verdict: the inspector decides, and nothing forged is kept", func(t *testing.T) {
+		k := orderIn(t, trade.InProduction)
+		cmd := report(false)
+		cmd.Report.Verdict, cmd.Report.Standard, cmd.Report.InspectorPassed = forged, forged, new(bool)
+		k.do(inspector, cmd)
+		if r := k.o.Inspection.Reports[0]; k.o.State != trade.InspectionFailed || r.Verdict != nil || r.Standard != nil || r.InspectorPassed != nil {
+			t.Fatalf("state %s report %+v", k.o.State, r)
+		}
+	})
 }

@@ -590,6 +590,16 @@ func TestContractValidate(t *testing.T) {
 		{"attachment without name", func(c *trade.Contract) { c.Attachments[0].Name = "" }, "invalid_attachment"},
 		{"attachment empty", func(c *trade.Contract) { c.Attachments[0].Size = 0 }, "invalid_attachment"},
 		{"notes too long", func(c *trade.Contract) { c.Notes = long }, "invalid_notes"},
+		{"category and markets", func(c *trade.Contract) {
+			c.Category, c.Markets = "childrens_apparel", []trade.Market{{Country: "US", Region: "US-CA"}, {Country: "EU"}, {Country: "FR", Region: "FR-75"}}
+		}, ""},
+		{"category too long", func(c *trade.Contract) { c.Category = strings.Repeat("c", trade.CategoryMax+1) }, "invalid_category"},
+		{"too many markets", func(c *trade.Contract) {
+			c.Markets = slices.Repeat([]trade.Market{{Country: "US"}}, trade.MarketsMax+1)
+		}, "too_many_markets"},
+		{"market in lower case", func(c *trade.Contract) { c.Markets = []trade.Market{{Country: "us"}} }, "invalid_market"},
+		{"market without country", func(c *trade.Contract) { c.Markets = []trade.Market{{Region: "US-CA"}} }, "invalid_market"},
+		{"region of another country", func(c *trade.Contract) { c.Markets = []trade.Market{{Country: "US", Region: "CA-ON"}} }, "invalid_market"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,6 +74,12 @@ type Report struct {
 	Summary     string       `json:"summary"`
 	InspectorID string       `json:"inspector_id"`
 	SubmittedAt time.Time    `json:"submitted_at"`
+	// Verdict is the platform's verdict against the contract, which decides Passed (R16);
+	// InspectorPassed is then what the inspector recommended. Standard judges the defect
+	// counts alone against the industry standard (R5). The platform sets all three.
+	InspectorPassed *bool    `json:"inspector_passed,omitempty"`
+	Verdict         *Verdict `json:"verdict,omitempty"`
+	Standard        *Verdict `json:"industry_standard,omitempty"`
 }
 
 // Inspection is the pre-shipment inspection booked with a QC partner (R15).

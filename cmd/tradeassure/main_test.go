@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // TestDemoThenLedgerCheck ensures `tradeassure demo` runs every scenario to its expected end on
-// both databases and exits 0, and that `tradeassure ledger check` then passes on the same
-// database. R12 R13 R14 R17 R18 R19 R8
+// both databases and exits 0, Pay Later included, and that `tradeassure ledger check` then
+// passes on the same database. R12 R13 R14 R17 R18 R19 R8 R11
 func TestDemoThenLedgerCheck(t *testing.T) {
 	for name, url := range map[string]string{
 		"sqlite":   "sqlite:" + filepath.Join(t.TempDir(), "demo.db"),
@@ -27,7 +28,8 @@ func TestDemoThenLedgerCheck(t *testing.T) {
 			if err := run(context.Background(), []string{"demo", "-q", "--db", url, "--blobs", blobs}, &out, &errOut); err != nil {
 				t.Fatalf("demo: %v\n%s%s", err, out.String(), errOut.String())
 			}
-			if !strings.Contains(out.String(), "demo: 9 scenarios passed") {
+			if !strings.Contains(out.String(), fmt.Sprintf("demo: %d scenarios passed", len(scenarios))) ||
+				!strings.Contains(out.String(), "Pay Later") {
 				t.Fatalf("demo output:\n%s", out.String())
 			}
 			out.Reset()

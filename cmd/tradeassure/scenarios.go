@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
@@ -26,6 +28,7 @@ var scenarios = []scenario{
 	{"R19(b) refused: no inspection booked when the order was placed", trade.InspectionPassed, refusalNoInspection},
 	{"R19(c) refused: issue found only after arrival", trade.Released, refusalAfterArrival},
 	{"unmatched money held in suspense, then allocated (R8)", trade.InProduction, suspenseAllocated},
+	{"Pay Later: deposit financed, lender pays in 2 business days, repaid early (R11)", trade.Completed, payLater},
 }
 
 func happyPath(d *demo) (*trade.Order, error) {
@@ -194,4 +197,83 @@ func suspenseAllocated(d *demo) (*trade.Order, error) {
 		return o, err
 	}
 	return d.wait(o, 3*time.Hour) // the sandbox's own delivery now finds the payment received
+}
+
+// payLater finances the deposit with Pay Later (R11): the buyer (a US business) has a line of
+// credit, pays the initial payment with pay_later, accepts a three-month agreement, and the
+// order is paid when the lender's money arrives 2 US business days later. The first installment
+// is debited on its due date, with the first-month fee credit; the buyer pays the rest off early
+// once the goods ship.
+func payLater(d *demo) (*trade.Order, error) {
+	if _, err := d.svc.CreditLine(d.ctx, d.buyer, ""); fault.ReasonOf(err) == "credit_line_not_found" {
+		revenue := money.New(1_200_000_00, credit.USD)
+		now := d.clock.Now()
+		res, err := d.svc.ApplyForCredit(d.ctx, d.buyer, d.key(), credit.Application{Channel: credit.InAdvance,
+			Business: credit.Business{LegalName: "Maple Kids Apparel Inc.", EINLast4: "6789", Country: "US", State: "OR",
+				Established: now.AddDate(-6, 0, 0), Revenue: &revenue},
+			Owner:    credit.Owner{Name: "Dana Maple", Title: "Owner", BirthYear: 1979, SSNLast4: "4321"},
+			Accounts: []credit.LinkedAccount{{Kind: credit.BusinessChecking, Institution: "Umpqua Bank", Mask: "0457"}},
+			Consent:  credit.Consent{Given: true, At: now, TextVersion: "pay-later-2025-01"}})
+		if err != nil {
+			return nil, err
+		}
+		if res.Line == nil {
+			return nil, fmt.Errorf("the application was %s", res.Application.Status)
+		}
+		fmt.Fprintf(d.out, "  credit line %s: limit %s\n", res.Line.ID, res.Line.Limit)
+	} else if err != nil {
+		return nil, err
+	}
+	o, err := d.confirmed(d.supplier, true)
+	if err != nil {
+		return o, err
+	}
+	if o, err = d.do(d.buyer, o, trade.Pay{Installment: trade.Initial, Method: payment.PayLater}); err != nil {
+		return o, err
+	}
+	l, err := d.svc.OfferLoan(d.ctx, d.buyer, d.key(), o.ID, 3)
+	if err != nil {
+		return o, err
+	}
+	if l, err = d.svc.AcceptLoan(d.ctx, d.buyer, d.key(), l.ID); err != nil {
+		return o, err
+	}
+	a := l.Agreement
+	fmt.Fprintf(d.out, "  loan %s: %s over %d months, fees %s less the first-month credit %s, total %s; the lender pays %s\n",
+		l.ID, a.Principal, a.TermMonths, a.TotalFees, a.CreditApplied, a.TotalCost, a.DisbursementDue.Format("Mon 2006-01-02"))
+	for _, in := range a.Installments {
+		fmt.Fprintf(d.out, "    #%d %s  principal %s  fee %s  credit %s  debit %s\n", in.N, in.DueDate.Format(time.DateOnly),
+			in.Principal.Decimal(), in.Fee.Decimal(), in.Credit.Neg().Decimal(), in.Total.Decimal())
+	}
+	if o, err = d.wait(o, a.DisbursementDue.Sub(d.clock.Now())); err != nil {
+		return o, err
+	}
+	if o.State != trade.InProduction {
+		return o, fmt.Errorf("after the disbursement the order is %s, want in_production", o.State)
+	}
+	if o, err = d.wait(o, 40*24*time.Hour); err != nil { // production; the first installment is debited
+		return o, err
+	}
+	if o, err = d.report(o, true); err != nil {
+		return o, err
+	}
+	if o, err = d.shipAndRelease(d.supplier, o); err != nil {
+		return o, err
+	}
+	if o, err = d.do(d.buyer, o, trade.Complete{}); err != nil {
+		return o, err
+	}
+	if l, err = d.svc.Loan(d.ctx, d.buyer, l.ID); err != nil {
+		return o, err
+	}
+	quote := l.Quote(d.clock.Now())
+	if l, err = d.svc.PayOffLoan(d.ctx, d.buyer, d.key(), l.ID); err != nil {
+		return o, err
+	}
+	if l.State != credit.PaidOff {
+		return o, fmt.Errorf("the loan is %s after payoff", l.State)
+	}
+	fmt.Fprintf(d.out, "  loan %s: first installment debited %s, paid off early for %s\n", l.ID,
+		l.Installments[0].DueDate.Format(time.DateOnly), quote)
+	return o, nil
 }

@@ -1,0 +1,704 @@
+package escrow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	_ "time/tzdata" // America/New_York for the US rails' calendar days, wherever the server runs
+
+	"github.com/tradeassure/tradeassure/calendar"
+	"github.com/tradeassure/tradeassure/credit"
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/ledger"
+	"github.com/tradeassure/tradeassure/money"
+	"github.com/tradeassure/tradeassure/payment"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// Pay Later (R11): the use cases around the pure domain in package credit. A buyer applies and
+// the lender decides; at checkout the buyer issues Pay Later payment instructions for an
+// installment, asks for a loan agreement and accepts it, which reserves the credit and sets the
+// disbursement timer; when it fires the lender's money arrives through ReceiveFunds' matching,
+// so the order counts as paid only then; debit timers collect each installment from the buyer's
+// bank; a refund of a financed order repays the loan first. See docs/pay-later.md.
+
+// CreditOptions configure Pay Later. The zero value is the built-in lender on the US Federal
+// Reserve calendar, with a sandbox bank that pays every debit.
+type CreditOptions struct {
+	// Lender decides applications, offers agreements, disburses and collects.
+	Lender credit.Lender
+	// Bank debits the buyer's business checking account for repayments.
+	Bank Bank
+	// Location is the zone whose dates are the rail's days: America/New_York for US rails.
+	Location *time.Location
+}
+
+// creditDeps is CreditOptions with the defaults filled in.
+type creditDeps struct {
+	lender credit.Lender
+	bank   Bank
+	loc    *time.Location
+}
+
+// Calendar years computed up front; others are computed on demand (calendar.USFederal).
+const calendarFrom, calendarTo = 2015, 2040
+
+func newCreditDeps(o CreditOptions) creditDeps {
+	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location}
+	if d.loc == nil {
+		loc, err := time.LoadLocation("America/New_York") // embedded by time/tzdata: cannot fail
+		if err != nil {
+			panic("escrow: " + err.Error())
+		}
+		d.loc = loc
+	}
+	if d.lender == nil {
+		d.lender = credit.NewBuiltIn(calendar.USFederal(calendarFrom, calendarTo))
+	}
+	if d.bank == nil {
+		d.bank = NewSandboxBank()
+	}
+	return d
+}
+
+// Bank returns the bank Pay Later debits repayments from: a *SandboxBank unless configured.
+func (s *Service) Bank() Bank { return s.cred.bank }
+
+// creditTx is the transaction's Pay Later storage.
+func (u *unit) creditTx() (CreditTx, error) {
+	ct, ok := u.tx.(CreditTx)
+	if !ok {
+		return nil, fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep Pay Later state")
+	}
+	return ct, nil
+}
+
+func requireBuyer(a trade.Actor) error {
+	if a.Role != trade.RoleBuyer {
+		return fault.New(fault.Forbidden, "role_not_allowed", "only a buyer may do this")
+	}
+	return nil
+}
+
+func usd(minor int64) money.Amount { return money.New(minor, credit.USD) }
+
+// CreditApplicationResult is an application with the lender's decision, and the line an
+// approval opened.
+type CreditApplicationResult struct {
+	Application credit.Application `json:"application"`
+	Line        *credit.Line       `json:"line,omitempty"`
+}
+
+// ApplyForCredit submits a buyer's application for a Pay Later line, at checkout or in advance
+// (R11). The lender decides at once: an approval opens the line; a decline or a request for
+// more information is recorded with every reason. A buyer has one line at a time.
+func (s *Service) ApplyForCredit(ctx context.Context, a trade.Actor, key string, app credit.Application) (CreditApplicationResult, error) {
+	if err := requireBuyer(a); err != nil {
+		return CreditApplicationResult{}, err
+	}
+	return run(ctx, s, a, key, []any{"credit_apply", app}, func(u *unit) (CreditApplicationResult, error) {
+		ct, err := u.creditTx()
+		if err != nil {
+			return CreditApplicationResult{}, err
+		}
+		switch _, err := ct.OpenCreditLine(ctx, a.OrgID); {
+		case err == nil:
+			return CreditApplicationResult{}, fault.New(fault.Conflict, "credit_line_exists", "you already have a Pay Later line")
+		case !errors.Is(err, ErrNotFound):
+			return CreditApplicationResult{}, err
+		}
+		if app.Channel == credit.AtCheckout {
+			if o, err := u.tx.Order(ctx, app.OrderID); err != nil || !o.Visible(a) {
+				return CreditApplicationResult{}, fault.FieldErr("order_id", "order_not_found", "no such order")
+			}
+		}
+		app.ID, app.BuyerID, app.SubmittedAt, app.Status, app.Decision = newID("app"), a.OrgID, u.now, credit.Submitted, nil
+		d, err := s.cred.lender.Apply(app, u.now)
+		if err != nil {
+			return CreditApplicationResult{}, err
+		}
+		if d.FirstMonthCredit.Currency == "" { // a decline grants no credit
+			d.FirstMonthCredit = usd(0)
+		}
+		if d.Limit.Currency == "" {
+			d.Limit = usd(0)
+		}
+		app.Decide(d)
+		if err := ct.InsertCreditApplication(ctx, app); err != nil {
+			return CreditApplicationResult{}, fmt.Errorf("insert credit application: %w", err)
+		}
+		out := CreditApplicationResult{Application: app}
+		if err := u.appendEvent(ctx, a.OrgID, []string{a.OrgID}, "credit.application_decided", map[string]any{
+			"application_id": app.ID, "status": app.Status, "limit": d.Limit, "reasons": d.Reasons}); err != nil {
+			return out, &dirtyError{err}
+		}
+		if d.Status != credit.DecisionApproved {
+			return out, nil
+		}
+		line, err := credit.OpenLine(newID("cl"), app, d, u.now)
+		if err != nil {
+			return out, &dirtyError{err}
+		}
+		if err := ct.InsertCreditLine(ctx, line); err != nil {
+			return out, &dirtyError{fmt.Errorf("insert credit line: %w", err)}
+		}
+		out.Line = &line
+		return out, u.appendEvent(ctx, a.OrgID, []string{a.OrgID}, "credit.line_opened", map[string]any{
+			"line_id": line.ID, "limit": line.Limit, "rates": line.Rates, "first_month_credit": line.FirstMonthCredit})
+	})
+}
+
+// CreditApplications lists the buyer's applications, newest first.
+func (s *Service) CreditApplications(ctx context.Context, a trade.Actor, buyerID string) ([]credit.Application, error) {
+	if a.Role == trade.RoleBuyer {
+		buyerID = a.OrgID
+	} else if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	var out []credit.Application
+	err := s.creditRead(ctx, func(r CreditReader) error {
+		var err error
+		out, err = r.CreditApplications(ctx, buyerID, PageSizeMax)
+		return err
+	})
+	return out, err
+}
+
+// CreditLine returns the buyer's line that is not closed: a buyer's own, any for an admin.
+func (s *Service) CreditLine(ctx context.Context, a trade.Actor, buyerID string) (credit.Line, error) {
+	if a.Role == trade.RoleBuyer {
+		buyerID = a.OrgID
+	} else if err := requireAdmin(a); err != nil {
+		return credit.Line{}, err
+	}
+	var l credit.Line
+	err := s.creditRead(ctx, func(r CreditReader) error {
+		var err error
+		l, err = r.OpenCreditLine(ctx, buyerID)
+		return err
+	})
+	return l, notFound(err, "credit_line")
+}
+
+// Loan returns a loan its buyer or an admin may see.
+func (s *Service) Loan(ctx context.Context, a trade.Actor, id string) (LoanRecord, error) {
+	var l LoanRecord
+	err := s.creditRead(ctx, func(r CreditReader) error {
+		var err error
+		l, err = r.Loan(ctx, id)
+		return err
+	})
+	if err != nil {
+		return LoanRecord{}, notFound(err, "loan")
+	}
+	if !loanVisible(a, l) {
+		return LoanRecord{}, fault.New(fault.NotFound, "loan_not_found", "no such loan")
+	}
+	return l, nil
+}
+
+// Loans lists the loans of the buyer's open line, by ID.
+func (s *Service) Loans(ctx context.Context, a trade.Actor, buyerID string) ([]LoanRecord, error) {
+	line, err := s.CreditLine(ctx, a, buyerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []LoanRecord
+	err = s.creditRead(ctx, func(r CreditReader) error {
+		var err error
+		out, err = r.LoansOfLine(ctx, line.ID, credit.StatementLoansMax)
+		return err
+	})
+	return out, err
+}
+
+// CreditStatement builds the monthly statement of the buyer's open line (R11): opening
+// balance, draws, fees, the first-month credit, payments, closing balance and the next due date.
+func (s *Service) CreditStatement(ctx context.Context, a trade.Actor, buyerID string, p credit.Period) (credit.Statement, error) {
+	if p.Month < time.January || p.Month > time.December || p.Year < 2000 || p.Year > 9999 {
+		return credit.Statement{}, fault.FieldErr("period", "invalid_period", "give the month as YYYY-MM")
+	}
+	line, err := s.CreditLine(ctx, a, buyerID)
+	if err != nil {
+		return credit.Statement{}, err
+	}
+	var loans []credit.Loan
+	err = s.creditRead(ctx, func(r CreditReader) error {
+		recs, err := r.LoansOfLine(ctx, line.ID, credit.StatementLoansMax)
+		for _, l := range recs {
+			loans = append(loans, l.Loan)
+		}
+		return err
+	})
+	if err != nil {
+		return credit.Statement{}, err
+	}
+	return credit.NewStatement(line, loans, p)
+}
+
+func (s *Service) creditRead(ctx context.Context, fn func(CreditReader) error) error {
+	return s.store.Read(ctx, func(r Reader) error {
+		cr, ok := r.(CreditReader)
+		if !ok {
+			return fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep Pay Later state")
+		}
+		return fn(cr)
+	})
+}
+
+func loanVisible(a trade.Actor, l LoanRecord) bool {
+	return a.Role == trade.RoleAdmin || a.Role == trade.RoleSystem || (a.Role == trade.RoleBuyer && a.OrgID == l.BuyerID)
+}
+
+// pendingPayLater returns the order's Pay Later payment whose instructions are out, if any.
+func pendingPayLater(o *trade.Order) *trade.Payment {
+	for i := range o.Payments {
+		if p := &o.Payments[i]; p.Method == payment.PayLater && p.Status == trade.PaymentPending {
+			return p
+		}
+	}
+	return nil
+}
+
+func findPayment(o *trade.Order, id string) *trade.Payment {
+	for i := range o.Payments {
+		if o.Payments[i].ID == id {
+			return &o.Payments[i]
+		}
+	}
+	return nil
+}
+
+// OfferLoan asks the lender for the loan agreement that finances the order's pending Pay Later
+// payment over termMonths (1–6): the principal, the schedule with every installment, the fees,
+// the first-month credit and the total cost. Nothing is reserved until the buyer accepts; the
+// offer is valid on the day it is made.
+func (s *Service) OfferLoan(ctx context.Context, a trade.Actor, key, orderID string, termMonths int) (LoanRecord, error) {
+	if err := requireBuyer(a); err != nil {
+		return LoanRecord{}, err
+	}
+	return run(ctx, s, a, key, []any{"loan_offer", orderID, termMonths}, func(u *unit) (LoanRecord, error) {
+		ct, err := u.creditTx()
+		if err != nil {
+			return LoanRecord{}, err
+		}
+		o, err := u.tx.Order(ctx, orderID)
+		if err != nil || !o.Visible(a) {
+			return LoanRecord{}, fault.New(fault.NotFound, "order_not_found", "no such order")
+		}
+		p := pendingPayLater(o)
+		if p == nil {
+			return LoanRecord{}, fault.New(fault.Conflict, "pay_later_payment_required",
+				"choose Pay Later as the payment method first: the agreement finances that payment")
+		}
+		line, err := ct.OpenCreditLine(ctx, o.BuyerID)
+		if errors.Is(err, ErrNotFound) {
+			return LoanRecord{}, fault.New(fault.Conflict, "pay_later_requires_credit_line", "Pay Later needs an approved credit line")
+		}
+		if err != nil {
+			return LoanRecord{}, err
+		}
+		ag, err := s.cred.lender.Draw(line, credit.DrawRequest{OrderID: o.ID, Amount: money.New(p.Total, o.Currency),
+			TermMonths: termMonths}, u.now.In(s.cred.loc))
+		if err != nil {
+			return LoanRecord{}, err
+		}
+		l, err := credit.NewLoan(newID("loan"), line, o.ID, s.cred.lender.ID(), ag)
+		if err != nil {
+			return LoanRecord{}, err
+		}
+		rec := LoanRecord{Loan: *l, PaymentID: p.ID, CreatedAt: u.now}
+		if err := ct.InsertLoan(ctx, rec); err != nil {
+			return LoanRecord{}, fmt.Errorf("insert loan: %w", err)
+		}
+		return rec, u.appendEvent(ctx, rec.ID, []string{rec.BuyerID}, "loan.offered", map[string]any{
+			"loan_id": rec.ID, "order_id": o.ID, "payment_id": p.ID, "principal": ag.Principal, "term_months": ag.TermMonths,
+			"total_cost": ag.TotalCost, "credit_applied": ag.CreditApplied, "disbursement_due": ag.DisbursementDue})
+	})
+}
+
+// AcceptLoan is the buyer accepting the agreement (R11): the principal is reserved on the line
+// under its lock, so concurrent acceptances cannot pass the limit, and the disbursement timer is
+// set for 2 US business days later. The order's payment stays pending until the lender pays.
+func (s *Service) AcceptLoan(ctx context.Context, a trade.Actor, key, loanID string) (LoanRecord, error) {
+	if err := requireBuyer(a); err != nil {
+		return LoanRecord{}, err
+	}
+	return run(ctx, s, a, key, []any{"loan_accept", loanID}, func(u *unit) (LoanRecord, error) {
+		return s.onLoan(ctx, u, loanID, func(ct CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
+			o, err := u.tx.Order(ctx, l.OrderID)
+			if err != nil {
+				return credit.Effects{}, false, err
+			}
+			if p := findPayment(o, l.PaymentID); p == nil || p.Status != trade.PaymentPending {
+				return credit.Effects{}, false, fault.New(fault.Conflict, "payment_not_pending",
+					"the payment this agreement finances is no longer pending")
+			}
+			others, err := ct.LoansOfOrder(ctx, l.OrderID)
+			if err != nil {
+				return credit.Effects{}, false, err
+			}
+			for _, x := range others {
+				if x.ID != l.ID && x.PaymentID == l.PaymentID && x.State != credit.AgreementPending && x.State != credit.LoanCancelled {
+					return credit.Effects{}, false, fault.New(fault.Conflict, "payment_already_financed",
+						"another agreement already finances this payment (loan %s)", x.ID)
+				}
+			}
+			fx, err := l.Accept(credit.RoleBuyer, line, u.now.In(s.cred.loc))
+			return fx, false, err
+		})
+	})
+}
+
+// CancelLoan withdraws an agreement before the lender pays; an accepted one gives its
+// reservation back.
+func (s *Service) CancelLoan(ctx context.Context, a trade.Actor, key, loanID string) (LoanRecord, error) {
+	if a.Role != trade.RoleBuyer {
+		if err := requireAdmin(a); err != nil {
+			return LoanRecord{}, err
+		}
+	}
+	role := credit.RoleBuyer
+	if a.Role != trade.RoleBuyer {
+		role = credit.RoleAdmin
+	}
+	return run(ctx, s, a, key, []any{"loan_cancel", loanID}, func(u *unit) (LoanRecord, error) {
+		return s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
+			fx, err := l.Cancel(role, line, u.now)
+			return fx, false, err
+		})
+	})
+}
+
+// PayOffLoan repays the whole loan early (R11): its quote now — the principal left and the
+// fees of the months begun — is debited from the buyer's bank; later months' fees are never
+// charged, and the principal is available on the line again.
+func (s *Service) PayOffLoan(ctx context.Context, a trade.Actor, key, loanID string) (LoanRecord, error) {
+	if err := requireBuyer(a); err != nil {
+		return LoanRecord{}, err
+	}
+	return run(ctx, s, a, key, []any{"loan_pay_off", loanID}, func(u *unit) (LoanRecord, error) {
+		return s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
+			if _, ok := credit.Lookup(l.State, credit.CmdPayOff); !ok {
+				fx, err := l.PayOff(credit.RoleBuyer, line, u.now) // refused: says why
+				return fx, false, err
+			}
+			quote := l.Quote(u.now)
+			ok, err := s.cred.bank.Debit(ctx, BankDebit{BuyerID: l.BuyerID, LoanID: l.ID, Amount: quote,
+				Reference: fmt.Sprintf("PLP-%s-%d", l.ID, l.Version), At: u.now})
+			if err != nil {
+				return credit.Effects{}, false, fmt.Errorf("debit payoff of loan %s: %w", l.ID, err)
+			}
+			if !ok {
+				return credit.Effects{}, false, fault.New(fault.Conflict, "debit_failed",
+					"your bank refused the debit of %s from your business checking account", quote)
+			}
+			fx, err := l.PayOff(credit.RoleBuyer, line, u.now)
+			return fx, false, err
+		})
+	})
+}
+
+// onLoan locks the loan's line and then the loan, lets f decide on them, and writes the loan,
+// the line and the effects; f reports whether the effects' money transfers are to be posted.
+// Nothing is written when f refuses.
+func (s *Service) onLoan(ctx context.Context, u *unit, loanID string,
+	f func(CreditTx, *LoanRecord, *credit.Line) (credit.Effects, bool, error)) (LoanRecord, error) {
+	ct, err := u.creditTx()
+	if err != nil {
+		return LoanRecord{}, err
+	}
+	l, err := ct.Loan(ctx, loanID)
+	if err != nil {
+		return LoanRecord{}, notFound(err, "loan")
+	}
+	if !loanVisible(u.actor, l) {
+		return LoanRecord{}, fault.New(fault.NotFound, "loan_not_found", "no such loan")
+	}
+	line, err := ct.LockCreditLine(ctx, l.LineID)
+	if err != nil {
+		return LoanRecord{}, err
+	}
+	if l, err = ct.LockLoan(ctx, loanID); err != nil {
+		return LoanRecord{}, err
+	}
+	prev := l.Version
+	fx, postMoney, err := f(ct, &l, &line)
+	if err != nil {
+		return LoanRecord{}, err
+	}
+	if err := u.writeLoan(ctx, ct, l, prev, line, fx, postMoney); err != nil {
+		return LoanRecord{}, &dirtyError{err}
+	}
+	return l, nil
+}
+
+// writeLoan persists what a loan transition produced: the line, the loan (if prevVersion is
+// still stored), the loan book on the ledger, the money transfers when postMoney, the timers
+// and the events (on the loan's stream, seen by its buyer).
+func (u *unit) writeLoan(ctx context.Context, ct CreditTx, l LoanRecord, prevVersion int, line credit.Line, fx credit.Effects, postMoney bool) error {
+	if err := ct.UpdateCreditLine(ctx, line); err != nil {
+		return fmt.Errorf("update credit line: %w", err)
+	}
+	if err := ct.UpdateLoan(ctx, l, prevVersion); err != nil {
+		return fmt.Errorf("update loan: %w", err)
+	}
+	var ts []ledger.Transfer
+	if postMoney {
+		ts = append(ts, fx.Transfers...)
+	}
+	for _, t := range append(ts, fx.LoanBook...) {
+		if err := u.tx.PostTransfer(ctx, t); err != nil {
+			return postError(t, err)
+		}
+	}
+	// A loan's timers are filed under the loan, not its order: they outlive the order (the order
+	// closes long before the last installment), and closing an order retires its own timers.
+	for _, tm := range fx.Timers {
+		if err := u.tx.PutTimer(ctx, trade.Timer{Key: tm.Key, Kind: trade.TimerKind(tm.Kind), OrderID: l.ID,
+			DueAt: tm.DueAt, Ref: l.ID}); err != nil {
+			return fmt.Errorf("put timer: %w", err)
+		}
+	}
+	for _, e := range fx.Events {
+		if err := u.appendEvent(ctx, l.ID, []string{l.BuyerID}, e.Type, e.Payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// payLater vets a Pay Later payment before the order decides on it (R11): the buyer must be a US
+// business, the order in USD, and the buyer's line open and not frozen; the command then names
+// the line. Without a line the command goes on unchanged, and the order refuses it.
+func (s *Service) payLater(ctx context.Context, u *unit, o *trade.Order, cmd trade.Command) (trade.Command, error) {
+	p, ok := cmd.(trade.Pay)
+	if !ok || p.Method != payment.PayLater || u.actor.Role != trade.RoleBuyer {
+		return cmd, nil
+	}
+	p.CreditLine = ""
+	buyer, err := u.tx.Org(ctx, o.BuyerID)
+	if err != nil {
+		return nil, fmt.Errorf("load buyer %s: %w", o.BuyerID, err)
+	}
+	if err := credit.CheckEligible(buyer.Country, o.Currency); err != nil {
+		return nil, err
+	}
+	ct, ok := u.tx.(CreditTx)
+	if !ok {
+		return p, nil
+	}
+	line, err := ct.OpenCreditLine(ctx, o.BuyerID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return p, nil
+	case err != nil:
+		return nil, err
+	case line.Status == credit.LineFrozen:
+		return nil, fault.New(fault.Conflict, credit.ReasonLineFrozen, "the credit line is frozen while a repayment is past due")
+	}
+	// Pending instructions block another method until they expire: refuse now what no agreement
+	// could finance.
+	if due := dueNow(o, p.Installment); due > 0 {
+		switch {
+		case due > line.Available().Minor:
+			return nil, fault.New(fault.Conflict, credit.ReasonLimitExceeded, "%s is more than the available credit of %s",
+				money.New(due, o.Currency), line.Available())
+		case due < credit.PrincipalMin.Minor:
+			return nil, fault.FieldErr("method", credit.ReasonInvalidAmount, "Pay Later finances %s or more", credit.PrincipalMin)
+		}
+	}
+	p.CreditLine = line.ID
+	return p, nil
+}
+
+// dueNow is what paying inst would ask for now, or 0 when the order will refuse the payment.
+func dueNow(o *trade.Order, inst trade.Installment) int64 {
+	c := o.Contract()
+	switch {
+	case c == nil:
+		return 0
+	case inst == trade.Initial && o.State == trade.Confirmed:
+		due, _ := c.Contract.Initial()
+		return due
+	case inst == trade.Balance && o.State != trade.Confirmed:
+		return o.Outstanding()
+	}
+	return 0
+}
+
+// refundFinanced routes the part of an order's refund that repays its loans to the lender
+// (R11, docs/pay-later.md): the order's own refund has just credited the buyer's refundable
+// balance; each loan of the order takes what it needs first (Loan.Refund), moved on by a
+// pay_later_refund transfer, and only the rest stays refundable to the buyer.
+func (u *unit) refundFinanced(ctx context.Context, o *trade.Order, ts []ledger.Transfer) error {
+	refunded := refundedToBuyer(o, ts)
+	if refunded <= 0 || o.Currency != credit.USD {
+		return nil
+	}
+	ct, ok := u.tx.(CreditTx)
+	if !ok {
+		return nil
+	}
+	loans, err := ct.LoansOfOrder(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	left := usd(refunded)
+	for _, x := range loans {
+		if !left.IsPositive() {
+			break
+		}
+		if x.State != credit.Disbursed && x.State != credit.Active && x.State != credit.PastDue {
+			continue
+		}
+		line, err := ct.LockCreditLine(ctx, x.LineID)
+		if err != nil {
+			return err
+		}
+		l, err := ct.LockLoan(ctx, x.ID)
+		if err != nil {
+			return err
+		}
+		prev := l.Version
+		split, fx, err := l.Refund(credit.RoleSystem, &line, left, u.now)
+		if err != nil {
+			return err
+		}
+		if err := u.writeLoan(ctx, ct, l, prev, line, fx, true); err != nil {
+			return err
+		}
+		left = split.ToBuyer
+	}
+	return nil
+}
+
+// refundedToBuyer is what ts credit to the buyer's refundable balance as a refund of the order:
+// stray money returned is not a refund, unless it is the lender's.
+func refundedToBuyer(o *trade.Order, ts []ledger.Transfer) int64 {
+	acct := ledger.Account{Kind: ledger.BuyerRefundable, Owner: o.BuyerID, Currency: o.Currency}
+	lender := credit.LenderClearing()
+	var total int64
+	for _, t := range ts {
+		fromLender := false
+		var credited int64
+		for _, e := range t.Entries {
+			if e.Account == acct && e.Amount < 0 {
+				credited -= e.Amount
+			}
+			fromLender = fromLender || (e.Account == lender && e.Amount > 0)
+		}
+		if t.Code == "payment_returned" && !fromLender {
+			continue
+		}
+		total += credited
+	}
+	return total
+}
+
+// creditTimer fires a Pay Later timer: the lender's disbursement, or an automatic debit.
+func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (string, error) {
+	switch credit.TimerKind(t.Kind) {
+	case credit.TimerDisburse:
+		return s.disburse(ctx, u, t.Ref)
+	case credit.TimerDebit:
+		return s.collect(ctx, u, t.Ref)
+	}
+	return "", fmt.Errorf("unknown Pay Later timer kind %q", t.Kind)
+}
+
+// disburse is the lender paying an accepted loan (R11): the money arrives through the same
+// matching as any rail's (ReceiveFunds), method pay_later with the payment's reference, so the
+// order's payment is received and the order counts as paid only now; the loan is booked and its
+// debit timers set. An order that moved on — the payment expired or was cancelled — cancels the
+// loan instead, giving its reservation back.
+func (s *Service) disburse(ctx context.Context, u *unit, loanID string) (string, error) {
+	ct, err := u.creditTx()
+	if err != nil {
+		return "", err
+	}
+	l, err := ct.Loan(ctx, loanID)
+	if err != nil {
+		return "", notFound(err, "loan")
+	}
+	o, err := u.tx.LockOrder(ctx, l.OrderID) // the order before the line, as everywhere
+	if err != nil {
+		return "", notFound(err, "order")
+	}
+	line, err := ct.LockCreditLine(ctx, l.LineID)
+	if err != nil {
+		return "", err
+	}
+	if l, err = ct.LockLoan(ctx, loanID); err != nil {
+		return "", err
+	}
+	prev := l.Version
+	if l.State != credit.Agreed {
+		return "", fault.New(fault.Conflict, credit.ReasonNotAllowed, "the loan is %s, not agreed", l.State)
+	}
+	p := findPayment(o, l.PaymentID)
+	if p == nil || p.Status != trade.PaymentPending || o.State.Terminal() || o.Currency != credit.USD ||
+		p.Total != l.Agreement.Principal.Minor {
+		fx, err := l.Cancel(credit.RoleSystem, &line, u.now)
+		if err != nil {
+			return "", err
+		}
+		if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
+			return "", &dirtyError{err}
+		}
+		return "cancelled: the payment is no longer pending", nil
+	}
+	d, err := s.cred.lender.Disburse(l.Loan, u.now)
+	if err != nil {
+		return "", err
+	}
+	fx, err := l.Disburse(credit.RoleSystem, &line, u.now)
+	if err != nil {
+		return "", err
+	}
+	// ReceivePayment below books the lender's clearing → escrow: the domain's own
+	// pay_later_disbursement transfer would post the same money twice.
+	if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
+		return "", &dirtyError{err}
+	}
+	alloc, err := s.allocate(ctx, u, Incoming{Method: payment.PayLater, Amount: money.New(p.Total, o.Currency),
+		Reference: p.Reference, Payer: l.LenderID})
+	if err != nil {
+		return "", &dirtyError{err}
+	}
+	after, err := u.tx.Order(ctx, o.ID)
+	if err != nil {
+		return "", &dirtyError{err}
+	}
+	if q := findPayment(after, p.ID); alloc.PaymentID != p.ID || q == nil || q.Status != trade.PaymentReceived {
+		// Nothing the checks above let through: roll back, and let an operator see the timer.
+		return "", &dirtyError{fmt.Errorf("disbursement of loan %s was not received by payment %s: %+v", l.ID, p.ID, alloc)}
+	}
+	return "disbursed " + d.Amount.String() + " ref " + d.Reference, nil
+}
+
+// collect is the automatic debit on a due date (R11): everything due, overdue installments
+// included, is asked of the buyer's bank. A success pays it and restores its principal to the
+// line; a refusal makes the loan past due and freezes the line.
+func (s *Service) collect(ctx context.Context, u *unit, loanID string) (string, error) {
+	outcome := ""
+	_, err := s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
+		c, err := s.cred.lender.Collect(l.Loan, u.now)
+		if err != nil {
+			return credit.Effects{}, false, err
+		}
+		ok, err := s.cred.bank.Debit(ctx, BankDebit{BuyerID: l.BuyerID, LoanID: l.ID, Amount: c.Amount,
+			Reference: c.Reference, At: u.now})
+		if err != nil {
+			return credit.Effects{}, false, fmt.Errorf("debit loan %s: %w", l.ID, err)
+		}
+		outcome = "debited " + c.Amount.String()
+		if !ok {
+			outcome = "debit of " + c.Amount.String() + " failed: past due"
+		}
+		fx, err := l.Debit(credit.RoleSystem, line, u.now, ok)
+		return fx, false, err
+	})
+	return outcome, err
+}

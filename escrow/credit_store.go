@@ -1,0 +1,53 @@
+package escrow
+
+import (
+	"context"
+	"time"
+
+	"github.com/tradeassure/tradeassure/credit"
+)
+
+// LoanRecord is a Pay Later loan as the store keeps it: the domain's loan, and the order payment
+// it finances (R11).
+type LoanRecord struct {
+	credit.Loan
+	PaymentID string    `json:"payment_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreditReader reads Pay Later state. The store's readers and transactions implement it beside
+// Reader; the credit use cases reach it by a type assertion, so a Store without Pay Later still
+// runs every other use case.
+type CreditReader interface {
+	// CreditApplications lists a buyer's applications, newest first, at most limit.
+	CreditApplications(ctx context.Context, buyerID string, limit int) ([]credit.Application, error)
+	CreditLine(ctx context.Context, id string) (credit.Line, error)
+	// OpenCreditLine returns the buyer's line that is not closed (at most one), or ErrNotFound.
+	OpenCreditLine(ctx context.Context, buyerID string) (credit.Line, error)
+	Loan(ctx context.Context, id string) (LoanRecord, error)
+	// LoansOfLine lists a line's loans by ID, at most limit (1..credit.StatementLoansMax).
+	LoansOfLine(ctx context.Context, lineID string, limit int) ([]LoanRecord, error)
+	// LoansOfOrder lists the loans that finance an order's payments, by ID.
+	LoansOfOrder(ctx context.Context, orderID string) ([]LoanRecord, error)
+}
+
+// CreditTx writes Pay Later state in a transaction. Rows are locked in a stable order — an
+// order, then its buyer's credit line, then the line's loans — so two commands never deadlock.
+type CreditTx interface {
+	CreditReader
+	InsertCreditApplication(ctx context.Context, a credit.Application) error // ErrDuplicate
+	// InsertCreditLine stores a new line; ErrDuplicate when its ID exists or the buyer already
+	// has a line that is not closed.
+	InsertCreditLine(ctx context.Context, l credit.Line) error
+	// LockCreditLine reads a line and locks it until commit: every change to the line's credit
+	// (reserve, draw, restore) happens under this lock, so concurrent draws cannot pass its limit.
+	LockCreditLine(ctx context.Context, id string) (credit.Line, error)
+	UpdateCreditLine(ctx context.Context, l credit.Line) error // ErrNotFound
+	// InsertLoan stores a new loan; ErrDuplicate when its ID exists or the payment it finances
+	// already has a loan that was accepted.
+	InsertLoan(ctx context.Context, l LoanRecord) error
+	LockLoan(ctx context.Context, id string) (LoanRecord, error) // locked until commit
+	// UpdateLoan writes l if the stored version is prevVersion, else ErrConflict; ErrDuplicate
+	// when accepting it would give its payment a second accepted loan.
+	UpdateLoan(ctx context.Context, l LoanRecord, prevVersion int) error
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tradeassure/tradeassure/credit"
+	"github.com/tradeassure/tradeassure/escrow"
+)
+
+// Pay Later (R11): credit applications, lines and loans. Documents are JSON; the columns beside
+// them are what is searched, locked and checked (see migrations 00005).
+
+var (
+	_ escrow.CreditReader = reader{}
+	_ escrow.CreditTx     = (*tx)(nil)
+)
+
+// creditLimit bounds a list of loans or applications to 1..credit.StatementLoansMax.
+func creditLimit(n int) int {
+	if n <= 0 || n > credit.StatementLoansMax {
+		return credit.StatementLoansMax
+	}
+	return n
+}
+
+// InsertCreditApplication stores an application, or returns ErrDuplicate for its ID.
+func (t *tx) InsertCreditApplication(ctx context.Context, a credit.Application) error {
+	doc, err := marshalDoc("credit application", a)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `INSERT INTO credit_applications (id, buyer_id, status, submitted_at, doc)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+		a.ID, a.BuyerID, string(a.Status), micros(a.SubmittedAt), doc)
+	if err != nil {
+		return t.fail(insertErr("credit application", a.ID, err))
+	}
+	return t.fail(changed(res, duplicate("credit application", a.ID)))
+}
+
+// CreditApplications lists a buyer's applications, newest first.
+func (r reader) CreditApplications(ctx context.Context, buyerID string, limit int) ([]credit.Application, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT submitted_at, doc FROM credit_applications WHERE buyer_id = $1
+		ORDER BY submitted_at DESC, id DESC LIMIT $2`, buyerID, creditLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("select credit applications of %q: %w", buyerID, err)
+	}
+	defer rows.Close()
+	var out []credit.Application
+	for rows.Next() {
+		var at int64
+		var doc string
+		if err := rows.Scan(&at, &doc); err != nil {
+			return nil, fmt.Errorf("scan credit application: %w", err)
+		}
+		var a credit.Application
+		if err := json.Unmarshal([]byte(doc), &a); err != nil {
+			return nil, fmt.Errorf("decode credit application: %w", err)
+		}
+		a.SubmittedAt = fromMicros(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select credit applications of %q: %w", buyerID, err)
+	}
+	return out, nil
+}
+
+const lineCols = `SELECT opened_at, doc FROM credit_lines`
+
+// InsertCreditLine stores a new line; ErrDuplicate for its ID or a second open line of a buyer.
+func (t *tx) InsertCreditLine(ctx context.Context, l credit.Line) error {
+	doc, err := marshalDoc("credit line", l)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `INSERT INTO credit_lines
+		(id, buyer_id, status, limit_minor, used, reserved, opened_at, doc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		l.ID, l.BuyerID, string(l.Status), l.Limit.Minor, l.Used.Minor, l.Reserved.Minor, micros(l.OpenedAt), doc)
+	if err != nil {
+		return t.fail(insertErr("credit line", l.ID, err))
+	}
+	return t.fail(changed(res, duplicate("credit line", l.ID)))
+}
+
+// UpdateCreditLine writes a line the transaction has locked.
+func (t *tx) UpdateCreditLine(ctx context.Context, l credit.Line) error {
+	doc, err := marshalDoc("credit line", l)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE credit_lines SET status = $2, limit_minor = $3, used = $4,
+		reserved = $5, doc = $6 WHERE id = $1`,
+		l.ID, string(l.Status), l.Limit.Minor, l.Used.Minor, l.Reserved.Minor, doc)
+	if err != nil {
+		return t.fail(fmt.Errorf("update credit line %q: %w", l.ID, err))
+	}
+	return t.fail(changed(res, notFound("credit line", l.ID)))
+}
+
+// LockCreditLine reads a line and locks it until commit.
+func (t *tx) LockCreditLine(ctx context.Context, id string) (credit.Line, error) {
+	l, err := t.line(ctx, lineCols+` WHERE id = $1`+t.db.d.forUpdate, "credit line", id)
+	return l, t.fail(err)
+}
+
+// CreditLine reads a line.
+func (r reader) CreditLine(ctx context.Context, id string) (credit.Line, error) {
+	return r.line(ctx, lineCols+` WHERE id = $1`, "credit line", id)
+}
+
+// OpenCreditLine reads the buyer's line that is not closed.
+func (r reader) OpenCreditLine(ctx context.Context, buyerID string) (credit.Line, error) {
+	return r.line(ctx, lineCols+` WHERE buyer_id = $1 AND status <> 'closed'`, "open credit line of buyer", buyerID)
+}
+
+func (r reader) line(ctx context.Context, query, what, arg string) (credit.Line, error) {
+	var opened int64
+	var doc string
+	err := r.q.QueryRowContext(ctx, query, arg).Scan(&opened, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return credit.Line{}, notFound(what, arg)
+	}
+	if err != nil {
+		return credit.Line{}, fmt.Errorf("select %s %q: %w", what, arg, err)
+	}
+	var l credit.Line
+	if err := json.Unmarshal([]byte(doc), &l); err != nil {
+		return credit.Line{}, fmt.Errorf("decode credit line: %w", err)
+	}
+	l.OpenedAt = fromMicros(opened)
+	return l, nil
+}
+
+const loanCols = `SELECT created_at, doc FROM loans`
+
+// InsertLoan stores a new loan; ErrDuplicate for its ID or a second accepted loan of a payment.
+func (t *tx) InsertLoan(ctx context.Context, l escrow.LoanRecord) error {
+	doc, err := marshalDoc("loan", l)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `INSERT INTO loans
+		(id, line_id, buyer_id, order_id, payment_id, state, version, created_at, doc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		l.ID, l.LineID, l.BuyerID, l.OrderID, l.PaymentID, string(l.State), l.Version, micros(l.CreatedAt), doc)
+	if err != nil {
+		return t.fail(insertErr("loan", l.ID, err))
+	}
+	return t.fail(changed(res, duplicate("loan", l.ID)))
+}
+
+// UpdateLoan writes l if the stored version is prevVersion, else returns ErrConflict.
+func (t *tx) UpdateLoan(ctx context.Context, l escrow.LoanRecord, prevVersion int) error {
+	if l.Version <= prevVersion {
+		return fmt.Errorf("update loan %q: version %d not after %d", l.ID, l.Version, prevVersion) // a bug in the caller
+	}
+	doc, err := marshalDoc("loan", l)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE loans SET state = $3, version = $4, doc = $5
+		WHERE id = $1 AND version = $2`, l.ID, prevVersion, string(l.State), l.Version, doc)
+	if err != nil {
+		if uniqueViolation(err) {
+			return t.fail(duplicate("accepted loan of payment", l.PaymentID))
+		}
+		return t.fail(fmt.Errorf("update loan %q: %w", l.ID, err))
+	}
+	return t.fail(changed(res, fmt.Errorf("update loan %q from version %d: %w", l.ID, prevVersion, escrow.ErrConflict)))
+}
+
+// LockLoan reads a loan and locks it until commit.
+func (t *tx) LockLoan(ctx context.Context, id string) (escrow.LoanRecord, error) {
+	l, err := t.loan(ctx, id, t.db.d.forUpdate)
+	return l, t.fail(err)
+}
+
+// Loan reads a loan.
+func (r reader) Loan(ctx context.Context, id string) (escrow.LoanRecord, error) {
+	return r.loan(ctx, id, "")
+}
+
+func (r reader) loan(ctx context.Context, id, lock string) (escrow.LoanRecord, error) {
+	l, err := scanLoan(r.q.QueryRowContext(ctx, loanCols+` WHERE id = $1`+lock, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return escrow.LoanRecord{}, notFound("loan", id)
+	}
+	if err != nil {
+		return escrow.LoanRecord{}, fmt.Errorf("select loan %q: %w", id, err)
+	}
+	return l, nil
+}
+
+// LoansOfLine lists a line's loans by ID.
+func (r reader) LoansOfLine(ctx context.Context, lineID string, limit int) ([]escrow.LoanRecord, error) {
+	return r.loans(ctx, loanCols+` WHERE line_id = $1 ORDER BY id LIMIT $2`, lineID, creditLimit(limit))
+}
+
+// LoansOfOrder lists the loans of an order's payments by ID.
+func (r reader) LoansOfOrder(ctx context.Context, orderID string) ([]escrow.LoanRecord, error) {
+	return r.loans(ctx, loanCols+` WHERE order_id = $1 ORDER BY id LIMIT $2`, orderID, credit.StatementLoansMax)
+}
+
+func (r reader) loans(ctx context.Context, query, owner string, limit int) ([]escrow.LoanRecord, error) {
+	rows, err := r.q.QueryContext(ctx, query, owner, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select loans of %q: %w", owner, err)
+	}
+	defer rows.Close()
+	var out []escrow.LoanRecord
+	for rows.Next() {
+		l, err := scanLoan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan loan: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select loans of %q: %w", owner, err)
+	}
+	return out, nil
+}
+
+func scanLoan(row interface{ Scan(...any) error }) (escrow.LoanRecord, error) {
+	var created int64
+	var doc string
+	if err := row.Scan(&created, &doc); err != nil {
+		return escrow.LoanRecord{}, err
+	}
+	var l escrow.LoanRecord
+	if err := json.Unmarshal([]byte(doc), &l); err != nil {
+		return escrow.LoanRecord{}, fmt.Errorf("decode loan: %w", err)
+	}
+	l.CreatedAt = fromMicros(created)
+	return l, nil
+}

@@ -1,0 +1,287 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tradeassure/tradeassure/calendar"
+	"github.com/tradeassure/tradeassure/credit"
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/money"
+)
+
+// TestCreditSQLite and TestCreditPostgres run the Pay Later storage suite on both databases.
+// R11
+func TestCreditSQLite(t *testing.T) { runCreditConformance(t, openSQLiteT) }
+
+func TestCreditPostgres(t *testing.T) {
+	runCreditConformance(t, func(tb testing.TB) *DB { return openPostgresT(tb, "") })
+}
+
+func runCreditConformance(t *testing.T, open func(testing.TB) *DB) {
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, db *DB)
+	}{
+		{"applications", testCreditApplications},
+		{"lines", testCreditLines},
+		{"loans", testLoans},
+		{"line_lock_race", testLineLockRace},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+func dollars(minor int64) money.Amount { return money.New(minor, credit.USD) }
+
+func testLine(id, buyer string, limit int64) credit.Line {
+	return credit.Line{ID: id, BuyerID: buyer, Currency: credit.USD, Limit: dollars(limit), Used: dollars(0), Reserved: dollars(0),
+		Status: credit.LineActive, Rates: credit.DefaultFeeSchedule(), FirstMonthCredit: credit.DefaultFirstMonthCredit(), OpenedAt: t0}
+}
+
+func creditTx(t *testing.T, tx escrow.Tx) escrow.CreditTx {
+	t.Helper()
+	ct, ok := tx.(escrow.CreditTx)
+	if !ok {
+		t.Fatal("the store's transaction does not implement escrow.CreditTx")
+	}
+	return ct
+}
+
+func testCreditApplications(t *testing.T, db *DB) {
+	rev := dollars(500_000_00)
+	a := credit.Application{ID: "app_1", BuyerID: "org_b", Channel: credit.InAdvance, SubmittedAt: t0,
+		Business: credit.Business{LegalName: "B Inc.", EINLast4: "6789", Country: "US", State: "NY", Revenue: &rev,
+			Established: t0.AddDate(-3, 0, 0)},
+		Status: credit.Declined, Decision: &credit.Decision{Status: credit.DecisionDeclined, Limit: dollars(0),
+			Reasons:          []credit.Reason{{Code: "revenue_below_minimum", Message: "too little"}},
+			FirstMonthCredit: dollars(0), DecidedAt: t0}}
+	b := a
+	b.ID, b.SubmittedAt, b.Status, b.Decision = "app_2", t0.Add(time.Hour), credit.Submitted, nil
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		if err := ct.InsertCreditApplication(ctx, a); err != nil {
+			return err
+		}
+		if err := ct.InsertCreditApplication(ctx, b); err != nil {
+			return err
+		}
+		wantIs(t, "duplicate application", ct.InsertCreditApplication(ctx, a), escrow.ErrDuplicate)
+		return nil
+	})
+	read(t, db, func(r escrow.Reader) error {
+		got, err := r.(escrow.CreditReader).CreditApplications(ctx, "org_b", 10)
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 || got[0].ID != "app_2" || got[1].ID != "app_1" {
+			t.Fatalf("applications %+v, want newest first", got)
+		}
+		same(t, "application", got[1], a)
+		return nil
+	})
+}
+
+func testCreditLines(t *testing.T, db *DB) {
+	l := testLine("cl_1", "org_b", 150_000_00)
+	write(t, db, func(tx escrow.Tx) error { return creditTx(t, tx).InsertCreditLine(ctx, l) })
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		wantIs(t, "second open line of a buyer", ct.InsertCreditLine(ctx, testLine("cl_2", "org_b", 10_000_00)), escrow.ErrDuplicate)
+		got, err := ct.LockCreditLine(ctx, "cl_1")
+		if err != nil {
+			return err
+		}
+		same(t, "locked line", got, l)
+		if err := got.Reserve(dollars(60_000_00)); err != nil {
+			return err
+		}
+		return ct.UpdateCreditLine(ctx, got)
+	})
+	read(t, db, func(r escrow.Reader) error {
+		cr := r.(escrow.CreditReader)
+		got, err := cr.OpenCreditLine(ctx, "org_b")
+		if err != nil {
+			return err
+		}
+		if got.Reserved != dollars(60_000_00) || got.Available() != dollars(90_000_00) {
+			t.Errorf("line after reserve %+v", got)
+		}
+		_, err = cr.OpenCreditLine(ctx, "org_none")
+		wantIs(t, "no line", err, escrow.ErrNotFound)
+		_, err = cr.CreditLine(ctx, "cl_none")
+		wantIs(t, "missing line", err, escrow.ErrNotFound)
+		return nil
+	})
+	// The database refuses a line past its limit, whatever wrote it.
+	err := db.Write(ctx, func(tx escrow.Tx) error {
+		bad := l
+		bad.Reserved, bad.Used = dollars(100_000_00), dollars(50_000_01)
+		return creditTx(t, tx).UpdateCreditLine(ctx, bad)
+	})
+	if err == nil || errors.Is(err, escrow.ErrDuplicate) {
+		t.Fatalf("a line past its limit was written: %v", err)
+	}
+	// A closed line makes room for a new one.
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		got, err := ct.LockCreditLine(ctx, "cl_1")
+		if err != nil {
+			return err
+		}
+		got.Close()
+		if err := ct.UpdateCreditLine(ctx, got); err != nil {
+			return err
+		}
+		return ct.InsertCreditLine(ctx, testLine("cl_3", "org_b", 10_000_00))
+	})
+}
+
+func testLoan(t *testing.T, id, payment string, line *credit.Line, accept bool) escrow.LoanRecord {
+	t.Helper()
+	at := time.Date(2025, 3, 7, 10, 0, 0, 0, time.UTC)
+	a, err := credit.Offer(dollars(10_000_00), 6, line.Rates, line.FirstMonthCredit, at, calendar.USFederal(2025, 2026))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := credit.NewLoan(id, *line, "ord_1", "builtin", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accept {
+		if _, err := l.Accept(credit.RoleBuyer, line, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return escrow.LoanRecord{Loan: *l, PaymentID: payment, CreatedAt: t0}
+}
+
+func testLoans(t *testing.T, db *DB) {
+	line := testLine("cl_1", "org_b", 150_000_00)
+	offered := testLoan(t, "loan_1", "pay_1", &line, false)
+	again := testLoan(t, "loan_2", "pay_1", &line, false) // a second offer for the same payment
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		for _, l := range []escrow.LoanRecord{offered, again} {
+			if err := ct.InsertLoan(ctx, l); err != nil {
+				return err
+			}
+		}
+		wantIs(t, "duplicate loan", ct.InsertLoan(ctx, offered), escrow.ErrDuplicate)
+		return nil
+	})
+	var accepted escrow.LoanRecord
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		got, err := ct.LockLoan(ctx, "loan_1")
+		if err != nil {
+			return err
+		}
+		same(t, "locked loan", got, offered)
+		prev := got.Version
+		if _, err := got.Accept(credit.RoleBuyer, &line, got.Agreement.AgreedAt); err != nil {
+			return err
+		}
+		accepted = got
+		wantIs(t, "stale version", ct.UpdateLoan(ctx, got, prev-1), escrow.ErrConflict)
+		return ct.UpdateLoan(ctx, got, prev)
+	})
+	// A payment has one accepted loan at most.
+	err := db.Write(ctx, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		got, err := ct.LockLoan(ctx, "loan_2")
+		if err != nil {
+			return err
+		}
+		prev := got.Version
+		ln := testLine("cl_1", "org_b", 150_000_00)
+		if _, err := got.Accept(credit.RoleBuyer, &ln, got.Agreement.AgreedAt); err != nil {
+			return err
+		}
+		return ct.UpdateLoan(ctx, got, prev)
+	})
+	wantIs(t, "second accepted loan of a payment", err, escrow.ErrDuplicate)
+	read(t, db, func(r escrow.Reader) error {
+		cr := r.(escrow.CreditReader)
+		got, err := cr.Loan(ctx, "loan_1")
+		if err != nil {
+			return err
+		}
+		same(t, "loan", got, accepted)
+		if got.State != credit.Agreed || got.Agreement.Installments[5].Principal != dollars(1_666_65) {
+			t.Errorf("loan %s, last principal %s", got.State, got.Agreement.Installments[5].Principal)
+		}
+		byLine, err := cr.LoansOfLine(ctx, "cl_1", 0)
+		if err != nil {
+			return err
+		}
+		byOrder, err := cr.LoansOfOrder(ctx, "ord_1")
+		if err != nil {
+			return err
+		}
+		if len(byLine) != 2 || len(byOrder) != 2 || byLine[0].ID != "loan_1" || byOrder[1].ID != "loan_2" {
+			t.Errorf("loans by line %d, by order %d", len(byLine), len(byOrder))
+		}
+		_, err = cr.Loan(ctx, "loan_none")
+		wantIs(t, "missing loan", err, escrow.ErrNotFound)
+		return nil
+	})
+}
+
+// testLineLockRace ensures two transactions reserving on one line at once cannot pass its limit:
+// the second waits for the first's lock and then sees its reservation. R11
+func testLineLockRace(t *testing.T, db *DB) {
+	for round := range 3 {
+		id := fmt.Sprintf("cl_race_%d", round)
+		write(t, db, func(tx escrow.Tx) error {
+			return creditTx(t, tx).InsertCreditLine(ctx, testLine(id, "org_race_"+id, 150_000_00))
+		})
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = db.Write(ctx, func(tx escrow.Tx) error {
+					ct := creditTx(t, tx)
+					l, err := ct.LockCreditLine(ctx, id)
+					if err != nil {
+						return err
+					}
+					time.Sleep(10 * time.Millisecond) // hold the lock while the other one arrives
+					if err := l.Reserve(dollars(100_000_00)); err != nil {
+						return err
+					}
+					return ct.UpdateCreditLine(ctx, l)
+				})
+			}()
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case fault.ReasonOf(err) != credit.ReasonLimitExceeded:
+				t.Fatalf("round %d: loser failed with %v, want %s", round, err, credit.ReasonLimitExceeded)
+			}
+		}
+		read(t, db, func(r escrow.Reader) error {
+			l, err := r.(escrow.CreditReader).CreditLine(ctx, id)
+			if err != nil {
+				return err
+			}
+			if wins != 1 || l.Reserved != dollars(100_000_00) {
+				t.Fatalf("round %d: %d wins, reserved %s; want 1 win and 100,000.00", round, wins, l.Reserved)
+			}
+			return nil
+		})
+	}
+}
