@@ -323,7 +323,11 @@ func loadDemo(ctx context.Context, dp deps, acc *access.Service, out io.Writer, 
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 	}
-	fmt.Fprintf(out, "demo loaded: %d orders across the lifecycle. API keys (shown once):\n", len(scenarios))
+	if err := seedStates(d); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo loaded: %d orders, one left in each lifecycle state (the worker releases the shipped one "+
+		"within seconds). API keys (shown once):\n", len(scenarios)+len(seeds))
 	var buyerKey string
 	for _, x := range []struct {
 		label string

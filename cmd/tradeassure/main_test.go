@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/trade"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -64,5 +68,41 @@ func TestLedgerCheckBadURL(t *testing.T) {
 	err := run(context.Background(), []string{"ledger", "check", "--db", "mysql://x"}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "unsupported scheme") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestDemoSeedsEveryState ensures serve --demo leaves an order in every lifecycle state: each
+// seed ends where it says, and together with the scenarios they cover trade.States.
+func TestDemoSeedsEveryState(t *testing.T) {
+	ctx := context.Background()
+	dp, err := openService(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seed.db"), filepath.Join(t.TempDir(), "blobs"), escrow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp.close()
+	clock := escrow.NewManualClock(time.Now().UTC().AddDate(0, 0, -30))
+	svc := escrow.New(dp.db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(),
+		Sandbox: escrow.Sandbox{Enabled: true, Delay: 2 * time.Hour}, Blobs: dp.blobs})
+	d, err := newDemo(ctx, svc, dp.blobs, clock, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seedStates(d); err != nil {
+		t.Fatal(err)
+	}
+	covered := map[trade.State]bool{}
+	for _, s := range seeds {
+		covered[s.want] = true
+	}
+	for _, sc := range scenarios {
+		covered[sc.want] = true
+	}
+	for _, s := range trade.States {
+		if !covered[s] {
+			t.Errorf("no demo order is left in %s", s)
+		}
+	}
+	if rep, err := svc.CheckLedger(ctx); err != nil || !rep.OK() {
+		t.Fatalf("ledger after seeding: %v %v", err, rep.Violations)
 	}
 }
