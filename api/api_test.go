@@ -21,6 +21,7 @@ import (
 	"github.com/tradeassure/tradeassure/internal/pgtest"
 	"github.com/tradeassure/tradeassure/store"
 	"github.com/tradeassure/tradeassure/trade"
+	"github.com/tradeassure/tradeassure/webhook"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -43,6 +44,18 @@ func databases(t *testing.T, f func(t *testing.T, w *world)) {
 }
 
 func newWorld(t *testing.T, url string) *world {
+	return buildWorld(t, url, api.Options{Version: "test"}, defaultOrgs, 2_000_000).world
+}
+
+// orgSpec is one organization a test world registers through the API.
+type orgSpec struct{ name, kind, country string }
+
+var defaultOrgs = []orgSpec{{"buyer", "buyer", "US"}, {"buyer2", "buyer", "DE"}, {"supplier", "supplier", "CN"}, {"inspector", "inspector", "HK"}}
+
+// buildWorld stands the API (and the webhook endpoints) up on url with opt, bootstraps an admin
+// key, issues an arbiter key, registers orgs with a key each, and makes every supplier eligible
+// with the given coverage limit in USD minor units. Every test world in this package is built here.
+func buildWorld(t *testing.T, url string, opt api.Options, orgs []orgSpec, limit int64) *hookWorld {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, url)
@@ -58,8 +71,9 @@ func newWorld(t *testing.T, url string) *world {
 	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(),
 		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: dir})
 	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
+	hooks := webhook.New(db.Webhooks(), webhook.Options{Clock: clock, AllowPrivateNetworks: true})
 	mux := http.NewServeMux()
-	api.New(mux, svc, acc, api.Options{Version: "test"})
+	api.RegisterWebhooks(api.New(mux, svc, acc, opt), hooks, nil)
 	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, keys: map[string]string{}, ids: map[string]string{}}
 	t.Cleanup(w.srv.Close)
 	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}
@@ -69,17 +83,17 @@ func newWorld(t *testing.T, url string) *world {
 	}
 	w.keys["admin"], w.ids["admin"] = tok, access.PlatformOrg
 	w.keys["arbiter"] = w.newKey(access.PlatformOrg, "arbiter")
-	for _, o := range []struct{ name, kind, country string }{
-		{"buyer", "buyer", "US"}, {"buyer2", "buyer", "DE"}, {"supplier", "supplier", "CN"}, {"inspector", "inspector", "HK"},
-	} {
+	for _, o := range orgs {
 		var org trade.Org
 		w.ok(w.call("admin", "POST", "/v1/orgs", map[string]any{"kind": o.kind, "name": o.name + " Co", "country": o.country}, &org), 201)
 		w.ids[o.name] = org.ID
 		w.keys[o.name] = w.newKey(org.ID, o.kind)
+		if o.kind == "supplier" {
+			w.ok(w.call("admin", "POST", "/v1/orgs/"+org.ID+"/eligibility", map[string]any{"eligible": true, "reason": "Gold Supplier"}, nil), 200)
+			w.ok(w.call("admin", "POST", "/v1/orgs/"+org.ID+"/coverage-limit", map[string]any{"limit": map[string]any{"minor": limit, "currency": "USD"}}, nil), 200)
+		}
 	}
-	w.ok(w.call("admin", "POST", "/v1/orgs/"+w.ids["supplier"]+"/eligibility", map[string]any{"eligible": true, "reason": "Gold Supplier"}, nil), 200)
-	w.ok(w.call("admin", "POST", "/v1/orgs/"+w.ids["supplier"]+"/coverage-limit", map[string]any{"limit": map[string]any{"minor": 2_000_000, "currency": "USD"}}, nil), 200)
-	return w
+	return &hookWorld{world: w, hooks: hooks}
 }
 
 func (w *world) newKey(orgID, role string) string {

@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -15,12 +13,9 @@ import (
 
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/api"
-	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
-	"github.com/tradeassure/tradeassure/store"
 	"github.com/tradeassure/tradeassure/trade"
-	"github.com/tradeassure/tradeassure/webhook"
 )
 
 // The outcome classes of one cell of the authorization matrix.
@@ -319,50 +314,15 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 	return f
 }
 
-// newMatrixWorld is newHookWorld without rate limits (the matrix sends hundreds of requests a
-// second), plus an arbiter and a second tenant.
+// newMatrixWorld is a world without rate limits (the matrix sends hundreds of requests a
+// second) and with a second tenant of every kind.
 func newMatrixWorld(t *testing.T, dbURL string) *hookWorld {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	dir, err := blob.OpenDir(t.TempDir(), blob.DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := escrow.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(),
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: dir})
-	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
-	hooks := webhook.New(db.Webhooks(), webhook.Options{Clock: clock, AllowPrivateNetworks: true})
-	mux := http.NewServeMux()
-	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: "test", RateLimit: api.RateLimit{Disabled: true}}), hooks, nil)
-	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, keys: map[string]string{}, ids: map[string]string{}}
-	t.Cleanup(w.srv.Close)
-	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}
-	tok, _, err := acc.CreateAPIKey(ctx, admin, access.PlatformOrg, trade.RoleAdmin, "bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.keys["admin"], w.ids["admin"], w.ids["platform"] = tok, access.PlatformOrg, access.PlatformOrg
-	w.keys["arbiter"] = w.newKey(access.PlatformOrg, "arbiter")
-	for _, o := range []struct{ name, kind, country string }{
+	w := buildWorld(t, dbURL, api.Options{Version: "test", RateLimit: api.RateLimit{Disabled: true}}, []orgSpec{
 		{"buyer", "buyer", "US"}, {"supplier", "supplier", "CN"}, {"inspector", "inspector", "HK"},
 		{"buyer2", "buyer", "DE"}, {"supplier2", "supplier", "VN"}, {"inspector2", "inspector", "SG"},
-	} {
-		var org trade.Org
-		w.ok(w.call("admin", "POST", "/v1/orgs", map[string]any{"kind": o.kind, "name": o.name + " Co", "country": o.country}, &org), 201)
-		w.ids[o.name] = org.ID
-		w.keys[o.name] = w.newKey(org.ID, o.kind)
-	}
-	for _, s := range []string{"supplier", "supplier2"} {
-		w.ok(w.call("admin", "POST", "/v1/orgs/"+w.ids[s]+"/eligibility", map[string]any{"eligible": true, "reason": "Gold Supplier"}, nil), 200)
-		w.ok(w.call("admin", "POST", "/v1/orgs/"+w.ids[s]+"/coverage-limit", map[string]any{"limit": map[string]any{"minor": 20_000_000, "currency": "USD"}}, nil), 200)
-	}
-	return &hookWorld{world: w, hooks: hooks}
+	}, 20_000_000)
+	w.ids["platform"] = access.PlatformOrg
+	return w
 }
 
 // keyOf names the key that acts for an organization of the fixture.

@@ -15,13 +15,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/api"
-	"github.com/tradeassure/tradeassure/blob"
-	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
-	"github.com/tradeassure/tradeassure/store"
-	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/webhook"
 )
 
@@ -37,45 +32,9 @@ func hookDatabases(t *testing.T, f func(t *testing.T, w *hookWorld)) {
 	t.Run("postgres", func(t *testing.T) { f(t, newHookWorld(t, pgtest.NewDatabase(t))) })
 }
 
-// newHookWorld builds what newWorld builds, plus the webhook service on the same store and clock.
+// newHookWorld is newWorld with the webhook service at hand.
 func newHookWorld(t *testing.T, url string) *hookWorld {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	dir, err := blob.OpenDir(t.TempDir(), blob.DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := escrow.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(),
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: dir})
-	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
-	hooks := webhook.New(db.Webhooks(), webhook.Options{Clock: clock, AllowPrivateNetworks: true})
-	mux := http.NewServeMux()
-	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: "test"}), hooks, nil)
-	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, keys: map[string]string{}, ids: map[string]string{}}
-	t.Cleanup(w.srv.Close)
-	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}
-	tok, _, err := acc.CreateAPIKey(ctx, admin, access.PlatformOrg, trade.RoleAdmin, "bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.keys["admin"], w.ids["admin"] = tok, access.PlatformOrg
-	for _, o := range []struct{ name, kind, country string }{
-		{"buyer", "buyer", "US"}, {"buyer2", "buyer", "DE"}, {"supplier", "supplier", "CN"}, {"inspector", "inspector", "HK"},
-	} {
-		var org trade.Org
-		w.ok(w.call("admin", "POST", "/v1/orgs", map[string]any{"kind": o.kind, "name": o.name + " Co", "country": o.country}, &org), 201)
-		w.ids[o.name] = org.ID
-		w.keys[o.name] = w.newKey(org.ID, o.kind)
-	}
-	w.ok(w.call("admin", "POST", "/v1/orgs/"+w.ids["supplier"]+"/eligibility", map[string]any{"eligible": true, "reason": "Gold Supplier"}, nil), 200)
-	w.ok(w.call("admin", "POST", "/v1/orgs/"+w.ids["supplier"]+"/coverage-limit", map[string]any{"limit": map[string]any{"minor": 2_000_000, "currency": "USD"}}, nil), 200)
-	return &hookWorld{world: w, hooks: hooks}
+	return buildWorld(t, url, api.Options{Version: "test"}, defaultOrgs, 2_000_000)
 }
 
 type feedEvent struct {
