@@ -534,12 +534,12 @@ func dueNow(o *trade.Order, inst trade.Installment) int64 {
 // pay_later_refund transfer, and only the rest stays refundable to the buyer.
 func (u *unit) refundFinanced(ctx context.Context, o *trade.Order, ts []ledger.Transfer) error {
 	refunded := refundedToBuyer(o, ts)
-	if refunded <= 0 || o.Currency != credit.USD {
+	if refunded <= 0 || !financed(o, ts) {
 		return nil
 	}
 	ct, ok := u.tx.(CreditTx)
-	if !ok {
-		return nil
+	if !ok { // never skip repaying a lender quietly
+		return fmt.Errorf("refund of financed order %s: the store keeps no credit data", o.ID)
 	}
 	loans, err := ct.LoansOfOrder(ctx, o.ID)
 	if err != nil {
@@ -572,6 +572,25 @@ func (u *unit) refundFinanced(ctx context.Context, o *trade.Order, ts []ledger.T
 		left = split.ToBuyer
 	}
 	return nil
+}
+
+// financed reports whether money from the Pay Later lender reached the order, or is being
+// returned by these transfers.
+func financed(o *trade.Order, ts []ledger.Transfer) bool {
+	for _, p := range o.Payments {
+		if p.Method == payment.PayLater && p.Status == trade.PaymentReceived {
+			return true
+		}
+	}
+	lender := credit.LenderClearing()
+	for _, t := range ts {
+		for _, e := range t.Entries {
+			if e.Account == lender && e.Amount > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refundedToBuyer is what ts credit to the buyer's refundable balance as a refund of the order:
