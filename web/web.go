@@ -116,6 +116,11 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	app.Handle("GET /orders/{id}", s.auth(s.orderPage))
 	app.Handle("POST /orders/{id}/messages", s.auth(s.postMessage))
 	app.Handle("POST /orders/{id}/{action}", s.auth(s.orderAction))
+	s.adminRoutes(app)
+	s.arbiterRoutes(app)
+	s.contractRoutes(app)
+	s.creditRoutes(app)
+	s.notificationRoutes(app)
 	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusNotFound, "error.html", "Not found", errorData{Message: "There is no page at this address."})
 	})
