@@ -27,17 +27,18 @@ const (
 	// The loan book of Pay Later (R11): the platform services loans a third-party lender owns.
 	LoanReceivable Kind = "loan_receivable" // what a buyer owes the lender on one loan
 	LenderFunding  Kind = "lender_funding"  // a lender's side of the loans the platform services
+	CreditLoss     Kind = "credit_loss"     // what a lender wrote off: receivables of charged-off loans
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{RailClearing, Escrow, SupplierPayable, BuyerRefundable, FeeRevenue, GuaranteeFund, SupplierReceivable, Suspense,
-	LoanReceivable, LenderFunding}
+	LoanReceivable, LenderFunding, CreditLoss}
 
 // DebitNormal reports whether the kind's balance grows with debits (an asset of the platform, or
 // of the lender whose loans it services). The others are credit-normal: what the platform holds
 // for, or owes to, someone.
 func (k Kind) DebitNormal() bool {
-	return k == RailClearing || k == SupplierReceivable || k == LoanReceivable
+	return k == RailClearing || k == SupplierReceivable || k == LoanReceivable || k == CreditLoss
 }
 
 // MayGoNegative reports whether the kind's natural balance may drop below zero. Only the rail

@@ -175,7 +175,8 @@ func TestApplyNonNegative(t *testing.T) {
 		if k.MayGoNegative() != (k == ledger.RailClearing) {
 			t.Errorf("%s.MayGoNegative() = %v: only rail clearing may", k, k.MayGoNegative())
 		}
-		if want := k == ledger.RailClearing || k == ledger.SupplierReceivable || k == ledger.LoanReceivable; k.DebitNormal() != want {
+		if want := k == ledger.RailClearing || k == ledger.SupplierReceivable || k == ledger.LoanReceivable ||
+			k == ledger.CreditLoss; k.DebitNormal() != want {
 			t.Errorf("%s.DebitNormal() = %v", k, k.DebitNormal())
 		}
 	}
