@@ -50,6 +50,11 @@ func FundingAccount(lenderID string) ledger.Account {
 	return ledger.Account{Kind: LenderFunding, Owner: lenderID, Currency: USD}
 }
 
+// LossAccount is the lender's credit loss: the receivables of its charged-off loans.
+func LossAccount(lenderID string) ledger.Account {
+	return ledger.Account{Kind: ledger.CreditLoss, Owner: lenderID, Currency: USD}
+}
+
 // DisbursementTransfer is the lender's money arriving in the order's escrow: debit the lender's
 // clearing, credit the escrow. From then on the order counts as paid.
 func DisbursementTransfer(l *Loan, id string, at time.Time) (ledger.Transfer, error) {
@@ -80,8 +85,11 @@ func RepaymentTransfer(l *Loan, id string, amount money.Amount, at time.Time) le
 func bookTransfer(id string, l *Loan, kind PostingKind, installment int, amount money.Amount, at time.Time) ledger.Transfer {
 	rec, fund := ReceivableAccount(l.ID), FundingAccount(l.LenderID)
 	debit, credit := fund, rec // what lowers the buyer's debt
-	if kind == PostDraw || kind == PostFee {
+	switch kind {
+	case PostDraw, PostFee:
 		debit, credit = rec, fund
+	case PostChargeOff: // the lender bears the loss; its funding of the loan is spent
+		debit = LossAccount(l.LenderID)
 	}
 	memo := "loan " + l.ID
 	if installment > 0 {

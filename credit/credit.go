@@ -60,6 +60,13 @@ const (
 	TimerDisburse TimerKind = "pay_later_disburse"
 	// TimerDebit fires the automatic debit of an installment on its due date.
 	TimerDebit TimerKind = "pay_later_debit"
+	// TimerDebitRetry retries a refused automatic debit DebitRetryBusinessDays US business days
+	// after it (see Loan.RetryTimers).
+	TimerDebitRetry TimerKind = "pay_later_debit_retry"
+	// TimerChargeOff charges a loan off once it has been past due for ChargeOffDaysPastDue days.
+	TimerChargeOff TimerKind = "pay_later_charge_off"
+	// TimerStatement closes a line's monthly statement at the end of its period and stores it.
+	TimerStatement TimerKind = "pay_later_statement"
 )
 
 // Timer asks for a command at DueAt. Key makes it unique: setting the same key again replaces

@@ -65,7 +65,7 @@ var (
 	collectors  = []Role{RoleLender, RoleSystem}
 	withdrawers = []Role{RoleBuyer, RoleSystem, RoleAdmin}
 	refunders   = []Role{RoleSystem, RoleAdmin}
-	writersOff  = []Role{RoleLender, RoleAdmin}
+	writersOff  = []Role{RoleLender, RoleSystem, RoleAdmin} // the system: the charge-off timer
 )
 
 func to(s ...State) []State { return s }
@@ -137,6 +137,10 @@ const (
 	PostCredit  PostingKind = "credit"
 	PostPayment PostingKind = "payment"
 	PostRefund  PostingKind = "refund" // part of an order refund, paid to the lender
+	// PostChargeOff takes what is left off the platform's book when the lender charges the loan
+	// off: the debt stays with the lender, who collects it directly; the loan book moves it to
+	// the lender's credit loss.
+	PostChargeOff PostingKind = "charge_off"
 )
 
 // Posting is one line of the loan's account, as the monthly statement shows it (R11).

@@ -17,10 +17,54 @@ import (
 // PrincipalMin has at most 1,500 open at once.
 const StatementLoansMax = 2_000
 
-// Period is a calendar month in UTC, the span of one statement.
+// Period is a calendar month in UTC, the span of one statement: it opens at 00:00 UTC on the
+// 1st and closes at 00:00 UTC on the 1st of the next month, when the line's statement timer
+// closes and stores it. In JSON it is "YYYY-MM".
 type Period struct {
 	Year  int
 	Month time.Month
+}
+
+// The years a statement period may name.
+const (
+	PeriodYearMin = 2000
+	PeriodYearMax = 9999
+)
+
+// ParsePeriod reads a period written YYYY-MM.
+func ParsePeriod(s string) (Period, error) {
+	t, err := time.Parse("2006-01", s)
+	if err != nil || t.Year() < PeriodYearMin || t.Year() > PeriodYearMax {
+		return Period{}, fault.FieldErr("period", "invalid_period", "give the month as YYYY-MM")
+	}
+	return Period{Year: t.Year(), Month: t.Month()}, nil
+}
+
+// PeriodOf is the period that contains t.
+func PeriodOf(t time.Time) Period {
+	u := t.UTC()
+	return Period{Year: u.Year(), Month: u.Month()}
+}
+
+// Next is the period after p.
+func (p Period) Next() Period { return PeriodOf(p.End()) }
+
+// Valid reports whether p names a month of a year ParsePeriod accepts.
+func (p Period) Valid() bool {
+	return p.Month >= time.January && p.Month <= time.December && p.Year >= PeriodYearMin && p.Year <= PeriodYearMax
+}
+
+// MarshalText writes the period as YYYY-MM.
+func (p Period) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads a period written YYYY-MM.
+func (p *Period) UnmarshalText(b []byte) error {
+	q, err := ParsePeriod(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 // Start is the first instant of the period.
@@ -43,20 +87,35 @@ type StatementLine struct {
 	Balance     money.Amount `json:"balance"`
 }
 
+// StatementStatus says whether a statement is the stored one of a closed month or is computed
+// on request for a month that has not been closed yet.
+type StatementStatus string
+
+// The statement statuses.
+const (
+	StatementInProgress StatementStatus = "in_progress" // computed now; it changes until its month closes
+	StatementClosed     StatementStatus = "closed"      // stored when its month closed; never changes
+)
+
 // Statement is a line's monthly statement (R11): what was owed at the start of the month,
 // what was drawn, the fees charged, the credits applied (the first-month fee credit shows
-// here), the payments made (refunds routed to the lender included), what is owed at the end,
-// and when the next payment is due.
+// here), the payments made, the refunds of financed orders applied to the loans, anything
+// charged off, what is owed at the end, and when the next payment is due. Always
+// opening + draws + fees − credits − payments − refunds − charged off = closing.
 type Statement struct {
-	LineID   string       `json:"line_id"`
-	BuyerID  string       `json:"buyer_id"`
-	Period   Period       `json:"period"`
-	Opening  money.Amount `json:"opening_balance"`
-	Draws    money.Amount `json:"draws"`
-	Fees     money.Amount `json:"fees"`
-	Credits  money.Amount `json:"credits"`
-	Payments money.Amount `json:"payments"`
-	Closing  money.Amount `json:"closing_balance"`
+	LineID     string          `json:"line_id"`
+	BuyerID    string          `json:"buyer_id"`
+	Period     Period          `json:"period"`
+	Status     StatementStatus `json:"status"`
+	ClosedAt   time.Time       `json:"closed_at,omitzero"` // when the statement timer closed it
+	Opening    money.Amount    `json:"opening_balance"`
+	Draws      money.Amount    `json:"draws"`
+	Fees       money.Amount    `json:"fees"`
+	Credits    money.Amount    `json:"credits"`
+	Payments   money.Amount    `json:"payments"`
+	Refunds    money.Amount    `json:"refunds"`     // order refunds routed to the lender
+	ChargedOff money.Amount    `json:"charged_off"` // balances the lender took off the platform's book
+	Closing    money.Amount    `json:"closing_balance"`
 	// NextDueDate is the earliest due date after the period of an installment still owed
 	// (zero if none) and NextDueAmount what is due then; PastDue is what is overdue now.
 	NextDueDate   time.Time       `json:"next_due_date"`
@@ -72,8 +131,12 @@ func NewStatement(line Line, loans []Loan, p Period) (Statement, error) {
 	if len(loans) > StatementLoansMax {
 		return Statement{}, fault.New(fault.Invalid, "too_many_loans", "a statement reads at most %d loans", StatementLoansMax)
 	}
-	st := Statement{LineID: line.ID, BuyerID: line.BuyerID, Period: p, Opening: usd(0), Draws: usd(0),
-		Fees: usd(0), Credits: usd(0), Payments: usd(0), NextDueAmount: usd(0), PastDue: usd(0)}
+	if !p.Valid() {
+		return Statement{}, fault.FieldErr("period", "invalid_period", "give the month as YYYY-MM")
+	}
+	st := Statement{LineID: line.ID, BuyerID: line.BuyerID, Period: p, Status: StatementInProgress, Opening: usd(0),
+		Draws: usd(0), Fees: usd(0), Credits: usd(0), Payments: usd(0), Refunds: usd(0), ChargedOff: usd(0),
+		NextDueAmount: usd(0), PastDue: usd(0)}
 	type item struct {
 		loan *Loan
 		p    Posting
@@ -106,10 +169,16 @@ func NewStatement(line Line, loans []Loan, p Period) (Statement, error) {
 			Amount: it.p.Signed(), Balance: balance})
 	}
 	st.Closing = balance
-	if sum(st.Opening, st.Draws, st.Fees, st.Credits.Neg(), st.Payments.Neg()) != st.Closing {
+	if sum(st.Opening, st.Draws, st.Fees, st.Credits.Neg(), st.Payments.Neg(), st.Refunds.Neg(), st.ChargedOff.Neg()) != st.Closing {
 		panic("credit: statement totals do not add up")
 	}
 	return st, nil
+}
+
+// Close marks a statement built at the end of its period as the closed statement of record,
+// closed at at.
+func (st *Statement) Close(at time.Time) {
+	st.Status, st.ClosedAt = StatementClosed, at.UTC()
 }
 
 func (st *Statement) add(p Posting) {
@@ -120,8 +189,12 @@ func (st *Statement) add(p Posting) {
 		st.Fees = sum(st.Fees, p.Amount)
 	case PostCredit:
 		st.Credits = sum(st.Credits, p.Amount)
-	case PostPayment, PostRefund:
+	case PostPayment:
 		st.Payments = sum(st.Payments, p.Amount)
+	case PostRefund:
+		st.Refunds = sum(st.Refunds, p.Amount)
+	case PostChargeOff:
+		st.ChargedOff = sum(st.ChargedOff, p.Amount)
 	}
 }
 
@@ -158,6 +231,8 @@ func describe(l *Loan, p Posting) string {
 		return "Payment"
 	case PostRefund:
 		return fmt.Sprintf("Refund of order %s applied to the loan", l.OrderID)
+	case PostChargeOff:
+		return fmt.Sprintf("Charged off after %d days past due: the lender collects this balance directly", ChargeOffDaysPastDue)
 	}
 	return string(p.Kind)
 }
@@ -188,7 +263,11 @@ func (st Statement) CSV() []byte {
 		[]string{"", "total_fees", "", "", "", "Fees", st.Fees.Decimal(), ""},
 		[]string{"", "total_credits", "", "", "", "Credits", st.Credits.Decimal(), ""},
 		[]string{"", "total_payments", "", "", "", "Payments", st.Payments.Decimal(), ""},
+		[]string{"", "total_refunds", "", "", "", "Refunds applied", st.Refunds.Decimal(), ""},
 	)
+	if st.ChargedOff.IsPositive() {
+		rows = append(rows, []string{"", "total_charged_off", "", "", "", "Charged off", st.ChargedOff.Decimal(), ""})
+	}
 	if st.PastDue.IsPositive() {
 		rows = append(rows, []string{"", "past_due", "", "", "", "Past due", st.PastDue.Decimal(), ""})
 	}

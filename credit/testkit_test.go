@@ -143,11 +143,12 @@ func (k *kit) checkBook() {
 	k.t.Helper()
 	rec := k.book[credit.ReceivableAccount(k.loan.ID).ID()]
 	fund := k.book[credit.FundingAccount(lender.ID()).ID()]
-	if k.loan.State != credit.ChargedOff && rec != k.loan.Balance().Minor {
+	loss := k.book[credit.LossAccount(lender.ID()).ID()]
+	if rec != k.loan.Balance().Minor {
 		k.t.Fatalf("loan_receivable %d, loan balance %s", rec, k.loan.Balance())
 	}
-	if rec+fund != 0 {
-		k.t.Fatalf("loan book does not balance: receivable %d, funding %d", rec, fund)
+	if rec+fund+loss != 0 {
+		k.t.Fatalf("loan book does not balance: receivable %d, funding %d, credit loss %d", rec, fund, loss)
 	}
 	if k.loan.DisbursedAt.IsZero() {
 		return

@@ -197,13 +197,20 @@ func (l *Loan) Refund(by Role, line *Line, amount money.Amount, now time.Time) (
 }
 
 // ChargeOff is the lender writing off a past-due loan: it leaves the platform's servicing, the
-// buyer's debt stays with the lender, and the line is closed.
+// buyer's debt stays with the lender (who collects it directly), and the line is closed. What
+// the loan still owes is posted as PostChargeOff, so the platform's book of the loan ends at
+// zero: the loan book moves it from the loan's receivable to the lender's credit loss
+// (ledger.CreditLoss); no money moves and the platform's escrow is never touched.
 func (l *Loan) ChargeOff(by Role, line *Line, now time.Time) (Effects, error) {
 	return l.apply(CmdChargeOff, by, line, now, func(s *step) error {
+		balance := s.l.Balance()
+		since := s.l.PastDueSince()
+		s.post(PostChargeOff, 0, balance)
 		s.line.cure()
 		s.line.Close()
 		s.l.State, s.l.ClosedAt = ChargedOff, now
-		s.event("loan.charged_off", map[string]any{"balance": s.l.Balance()})
+		s.event("loan.charged_off", map[string]any{"balance": balance, "past_due_since": since,
+			"line_status": s.line.Status})
 		return nil
 	})
 }
