@@ -40,6 +40,9 @@ func printCheck(w io.Writer, rep escrow.CheckReport, trial bool) {
 		for _, b := range rep.Trial {
 			fmt.Fprintf(w, "  %-60s %16d\n", b.Account, b.Balance)
 		}
+		for _, t := range escrow.TrialTotals(rep.Trial) {
+			fmt.Fprintf(w, "  %s trial balance: debits %d, credits %d\n", t.Currency, t.Debits, t.Credits)
+		}
 	}
 	for _, v := range rep.Violations {
 		fmt.Fprintf(w, "  VIOLATION %s\n", v)
