@@ -122,10 +122,7 @@ func (s *Server) registerOrgs(a huma.API) {
 	}
 	huma.Register(a, huma.Operation{OperationID: "set_eligibility", Method: http.MethodPost, Path: "/v1/orgs/{id}/eligibility",
 		Summary: "Mark a supplier eligible or not, with a reason (R1; admin)", Tags: tags, Security: bearerAuth},
-		func(ctx context.Context, in *orgIn[struct {
-			Eligible bool   `json:"eligible"`
-			Reason   string `json:"reason" maxLength:"2000"`
-		}]) (*orgOut, error) {
+		func(ctx context.Context, in *orgIn[eligibilityBody]) (*orgOut, error) {
 			o, err := s.svc.SetEligibility(ctx, actor(ctx), in.IdempotencyKey, in.ID, in.Body.Eligible, in.Body.Reason)
 			if err != nil {
 				return nil, s.fail(ctx, err)
@@ -134,9 +131,7 @@ func (s *Server) registerOrgs(a huma.API) {
 		})
 	huma.Register(a, huma.Operation{OperationID: "set_coverage_limit", Method: http.MethodPost, Path: "/v1/orgs/{id}/coverage-limit",
 		Summary: "Set a supplier's coverage limit (R22; admin)", Tags: tags, Security: bearerAuth},
-		func(ctx context.Context, in *orgIn[struct {
-			Limit money.Amount `json:"limit"`
-		}]) (*orgOut, error) {
+		func(ctx context.Context, in *orgIn[coverageLimitBody]) (*orgOut, error) {
 			o, err := s.svc.SetCoverageLimit(ctx, actor(ctx), in.IdempotencyKey, in.ID, in.Body.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
@@ -277,4 +272,15 @@ func (s *Server) registerMoney(a huma.API) {
 			}
 			return &struct{ Body escrow.CheckReport }{rep}, nil
 		})
+}
+
+// eligibilityBody is the body of set_eligibility.
+type eligibilityBody struct {
+	Eligible bool   `json:"eligible"`
+	Reason   string `json:"reason" maxLength:"2000"`
+}
+
+// coverageLimitBody is the body of set_coverage_limit.
+type coverageLimitBody struct {
+	Limit money.Amount `json:"limit"`
 }

@@ -193,17 +193,11 @@ func (s *Server) registerCommands(a huma.API) {
 	command(a, s, "confirm-amendment", "Confirm the other party's amendment", "the other party",
 		func(b *hashBody) (trade.Command, error) { return trade.ConfirmAmendment{Hash: b.Hash}, nil })
 	command(a, s, "book-inspection", "Book a pre-shipment inspection (R15)", "buyer",
-		func(b *struct {
-			InspectorID string    `json:"inspector_id" maxLength:"64"`
-			AQL         trade.AQL `json:"aql,omitempty" doc:"Default: 0 critical, 2.5 major, 4.0 minor (R5)."`
-		}) (trade.Command, error) {
+		func(b *bookInspectionBody) (trade.Command, error) {
 			return trade.BookInspection{InspectorID: b.InspectorID, AQL: b.AQL}, nil
 		})
 	command(a, s, "pay", "Send the initial payment or pay the balance: issues payment instructions (R6)", "buyer",
-		func(b *struct {
-			Installment string `json:"installment" enum:"initial,balance"`
-			Method      string `json:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
-		}) (trade.Command, error) {
+		func(b *payBody) (trade.Command, error) {
 			return trade.Pay{Installment: trade.Installment(b.Installment), Method: payment.Method(b.Method)}, nil
 		})
 	command(a, s, "inspection-report", "Submit the inspection report: pass or reject the batch (R16)", "the booked inspector",
@@ -214,44 +208,25 @@ func (s *Server) registerCommands(a huma.API) {
 	command(a, s, "accept-goods", "Accept a rejected batch as it is, without a refund", "buyer",
 		func(b *noteBody) (trade.Command, error) { return trade.AcceptGoods{Note: b.Note}, nil })
 	command(a, s, "file-dispute", "File a dispute (R17)", "buyer",
-		func(b *struct {
-			Reason            string   `json:"reason" maxLength:"2000"`
-			Requirements      []string `json:"requirements,omitempty" maxItems:"200" doc:"The contract attributes disputed."`
-			FoundAfterArrival bool     `json:"found_after_arrival,omitempty"`
-		}) (trade.Command, error) {
+		func(b *fileDisputeBody) (trade.Command, error) {
 			return trade.FileDispute{Reason: b.Reason, Requirements: b.Requirements, FoundAfterArrival: b.FoundAfterArrival}, nil
 		})
 	command(a, s, "propose-resolution", "Offer a settlement: full or partial refund, or rework (R17)", "supplier",
-		func(b *struct {
-			Kind   string `json:"kind" enum:"full_refund,partial_refund,rework"`
-			Amount int64  `json:"amount,omitempty" minimum:"0" doc:"For a partial refund, in minor units."`
-			Note   string `json:"note,omitempty" maxLength:"2000"`
-		}) (trade.Command, error) {
+		func(b *proposeResolutionBody) (trade.Command, error) {
 			return trade.ProposeResolution{Kind: trade.ResolutionKind(b.Kind), Amount: b.Amount, Note: b.Note}, nil
 		})
 	command(a, s, "accept-resolution", "Accept the supplier's open offer", "buyer",
-		func(b *struct {
-			ProposalID string `json:"proposal_id" maxLength:"100"`
-		}) (trade.Command, error) {
+		func(b *acceptResolutionBody) (trade.Command, error) {
 			return trade.AcceptResolution{ProposalID: b.ProposalID}, nil
 		})
 	command(a, s, "reject-resolution", "Reject the supplier's open offer", "buyer",
-		func(b *struct {
-			ProposalID string `json:"proposal_id" maxLength:"100"`
-			Note       string `json:"note,omitempty" maxLength:"2000"`
-		}) (trade.Command, error) {
+		func(b *rejectResolutionBody) (trade.Command, error) {
 			return trade.RejectResolution{ProposalID: b.ProposalID, Note: b.Note}, nil
 		})
 	command(a, s, "escalate", "Hand the dispute to the platform's arbiter", "buyer, supplier",
 		func(b *noteBody) (trade.Command, error) { return trade.Escalate{Note: b.Note}, nil })
 	command(a, s, "decide", "Decide an escalated dispute with written reasons (R18, R19)", "arbiter",
-		func(b *struct {
-			Outcome  string   `json:"outcome" enum:"refund_full,refund_partial,no_refund"`
-			Amount   int64    `json:"amount,omitempty" minimum:"0"`
-			Reasons  string   `json:"reasons" maxLength:"2000"`
-			Refusals []string `json:"refusals,omitempty" maxItems:"4" doc:"unclear_specification, no_inspection_at_placement, found_after_arrival, goods_compliant"`
-			Override string   `json:"override,omitempty" maxLength:"2000"`
-		}) (trade.Command, error) {
+		func(b *decideBody) (trade.Command, error) {
 			rs := make([]trade.Refusal, len(b.Refusals))
 			for i, r := range b.Refusals {
 				rs[i] = trade.Refusal(r)
@@ -259,12 +234,7 @@ func (s *Server) registerCommands(a huma.API) {
 			return trade.Decide{Outcome: trade.Outcome(b.Outcome), Amount: b.Amount, Reasons: b.Reasons, Refusals: rs, Override: b.Override}, nil
 		})
 	command(a, s, "ship", "Record the shipment (on or before the shipping date)", "supplier",
-		func(b *struct {
-			ShippedOn    time.Time `json:"shipped_on" doc:"The ship date, as midnight UTC."`
-			Carrier      string    `json:"carrier" maxLength:"2000"`
-			Tracking     string    `json:"tracking_number" maxLength:"2000"`
-			BillOfLading string    `json:"bill_of_lading,omitempty" maxLength:"2000"`
-		}) (trade.Command, error) {
+		func(b *shipBody) (trade.Command, error) {
 			return trade.Ship{ShippedOn: b.ShippedOn, Carrier: b.Carrier, Tracking: b.Tracking, BillOfLading: b.BillOfLading}, nil
 		})
 	command(a, s, "release", "Release escrow to the supplier now instead of waiting for the timer (R12)", "admin",
@@ -274,11 +244,68 @@ func (s *Server) registerCommands(a huma.API) {
 	command(a, s, "refund", "Take a full refund of a late order (R13)", "buyer",
 		func(*struct{}) (trade.Command, error) { return trade.Refund{}, nil })
 	command(a, s, "cancel", "Cancel an order before any money arrived", "buyer, supplier",
-		func(b *struct {
-			Reason string `json:"reason,omitempty" maxLength:"2000"`
-		}) (trade.Command, error) {
+		func(b *cancelBody) (trade.Command, error) {
 			return trade.Cancel{Reason: b.Reason}, nil
 		})
+}
+
+// bookInspectionBody is the body of book-inspection.
+type bookInspectionBody struct {
+	InspectorID string    `json:"inspector_id" maxLength:"64"`
+	AQL         trade.AQL `json:"aql,omitempty" doc:"Default: 0 critical, 2.5 major, 4.0 minor (R5)."`
+}
+
+// payBody is the body of pay.
+type payBody struct {
+	Installment string `json:"installment" enum:"initial,balance"`
+	Method      string `json:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
+}
+
+// fileDisputeBody is the body of file-dispute.
+type fileDisputeBody struct {
+	Reason            string   `json:"reason" maxLength:"2000"`
+	Requirements      []string `json:"requirements,omitempty" maxItems:"200" doc:"The contract attributes disputed."`
+	FoundAfterArrival bool     `json:"found_after_arrival,omitempty"`
+}
+
+// proposeResolutionBody is the body of propose-resolution.
+type proposeResolutionBody struct {
+	Kind   string `json:"kind" enum:"full_refund,partial_refund,rework"`
+	Amount int64  `json:"amount,omitempty" minimum:"0" doc:"For a partial refund, in minor units."`
+	Note   string `json:"note,omitempty" maxLength:"2000"`
+}
+
+// acceptResolutionBody is the body of accept-resolution.
+type acceptResolutionBody struct {
+	ProposalID string `json:"proposal_id" maxLength:"100"`
+}
+
+// rejectResolutionBody is the body of reject-resolution.
+type rejectResolutionBody struct {
+	ProposalID string `json:"proposal_id" maxLength:"100"`
+	Note       string `json:"note,omitempty" maxLength:"2000"`
+}
+
+// decideBody is the body of decide.
+type decideBody struct {
+	Outcome  string   `json:"outcome" enum:"refund_full,refund_partial,no_refund"`
+	Amount   int64    `json:"amount,omitempty" minimum:"0"`
+	Reasons  string   `json:"reasons" maxLength:"2000"`
+	Refusals []string `json:"refusals,omitempty" maxItems:"4" doc:"unclear_specification, no_inspection_at_placement, found_after_arrival, goods_compliant"`
+	Override string   `json:"override,omitempty" maxLength:"2000"`
+}
+
+// shipBody is the body of ship.
+type shipBody struct {
+	ShippedOn    time.Time `json:"shipped_on" doc:"The ship date, as midnight UTC."`
+	Carrier      string    `json:"carrier" maxLength:"2000"`
+	Tracking     string    `json:"tracking_number" maxLength:"2000"`
+	BillOfLading string    `json:"bill_of_lading,omitempty" maxLength:"2000"`
+}
+
+// cancelBody is the body of cancel.
+type cancelBody struct {
+	Reason string `json:"reason,omitempty" maxLength:"2000"`
 }
 
 // EventView is one audit entry.

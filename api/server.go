@@ -48,7 +48,7 @@ type Server struct {
 
 var installOnce sync.Once
 
-// New returns the API mounted on mux under /v1, plus /openapi.json.
+// New returns the API mounted on mux under /v1, plus /openapi.json and its reference at /docs.
 func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Options) huma.API {
 	installOnce.Do(install)
 	if opt.Logger == nil {
@@ -58,7 +58,7 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 	cfg := huma.DefaultConfig("tradeassure API", opt.Version)
 	cfg.Info.Description = "Trade Assurance: escrow for cross-border B2B orders. Every POST takes an " +
 		"Idempotency-Key; errors are RFC 9457 problems with a stable `reason`."
-	cfg.DocsPath = "" // the docs page is served by the portal, without a CDN
+	cfg.DocsPath = "" // huma's page loads a CDN; DocsPath serves our own (docs.go)
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key: Authorization: Bearer ta_key_….secret"},
 	}
@@ -66,6 +66,7 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 	a := humago.New(mux, cfg)
 	a.UseMiddleware(s.observe, s.rateLimit(opt.RateLimit), s.authenticate)
 	s.register(a)
+	mux.Handle("GET "+DocsPath, docsHandler(a))
 	return a
 }
 

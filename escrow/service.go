@@ -83,6 +83,9 @@ type Options struct {
 	AfterCommit func([]Event)
 	// Credit configures Pay Later (R11); the zero value is the built-in lender and a sandbox bank.
 	Credit CreditOptions
+	// OnTimer is told of every timer this process finished, after its transaction committed:
+	// the timer's kind and TimerFired, TimerSkipped or TimerDead. Metrics hang here.
+	OnTimer func(kind trade.TimerKind, result string)
 }
 
 // Service runs commands against a Store.
@@ -95,6 +98,7 @@ type Service struct {
 	blobs blob.Store
 	after func([]Event)
 	cred  creditDeps // Pay Later (R11)
+	timed func(kind trade.TimerKind, result string)
 }
 
 // New returns a Service.
@@ -109,7 +113,7 @@ func New(s Store, opt Options) *Service {
 		opt.Config = trade.DefaultConfig()
 	}
 	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger,
-		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit)}
+		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit), timed: opt.OnTimer}
 }
 
 // Config returns the platform configuration in force.

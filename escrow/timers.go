@@ -47,22 +47,34 @@ func (s *Service) RunTimers(ctx context.Context, owner string) (int, error) {
 // bury marks a timer that kept failing as dead, in a transaction of its own, so an operator sees
 // it; it never fires by itself again.
 func (s *Service) bury(ctx context.Context, owner string, st StoredTimer, cause error) error {
-	return s.store.Write(ctx, func(tx Tx) error {
+	buried := false
+	err := s.store.Write(ctx, func(tx Tx) error {
+		buried = false
 		t, err := tx.LockTimer(ctx, st.ID, owner)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
+		buried = true
 		if err != nil {
 			return err
 		}
 		return tx.FinishTimer(ctx, t.ID, TimerDead, "dead: "+cause.Error(), s.clock.Now())
 	})
+	if err == nil && buried && s.timed != nil {
+		s.timed(st.Kind, string(TimerDead))
+	}
+	return err
 }
+
+// TimerSkipped is what OnTimer hears of a timer that no longer applied when it came due: the
+// order had moved on. It is recorded as fired, with a "skipped: …" outcome.
+const TimerSkipped = "skipped"
 
 func (s *Service) fire(ctx context.Context, owner string, st StoredTimer) error {
 	var published []Event
+	result := ""
 	err := s.store.Write(ctx, func(tx Tx) error {
-		published = nil
+		published, result = nil, ""
 		t, err := tx.LockTimer(ctx, st.ID, owner)
 		if errors.Is(err, ErrNotFound) {
 			return nil // another worker took it over after our lease ran out, or it is done
@@ -72,10 +84,12 @@ func (s *Service) fire(ctx context.Context, owner string, st StoredTimer) error 
 		}
 		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
 		outcome, err := s.timerCommand(ctx, u, t)
+		result = string(TimerFired)
 		switch {
 		case err == nil:
 		case refused(err):
-			outcome = "skipped: " + fault.ReasonOf(err) // the order moved on: nothing to do, ever
+			outcome = TimerSkipped + ": " + fault.ReasonOf(err) // the order moved on: nothing to do, ever
+			result = TimerSkipped
 		default:
 			return err // roll back; the claim lapses and the timer is tried again
 		}
@@ -87,6 +101,9 @@ func (s *Service) fire(ctx context.Context, owner string, st StoredTimer) error 
 	})
 	if err == nil && s.after != nil && len(published) > 0 {
 		s.after(published)
+	}
+	if err == nil && result != "" && s.timed != nil {
+		s.timed(st.Kind, result)
 	}
 	return err
 }
@@ -108,7 +125,8 @@ func (s *Service) timerCommand(ctx context.Context, u *unit, t StoredTimer) (str
 		cmd = trade.Complete{}
 	case trade.TimerSandboxSettle:
 		return s.sandboxSettle(ctx, u, t)
-	case trade.TimerKind(credit.TimerDisburse), trade.TimerKind(credit.TimerDebit):
+	case trade.TimerKind(credit.TimerDisburse), trade.TimerKind(credit.TimerDebit), trade.TimerKind(credit.TimerDebitRetry),
+		trade.TimerKind(credit.TimerChargeOff), trade.TimerKind(credit.TimerStatement):
 		return s.creditTimer(ctx, u, t) // Pay Later (R11)
 	default:
 		return "", fmt.Errorf("unknown timer kind %q", t.Kind)

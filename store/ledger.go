@@ -48,7 +48,14 @@ func (t *tx) PostTransfer(ctx context.Context, tr ledger.Transfer) error {
 	if err := t.insertEntries(ctx, seq, tr); err != nil {
 		return t.fail(err)
 	}
-	return t.fail(t.moveBalances(ctx, tr.ID, moves))
+	if err := t.moveBalances(ctx, tr.ID, moves); err != nil {
+		return t.fail(err)
+	}
+	if t.posted == nil {
+		t.posted = map[string]int64{}
+	}
+	t.posted[tr.Code]++
+	return nil
 }
 
 // netMoves sums a transfer's entries per account, sorted by account ID: balance rows are

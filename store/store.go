@@ -39,6 +39,10 @@ type DB struct {
 	// accounts holds the IDs of ledger accounts known to be stored (added only after a commit),
 	// so that a posting to known accounts skips their INSERT … ON CONFLICT DO NOTHING.
 	accounts sync.Map
+
+	// posted counts the ledger transfers this process committed, by transfer code (metrics).
+	postedMu sync.Mutex
+	posted   map[string]int64
 }
 
 var _ escrow.Store = (*DB)(nil)
@@ -124,6 +128,16 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	}
 	for _, id := range t.newAccounts {
 		db.accounts.Store(id, struct{}{})
+	}
+	if len(t.posted) > 0 {
+		db.postedMu.Lock()
+		if db.posted == nil {
+			db.posted = map[string]int64{}
+		}
+		for code, n := range t.posted {
+			db.posted[code] += n
+		}
+		db.postedMu.Unlock()
 	}
 	if db.stmts != nil {
 		db.stmts.prepareMissed(ctx, db.w)

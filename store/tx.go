@@ -26,6 +26,8 @@ type tx struct {
 	newAccounts []string
 	// eventsLocked records that dialect.lockEvents ran in this transaction.
 	eventsLocked bool
+	// posted counts this transaction's ledger transfers by code, added to DB.posted on commit.
+	posted map[string]int64
 }
 
 var (

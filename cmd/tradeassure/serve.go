@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/tradeassure/tradeassure/api"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/metrics"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/web"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -41,13 +43,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demo := fs.Bool("demo", false, "load demo organizations, API keys and orders, and print how to call the API")
 	sandboxDelay := fs.Duration("sandbox-delay", time.Minute, "how long the sandbox rail takes to deliver a payment")
 	tick := fs.Duration("worker-interval", time.Second, "how often the timer worker looks for due deadlines")
+	rateBurst := fs.Int("rate-burst", api.RateBurst, "API requests one key (or one client IP without a key) may send at once")
+	ratePerSecond := fs.Float64("rate-per-second", api.RatePerSecond, "API requests per second one key (or client IP) may sustain")
 	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	if *rateBurst < 1 || !(*ratePerSecond > 0) || math.IsInf(*ratePerSecond, 0) {
+		fmt.Fprintln(stderr, "serve: -rate-burst must be at least 1 and -rate-per-second a positive number")
 		return exitError{2}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	url := dbURL(*db)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := openService(ctx, url, blobDir(*blobs), escrow.Options{Logger: log,
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: *sandboxDelay}})
+		Sandbox: escrow.Sandbox{Enabled: true, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg)})
 	if err != nil {
 		return err
 	}
@@ -63,16 +73,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(metrics.NewCollector(d.db, svc.Now, log))
 	mux := http.NewServeMux()
 	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
 		AllowPrivateNetworks: *demo}) // the demo may deliver to a receiver on this machine
-	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg}), hooks, log)
+	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg,
+		RateLimit: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond}}), hooks, log)
 	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win).
 	// Sessions live in the same database; behind TLS set TRADEASSURE_COOKIE_SECURE=1.
 	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1"})
-	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User}))
+	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -35,99 +35,6 @@ func (e ApplicationBodyChannel) Valid() bool {
 	}
 }
 
-// Defines values for CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment.
-const (
-	Balance CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment = "balance"
-	Initial CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment = "initial"
-)
-
-// Valid indicates whether the value is a known member of the CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment enum.
-func (e CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment) Valid() bool {
-	switch e {
-	case Balance:
-		return true
-	case Initial:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod.
-const (
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodBoleto       CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "boleto"
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodCard         CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "card"
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodOnlineBank   CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "online_bank"
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodPayLater     CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "pay_later"
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodTtLocal      CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "tt_local"
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodTtWire       CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "tt_wire"
-	CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodWesternUnion CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod = "western_union"
-)
-
-// Valid indicates whether the value is a known member of the CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod enum.
-func (e CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod) Valid() bool {
-	switch e {
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodBoleto:
-		return true
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodCard:
-		return true
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodOnlineBank:
-		return true
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodPayLater:
-		return true
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodTtLocal:
-		return true
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodTtWire:
-		return true
-	case CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethodWesternUnion:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind.
-const (
-	FullRefund    CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind = "full_refund"
-	PartialRefund CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind = "partial_refund"
-	Rework        CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind = "rework"
-)
-
-// Valid indicates whether the value is a known member of the CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind enum.
-func (e CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind) Valid() bool {
-	switch e {
-	case FullRefund:
-		return true
-	case PartialRefund:
-		return true
-	case Rework:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome.
-const (
-	NoRefund      CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome = "no_refund"
-	RefundFull    CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome = "refund_full"
-	RefundPartial CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome = "refund_partial"
-)
-
-// Valid indicates whether the value is a known member of the CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome enum.
-func (e CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome) Valid() bool {
-	switch e {
-	case NoRefund:
-		return true
-	case RefundFull:
-		return true
-	case RefundPartial:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CreateApiKeyRequestRole.
 const (
 	CreateApiKeyRequestRoleAdmin     CreateApiKeyRequestRole = "admin"
@@ -176,6 +83,27 @@ func (e CreateOrgRequestKind) Valid() bool {
 	}
 }
 
+// Defines values for DecideBodyOutcome.
+const (
+	NoRefund      DecideBodyOutcome = "no_refund"
+	RefundFull    DecideBodyOutcome = "refund_full"
+	RefundPartial DecideBodyOutcome = "refund_partial"
+)
+
+// Valid indicates whether the value is a known member of the DecideBodyOutcome enum.
+func (e DecideBodyOutcome) Valid() bool {
+	switch e {
+	case NoRefund:
+		return true
+	case RefundFull:
+		return true
+	case RefundPartial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ItemKind.
 const (
 	Accounting       ItemKind = "accounting"
@@ -194,6 +122,78 @@ func (e ItemKind) Valid() bool {
 	case Marketplace:
 		return true
 	case Psp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayBodyInstallment.
+const (
+	Balance PayBodyInstallment = "balance"
+	Initial PayBodyInstallment = "initial"
+)
+
+// Valid indicates whether the value is a known member of the PayBodyInstallment enum.
+func (e PayBodyInstallment) Valid() bool {
+	switch e {
+	case Balance:
+		return true
+	case Initial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayBodyMethod.
+const (
+	PayBodyMethodBoleto       PayBodyMethod = "boleto"
+	PayBodyMethodCard         PayBodyMethod = "card"
+	PayBodyMethodOnlineBank   PayBodyMethod = "online_bank"
+	PayBodyMethodPayLater     PayBodyMethod = "pay_later"
+	PayBodyMethodTtLocal      PayBodyMethod = "tt_local"
+	PayBodyMethodTtWire       PayBodyMethod = "tt_wire"
+	PayBodyMethodWesternUnion PayBodyMethod = "western_union"
+)
+
+// Valid indicates whether the value is a known member of the PayBodyMethod enum.
+func (e PayBodyMethod) Valid() bool {
+	switch e {
+	case PayBodyMethodBoleto:
+		return true
+	case PayBodyMethodCard:
+		return true
+	case PayBodyMethodOnlineBank:
+		return true
+	case PayBodyMethodPayLater:
+		return true
+	case PayBodyMethodTtLocal:
+		return true
+	case PayBodyMethodTtWire:
+		return true
+	case PayBodyMethodWesternUnion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProposeResolutionBodyKind.
+const (
+	FullRefund    ProposeResolutionBodyKind = "full_refund"
+	PartialRefund ProposeResolutionBodyKind = "partial_refund"
+	Rework        ProposeResolutionBodyKind = "rework"
+)
+
+// Valid indicates whether the value is a known member of the ProposeResolutionBodyKind enum.
+func (e ProposeResolutionBodyKind) Valid() bool {
+	switch e {
+	case FullRefund:
+		return true
+	case PartialRefund:
+		return true
+	case Rework:
 		return true
 	default:
 		return false
@@ -371,6 +371,11 @@ type AQL struct {
 	Minor    string `json:"minor"`
 }
 
+// AcceptResolutionBody defines model for AcceptResolutionBody.
+type AcceptResolutionBody struct {
+	ProposalId string `json:"proposal_id"`
+}
+
 // AcceptLoanRequest defines model for Accept_loanRequest.
 type AcceptLoanRequest = map[string]interface{}
 
@@ -515,6 +520,18 @@ type Attachment struct {
 	Size      int64  `json:"size"`
 }
 
+// BookInspectionBody defines model for BookInspectionBody.
+type BookInspectionBody struct {
+	// Aql Default: 0 critical, 2.5 major, 4.0 minor (R5).
+	Aql         *AQL   `json:"aql,omitempty"`
+	InspectorId string `json:"inspector_id"`
+}
+
+// CancelBody defines model for CancelBody.
+type CancelBody struct {
+	Reason *string `json:"reason,omitempty"`
+}
+
 // CancelLoanRequest defines model for Cancel_loanRequest.
 type CancelLoanRequest = map[string]interface{}
 
@@ -541,87 +558,8 @@ type ClassResult struct {
 	SampleSize int64  `json:"sample_size"`
 }
 
-// CmdInAQLjsonaqlOmitemptyDocDefault0Critical5MajorBody defines model for CmdInAQL "json:\"aqlOmitempty\" doc:\"Default: 0 critical5 major\"" }Body.
-type CmdInAQLjsonaqlOmitemptyDocDefault0Critical5MajorBody struct {
-	// Aql Default: 0 critical, 2.5 major, 4.0 minor (R5).
-	Aql         *AQL   `json:"aql,omitempty"`
-	InspectorId string `json:"inspector_id"`
-}
-
-// CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBody defines model for CmdInStruct { Installment string "json:\"installment\" enum:\"initialBalance\""; Method string "json:\"method\" enum:\"tt_wireTt_localCardWestern_unionPay_laterOnline_bankBoleto\"" }Body.
-type CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBody struct {
-	Installment CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment `json:"installment"`
-	Method      CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod      `json:"method"`
-}
-
-// CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment defines model for CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBody.Installment.
-type CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyInstallment string
-
-// CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod defines model for CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBody.Method.
-type CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBodyMethod string
-
-// CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000Body defines model for CmdInStruct { Kind string "json:\"kind\" enum:\"full_refundPartial_refundRework\""; Amount int64 "json:\"amountOmitempty\" minimum:\"0\" doc:\"For a partial refund\""; Note string "json:\"noteOmitempty\" maxLength:\"2000\"" }Body.
-type CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000Body struct {
-	// Amount For a partial refund, in minor units.
-	Amount *int64                                                                                                                                                                   `json:"amount,omitempty"`
-	Kind   CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind `json:"kind"`
-	Note   *string                                                                                                                                                                  `json:"note,omitempty"`
-}
-
-// CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind defines model for CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000Body.Kind.
-type CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000BodyKind string
-
-// CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000Body defines model for CmdInStruct { Outcome string "json:\"outcome\" enum:\"refund_fullRefund_partialNo_refund\""; Amount int64 "json:\"amountOmitempty\" minimum:\"0\""; Reasons string "json:\"reasons\" maxLength:\"2000\""; Refusals ListString "json:\"refusalsOmitempty\" maxItems:\"4\" doc:\"unclear_specification no_inspection_at_placement found_after_arrival goods_compliant\""; Override string "json:\"overrideOmitempty\" maxLength:\"2000\"" }Body.
-type CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000Body struct {
-	Amount   *int64                                                                                                                                                                                                                                                                                                                                    `json:"amount,omitempty"`
-	Outcome  CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome `json:"outcome"`
-	Override *string                                                                                                                                                                                                                                                                                                                                   `json:"override,omitempty"`
-	Reasons  string                                                                                                                                                                                                                                                                                                                                    `json:"reasons"`
-
-	// Refusals unclear_specification, no_inspection_at_placement, found_after_arrival, goods_compliant
-	Refusals *[]string `json:"refusals,omitempty"`
-}
-
-// CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome defines model for CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000Body.Outcome.
-type CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000BodyOutcome string
-
-// CmdInStructProposalIDStringjsonproposalIdMaxLength100Body defines model for CmdInStruct { ProposalID string "json:\"proposal_id\" maxLength:\"100\"" }Body.
-type CmdInStructProposalIDStringjsonproposalIdMaxLength100Body struct {
-	ProposalId string `json:"proposal_id"`
-}
-
-// CmdInStructProposalIDStringjsonproposalIdMaxLength100NoteStringjsonnoteOmitemptyMaxLength2000Body defines model for CmdInStruct { ProposalID string "json:\"proposal_id\" maxLength:\"100\""; Note string "json:\"noteOmitempty\" maxLength:\"2000\"" }Body.
-type CmdInStructProposalIDStringjsonproposalIdMaxLength100NoteStringjsonnoteOmitemptyMaxLength2000Body struct {
-	Note       *string `json:"note,omitempty"`
-	ProposalId string  `json:"proposal_id"`
-}
-
-// CmdInStructReasonStringjsonreasonOmitemptyMaxLength2000Body defines model for CmdInStruct { Reason string "json:\"reasonOmitempty\" maxLength:\"2000\"" }Body.
-type CmdInStructReasonStringjsonreasonOmitemptyMaxLength2000Body struct {
-	Reason *string `json:"reason,omitempty"`
-}
-
-// CmdInStructReasonStringjsonreasonMaxLength2000RequirementsListStringjsonrequirementsFoundAfterArrivalBooljsonfoundAfterArrivalOmitemptyBody defines model for CmdInStruct { Reason string "json:\"reason\" maxLength:\"2000\""; Requirements ListString "json:\"requirements\""; FoundAfterArrival bool "json:\"found_after_arrivalOmitempty\"" }Body.
-type CmdInStructReasonStringjsonreasonMaxLength2000RequirementsListStringjsonrequirementsFoundAfterArrivalBooljsonfoundAfterArrivalOmitemptyBody struct {
-	FoundAfterArrival *bool  `json:"found_after_arrival,omitempty"`
-	Reason            string `json:"reason"`
-
-	// Requirements The contract attributes disputed.
-	Requirements *[]string `json:"requirements,omitempty"`
-}
-
 // CmdInStructBody defines model for CmdInStruct {}Body.
 type CmdInStructBody = map[string]interface{}
-
-// CmdInTimejsonshippedOnDocTheShipDateCarrierStringjsoncarrierMaxLength2000TrackingStringjsontrackingNumberMaxLength2000BillOfLadingStringjsonbillOfLadingOmitemptyMaxLength2000Body defines model for CmdInTime "json:\"shipped_on\" doc:\"The ship date\""; Carrier string "json:\"carrier\" maxLength:\"2000\""; Tracking string "json:\"tracking_number\" maxLength:\"2000\""; BillOfLading string "json:\"bill_of_ladingOmitempty\" maxLength:\"2000\"" }Body.
-type CmdInTimejsonshippedOnDocTheShipDateCarrierStringjsoncarrierMaxLength2000TrackingStringjsontrackingNumberMaxLength2000BillOfLadingStringjsonbillOfLadingOmitemptyMaxLength2000Body struct {
-	BillOfLading *string `json:"bill_of_lading,omitempty"`
-	Carrier      string  `json:"carrier"`
-
-	// ShippedOn The ship date, as midnight UTC.
-	ShippedOn      time.Time `json:"shipped_on"`
-	TrackingNumber string    `json:"tracking_number"`
-}
 
 // ComparedReport defines model for ComparedReport.
 type ComparedReport struct {
@@ -724,6 +662,11 @@ type Coverage struct {
 	Used     int64  `json:"used"`
 }
 
+// CoverageLimitBody defines model for CoverageLimitBody.
+type CoverageLimitBody struct {
+	Limit Amount `json:"limit"`
+}
+
 // CreateApiKeyRequest defines model for Create_api_keyRequest.
 type CreateApiKeyRequest struct {
 	Name string                  `json:"name"`
@@ -793,6 +736,20 @@ type CreditLineView struct {
 	Status           string      `json:"status"`
 	Used             Amount      `json:"used"`
 }
+
+// DecideBody defines model for DecideBody.
+type DecideBody struct {
+	Amount   *int64            `json:"amount,omitempty"`
+	Outcome  DecideBodyOutcome `json:"outcome"`
+	Override *string           `json:"override,omitempty"`
+	Reasons  string            `json:"reasons"`
+
+	// Refusals unclear_specification, no_inspection_at_placement, found_after_arrival, goods_compliant
+	Refusals *[]string `json:"refusals,omitempty"`
+}
+
+// DecideBodyOutcome defines model for DecideBody.Outcome.
+type DecideBodyOutcome string
 
 // Decision defines model for Decision.
 type Decision struct {
@@ -870,6 +827,12 @@ type Eligibility struct {
 	Eligible bool      `json:"eligible"`
 	Reason   string    `json:"reason"`
 	Since    time.Time `json:"since"`
+}
+
+// EligibilityBody defines model for EligibilityBody.
+type EligibilityBody struct {
+	Eligible bool   `json:"eligible"`
+	Reason   string `json:"reason"`
 }
 
 // EndpointView defines model for EndpointView.
@@ -953,6 +916,15 @@ type FeedPage struct {
 
 	// NextCursor Pass as ?after= for the next page; on the last page it is where to poll from next.
 	NextCursor int64 `json:"next_cursor"`
+}
+
+// FileDisputeBody defines model for FileDisputeBody.
+type FileDisputeBody struct {
+	FoundAfterArrival *bool  `json:"found_after_arrival,omitempty"`
+	Reason            string `json:"reason"`
+
+	// Requirements The contract attributes disputed.
+	Requirements *[]string `json:"requirements,omitempty"`
 }
 
 // Finding defines model for Finding.
@@ -1134,16 +1106,17 @@ type Org struct {
 	ReleasePolicy *string     `json:"release_policy,omitempty"`
 }
 
-// OrgInAmountjsonlimitBody defines model for OrgInAmount "json:\"limit\"" }Body.
-type OrgInAmountjsonlimitBody struct {
-	Limit Amount `json:"limit"`
+// PayBody defines model for PayBody.
+type PayBody struct {
+	Installment PayBodyInstallment `json:"installment"`
+	Method      PayBodyMethod      `json:"method"`
 }
 
-// OrgInStructEligibleBooljsoneligibleReasonStringjsonreasonMaxLength2000Body defines model for OrgInStruct { Eligible bool "json:\"eligible\""; Reason string "json:\"reason\" maxLength:\"2000\"" }Body.
-type OrgInStructEligibleBooljsoneligibleReasonStringjsonreasonMaxLength2000Body struct {
-	Eligible bool   `json:"eligible"`
-	Reason   string `json:"reason"`
-}
+// PayBodyInstallment defines model for PayBody.Installment.
+type PayBodyInstallment string
+
+// PayBodyMethod defines model for PayBody.Method.
+type PayBodyMethod string
 
 // PayOffLoanRequest defines model for Pay_off_loanRequest.
 type PayOffLoanRequest = map[string]interface{}
@@ -1252,6 +1225,17 @@ type Proposal struct {
 	ProposedBy string     `json:"proposed_by"`
 }
 
+// ProposeResolutionBody defines model for ProposeResolutionBody.
+type ProposeResolutionBody struct {
+	// Amount For a partial refund, in minor units.
+	Amount *int64                    `json:"amount,omitempty"`
+	Kind   ProposeResolutionBodyKind `json:"kind"`
+	Note   *string                   `json:"note,omitempty"`
+}
+
+// ProposeResolutionBodyKind defines model for ProposeResolutionBody.Kind.
+type ProposeResolutionBodyKind string
+
 // Quote defines model for Quote.
 type Quote struct {
 	Amount      Amount  `json:"Amount"`
@@ -1279,6 +1263,12 @@ type ReceiveFundsRequest struct {
 	Id        string  `json:"id"`
 	Payer     *string `json:"payer,omitempty"`
 	Reference string  `json:"reference"`
+}
+
+// RejectResolutionBody defines model for RejectResolutionBody.
+type RejectResolutionBody struct {
+	Note       *string `json:"note,omitempty"`
+	ProposalId string  `json:"proposal_id"`
 }
 
 // Report defines model for Report.
@@ -1350,6 +1340,16 @@ type SetSandboxBankRequest struct {
 
 // SetSandboxBankResponse defines model for Set_sandbox_bankResponse.
 type SetSandboxBankResponse = map[string]interface{}
+
+// ShipBody defines model for ShipBody.
+type ShipBody struct {
+	BillOfLading *string `json:"bill_of_lading,omitempty"`
+	Carrier      string  `json:"carrier"`
+
+	// ShippedOn The ship date, as midnight UTC.
+	ShippedOn      time.Time `json:"shipped_on"`
+	TrackingNumber string    `json:"tracking_number"`
+}
 
 // Shipment defines model for Shipment.
 type Shipment struct {
@@ -1809,13 +1809,13 @@ type PlaceOrderJSONRequestBody = PlaceOrderRequest
 type AcceptGoodsJSONRequestBody = NoteBody
 
 // AcceptResolutionJSONRequestBody defines body for AcceptResolution for application/json ContentType.
-type AcceptResolutionJSONRequestBody = CmdInStructProposalIDStringjsonproposalIdMaxLength100Body
+type AcceptResolutionJSONRequestBody = AcceptResolutionBody
 
 // BookInspectionJSONRequestBody defines body for BookInspection for application/json ContentType.
-type BookInspectionJSONRequestBody = CmdInAQLjsonaqlOmitemptyDocDefault0Critical5MajorBody
+type BookInspectionJSONRequestBody = BookInspectionBody
 
 // CancelJSONRequestBody defines body for Cancel for application/json ContentType.
-type CancelJSONRequestBody = CmdInStructReasonStringjsonreasonOmitemptyMaxLength2000Body
+type CancelJSONRequestBody = CancelBody
 
 // CompleteJSONRequestBody defines body for Complete for application/json ContentType.
 type CompleteJSONRequestBody = CmdInStructBody
@@ -1827,13 +1827,13 @@ type ConfirmAmendmentJSONRequestBody = HashBody
 type ConfirmContractJSONRequestBody = HashBody
 
 // DecideJSONRequestBody defines body for Decide for application/json ContentType.
-type DecideJSONRequestBody = CmdInStructOutcomeStringjsonoutcomeEnumrefundFullRefundPartialNoRefundAmountInt64jsonamountOmitemptyMinimum0ReasonsStringjsonreasonsMaxLength2000RefusalsListStringjsonrefusalsOmitemptyMaxItems4DocunclearSpecificationNoInspectionAtPlacementFoundAfterArrivalGoodsCompliantOverrideStringjsonoverrideOmitemptyMaxLength2000Body
+type DecideJSONRequestBody = DecideBody
 
 // EscalateJSONRequestBody defines body for Escalate for application/json ContentType.
 type EscalateJSONRequestBody = NoteBody
 
 // FileDisputeJSONRequestBody defines body for FileDispute for application/json ContentType.
-type FileDisputeJSONRequestBody = CmdInStructReasonStringjsonreasonMaxLength2000RequirementsListStringjsonrequirementsFoundAfterArrivalBooljsonfoundAfterArrivalOmitemptyBody
+type FileDisputeJSONRequestBody = FileDisputeBody
 
 // InspectionReportJSONRequestBody defines body for InspectionReport for application/json ContentType.
 type InspectionReportJSONRequestBody = ReportBody
@@ -1842,7 +1842,7 @@ type InspectionReportJSONRequestBody = ReportBody
 type PostMessageJSONRequestBody = PostMessageRequest
 
 // PayJSONRequestBody defines body for Pay for application/json ContentType.
-type PayJSONRequestBody = CmdInStructInstallmentStringjsoninstallmentEnuminitialBalanceMethodStringjsonmethodEnumttWireTtLocalCardWesternUnionPayLaterOnlineBankBoletoBody
+type PayJSONRequestBody = PayBody
 
 // OfferLoanJSONRequestBody defines body for OfferLoan for application/json ContentType.
 type OfferLoanJSONRequestBody = OfferLoanRequest
@@ -1854,19 +1854,19 @@ type ProposeAmendmentJSONRequestBody = Contract
 type ProposeContractJSONRequestBody = Contract
 
 // ProposeResolutionJSONRequestBody defines body for ProposeResolution for application/json ContentType.
-type ProposeResolutionJSONRequestBody = CmdInStructKindStringjsonkindEnumfullRefundPartialRefundReworkAmountInt64jsonamountOmitemptyMinimum0DocForAPartialRefundNoteStringjsonnoteOmitemptyMaxLength2000Body
+type ProposeResolutionJSONRequestBody = ProposeResolutionBody
 
 // RefundJSONRequestBody defines body for Refund for application/json ContentType.
 type RefundJSONRequestBody = CmdInStructBody
 
 // RejectResolutionJSONRequestBody defines body for RejectResolution for application/json ContentType.
-type RejectResolutionJSONRequestBody = CmdInStructProposalIDStringjsonproposalIdMaxLength100NoteStringjsonnoteOmitemptyMaxLength2000Body
+type RejectResolutionJSONRequestBody = RejectResolutionBody
 
 // ReleaseJSONRequestBody defines body for Release for application/json ContentType.
 type ReleaseJSONRequestBody = CmdInStructBody
 
 // ShipJSONRequestBody defines body for Ship for application/json ContentType.
-type ShipJSONRequestBody = CmdInTimejsonshippedOnDocTheShipDateCarrierStringjsoncarrierMaxLength2000TrackingStringjsontrackingNumberMaxLength2000BillOfLadingStringjsonbillOfLadingOmitemptyMaxLength2000Body
+type ShipJSONRequestBody = ShipBody
 
 // CreateOrgJSONRequestBody defines body for CreateOrg for application/json ContentType.
 type CreateOrgJSONRequestBody = CreateOrgRequest
@@ -1875,10 +1875,10 @@ type CreateOrgJSONRequestBody = CreateOrgRequest
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
 
 // SetCoverageLimitJSONRequestBody defines body for SetCoverageLimit for application/json ContentType.
-type SetCoverageLimitJSONRequestBody = OrgInAmountjsonlimitBody
+type SetCoverageLimitJSONRequestBody = CoverageLimitBody
 
 // SetEligibilityJSONRequestBody defines body for SetEligibility for application/json ContentType.
-type SetEligibilityJSONRequestBody = OrgInStructEligibleBooljsoneligibleReasonStringjsonreasonMaxLength2000Body
+type SetEligibilityJSONRequestBody = EligibilityBody
 
 // ReceiveFundsJSONRequestBody defines body for ReceiveFunds for application/json ContentType.
 type ReceiveFundsJSONRequestBody = ReceiveFundsRequest
