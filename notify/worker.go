@@ -1,0 +1,259 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/tradeassure/tradeassure/escrow"
+)
+
+// Sender submits one composed email; *SMTP is the production one.
+type Sender interface {
+	Send(ctx context.Context, to string, msg []byte) error
+	From() mail.Address
+}
+
+// Options configure a Service.
+type Options struct {
+	Clock  escrow.Clock
+	Logger *slog.Logger
+	// Mailer sends the emails; nil means in-app notifications only: no email is queued.
+	Mailer Sender
+	// BaseURL is the portal's address as people reach it (https://trade.example.com), for the
+	// links in emails.
+	BaseURL string
+}
+
+// Service turns events into notifications and sends their emails; it also serves the inbox.
+type Service struct {
+	store  Store
+	clock  escrow.Clock
+	log    *slog.Logger
+	mailer Sender
+	base   string
+}
+
+// New returns a Service over s.
+func New(s Store, opt Options) *Service {
+	if opt.Clock == nil {
+		opt.Clock = escrow.SystemClock{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: s, clock: opt.Clock, log: opt.Logger, mailer: opt.Mailer, base: strings.TrimRight(opt.BaseURL, "/")}
+}
+
+// Emailing reports whether emails are sent.
+func (s *Service) Emailing() bool { return s.mailer != nil }
+
+// RunOnce handles one batch of new events, the reminders due now and the emails due now; it
+// returns how much it did.
+func (s *Service) RunOnce(ctx context.Context, owner string) (int, error) {
+	n1, err1 := s.HandleEvents(ctx)
+	n2, err2 := s.HandleReminders(ctx)
+	n3, err3 := s.SendEmails(ctx, owner)
+	return n1 + n2 + n3, errors.Join(err1, err2, err3)
+}
+
+// Run works every interval until ctx ends, and again at once after a round that did something.
+func (s *Service) Run(ctx context.Context, owner string, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		n, err := s.RunOnce(ctx, owner)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("notifier", "err", err)
+		}
+		if n > 0 && err == nil && ctx.Err() == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// HandleEvents turns the next batch of events into notifications (and emails and reminders),
+// in one transaction with the cursor: each event is handled exactly once.
+func (s *Service) HandleEvents(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	return s.store.HandleEvents(ctx, EventBatchMax, func(tx Tx, evs []escrow.Event) error {
+		for _, ev := range evs {
+			if err := s.handle(ctx, tx, ev, now); err != nil {
+				return fmt.Errorf("event %d (%s): %w", ev.GlobalSeq, ev.Type, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Service) handle(ctx context.Context, tx Tx, ev escrow.Event, now time.Time) error {
+	if _, ok := eventRules[ev.Type]; !ok {
+		return nil // nothing to act on: skip reading the order
+	}
+	o, err := tx.Order(ctx, ev.Stream)
+	if errors.Is(err, escrow.ErrNotFound) {
+		return nil // an organization's stream
+	}
+	if err != nil {
+		return err
+	}
+	p, err := parties(ctx, tx, o.BuyerID, o.SupplierID)
+	if err != nil {
+		return err
+	}
+	plan := For(ev, o, p)
+	for _, r := range plan.Reminders {
+		if err := tx.PutReminder(ctx, r); err != nil {
+			return err
+		}
+	}
+	return s.deliver(ctx, tx, plan.Notices, fmt.Sprintf("event/%d", ev.GlobalSeq), now)
+}
+
+// HandleReminders sends the "deadline near" reminders due now, each exactly once.
+func (s *Service) HandleReminders(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	return s.store.HandleReminders(ctx, now, ReminderBatchMax, func(tx Tx, rs []Reminder) error {
+		for _, r := range rs {
+			o, err := tx.Order(ctx, r.OrderID)
+			if err != nil && !errors.Is(err, escrow.ErrNotFound) {
+				return err
+			}
+			var p Parties
+			if o != nil {
+				if p, err = parties(ctx, tx, o.BuyerID, o.SupplierID); err != nil {
+					return err
+				}
+			}
+			notices, outcome := Remind(r, o, p, now)
+			if err := s.deliver(ctx, tx, notices, "reminder/"+r.Key, now); err != nil {
+				return err
+			}
+			if err := tx.FinishReminder(ctx, r.Key, outcome, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func parties(ctx context.Context, tx Tx, buyerID, supplierID string) (Parties, error) {
+	b, err := tx.Org(ctx, buyerID)
+	if err != nil {
+		return Parties{}, fmt.Errorf("buyer %s: %w", buyerID, err)
+	}
+	su, err := tx.Org(ctx, supplierID)
+	if err != nil {
+		return Parties{}, fmt.Errorf("supplier %s: %w", supplierID, err)
+	}
+	return Parties{Buyer: b.Name, Supplier: su.Name}, nil
+}
+
+// deliver stores each notice for every user it reaches, and queues their emails.
+func (s *Service) deliver(ctx context.Context, tx Tx, notices []Notice, source string, now time.Time) error {
+	for _, n := range notices {
+		users, err := tx.Users(ctx, n.To.OrgID, n.To.Roles, RecipientsMax)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			id, err := tx.InsertNotification(ctx, Notification{UserID: u.ID, OrgID: u.OrgID, OrderID: n.OrderID,
+				Kind: n.Kind, Title: n.Title, Body: n.Body, Link: n.Link, CreatedAt: now, Dedupe: source + "/" + string(n.Kind)})
+			if err != nil {
+				return err
+			}
+			if id != 0 && s.mailer != nil && u.Email != "" {
+				if err := tx.EnqueueEmail(ctx, id, u.Email, u.Name, now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SendEmails claims the emails due now and attempts each; it returns how many it attempted.
+// An email whose outcome cannot be recorded stays claimed until its lease runs out and is then
+// attempted again: at least once, and the Message-ID stays the same.
+func (s *Service) SendEmails(ctx context.Context, owner string) (int, error) {
+	if s.mailer == nil {
+		return 0, nil
+	}
+	jobs, err := s.store.ClaimEmails(ctx, s.clock.Now(), owner, Lease, EmailBatchMax)
+	if err != nil {
+		return 0, fmt.Errorf("claim emails: %w", err)
+	}
+	var errs []error
+	for _, j := range jobs {
+		errs = append(errs, s.attempt(ctx, owner, j))
+	}
+	return len(jobs), errors.Join(errs...)
+}
+
+func (s *Service) attempt(ctx context.Context, owner string, j Email) error {
+	var o EmailOutcome
+	if j.Attempts > AttemptsMax {
+		o = EmailOutcome{State: EmailDead, Error: "no outcome recorded after the last attempt", At: s.clock.Now()}
+	} else {
+		err := s.mailer.Send(ctx, j.To, s.compose(j))
+		if ctx.Err() != nil {
+			return nil // shutting down: the lease lapses and it goes again
+		}
+		o = DecideEmail(j, err, s.clock.Now())
+	}
+	err := s.store.FinishEmail(ctx, j.NotificationID, owner, o)
+	if errors.Is(err, escrow.ErrNotFound) {
+		s.log.Warn("notification email taken over", "notification", j.NotificationID, "owner", owner)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("finish email %d: %w", j.NotificationID, err)
+	}
+	if o.State != EmailSent {
+		s.log.Info("notification email failed", "notification", j.NotificationID, "attempt", j.Attempts, "err", o.Error, "state", o.State)
+	}
+	return nil
+}
+
+func (s *Service) compose(j Email) []byte {
+	n := j.Notification
+	from := s.mailer.From()
+	return Compose(Mail{From: from, To: mail.Address{Name: j.Name, Address: j.To}, Subject: n.Title, Text: n.Body,
+		Link: s.base + n.Link, Inbox: s.base + "/notifications", Date: s.clock.Now(),
+		MessageID: MessageID(n.ID, from.Address)})
+}
+
+// DecideEmail is the outcome of an attempt at e (e.Attempts counts it): sent when the server
+// accepted it; otherwise pending again after Backoff, or dead after AttemptsMax attempts.
+func DecideEmail(e Email, sendErr error, now time.Time) EmailOutcome {
+	if sendErr == nil {
+		return EmailOutcome{State: EmailSent, At: now}
+	}
+	msg := clip(sendErr.Error(), ErrorTextMax)
+	if e.Attempts >= AttemptsMax {
+		return EmailOutcome{State: EmailDead, Error: msg, At: now}
+	}
+	return EmailOutcome{State: EmailPending, NextAttemptAt: now.Add(Backoff(e.NotificationID, e.Attempts)), Error: msg, At: now}
+}
+
+// Backoff is the wait after the n-th failed attempt (n from 1): BackoffBase doubled n−1 times,
+// at most BackoffMax, plus up to a tenth more spread by the notification's ID (not random, so a
+// test can predict it), so that emails that failed together do not all come back together.
+func Backoff(id int64, n int) time.Duration {
+	d := BackoffMax
+	if n >= 1 && n < 32 && BackoffBase<<(n-1) < BackoffMax {
+		d = BackoffBase << (n - 1)
+	}
+	h := uint64(id)*0x9E3779B97F4A7C15 ^ uint64(n)
+	h ^= h >> 29
+	return d + d/10*time.Duration(h%1001)/1000
+}
