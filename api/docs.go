@@ -301,7 +301,7 @@ header,main{max-width:68rem;margin:0 auto;padding:0 1rem}
 header{border-bottom:1px solid #d0d7de;padding-bottom:1rem}
 a{color:#0b57d0}a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 code,pre{font:0.9em ui-monospace,monospace;background:#f3f4f6;border-radius:4px;padding:0 .25em}
-nav ul{columns:18rem;padding-left:1.2rem}
+nav ul{columns:26rem;padding-left:1.2rem}nav li{break-inside:avoid;margin-bottom:.25rem}
 section.op{border-top:1px solid #d0d7de;margin-top:2rem}
 .m{display:inline-block;min-width:4.2em;font-weight:700;font-family:ui-monospace,monospace}
 .m-get{color:#116329}.m-post{color:#0b57d0}.m-delete{color:#a40e26}.m-put,.m-patch{color:#8a4600}
