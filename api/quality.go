@@ -90,37 +90,12 @@ func (s *Server) registerContractPDF(a huma.API) {
 			ID      string `path:"id" maxLength:"64"`
 			Version int    `query:"version" minimum:"0" doc:"A confirmed version (1, 2, …); 0 or absent: the one in force."`
 		}) (*contractPDFOut, error) {
-			o, err := s.svc.Order(ctx, actor(ctx), in.ID)
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			switch {
-			case len(o.Contracts) == 0:
-				return nil, s.fail(ctx, fault.New(fault.NotFound, "contract_not_found", "the contract has not been confirmed yet"))
-			case in.Version > len(o.Contracts):
-				return nil, s.fail(ctx, fault.New(fault.NotFound, "contract_version_not_found", "the order has %d confirmed versions", len(o.Contracts)))
-			}
-			v := *o.Contract()
-			if in.Version > 0 {
-				v = o.Contracts[in.Version-1]
-			}
-			doc := quality.ContractDoc{OrderID: o.ID, Version: v}
-			for _, p := range []struct {
-				id  string
-				dst *quality.Party
-			}{{o.BuyerID, &doc.Buyer}, {o.SupplierID, &doc.Supplier}} {
-				org, err := s.svc.Org(ctx, p.id)
-				if err != nil {
-					return nil, s.fail(ctx, err)
-				}
-				*p.dst = quality.Party{ID: org.ID, Name: org.Name, Country: org.Country}
-			}
-			pdf, err := quality.ContractPDF(doc)
+			pdf, v, err := s.svc.ContractPDF(ctx, actor(ctx), in.ID, in.Version)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
 			return &contractPDFOut{ContentType: "application/pdf", ETag: `"` + v.Hash + `"`, Body: pdf,
-				ContentDisposition: fmt.Sprintf(`inline; filename="contract-%s-v%d.pdf"`, o.ID, v.Version)}, nil
+				ContentDisposition: fmt.Sprintf(`inline; filename="contract-%s-v%d.pdf"`, in.ID, v.Version)}, nil
 		})
 }
 

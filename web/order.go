@@ -8,6 +8,7 @@ import (
 
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/money"
+	"github.com/tradeassure/tradeassure/quality"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -35,6 +36,13 @@ type orderData struct {
 	DeadlineAt time.Time
 	Dispute    *trade.Dispute // the latest dispute
 	Report     *trade.Report  // the latest inspection report
+	// Quality (arbiter.go): the confirmed contract's specification check (R5), the sampling
+	// plan and the verdict on the latest report (R16), and whether staff get a case file link.
+	SpecCheck *specCheck
+	Judgement *quality.Judgement
+	Plan      []planRow
+	Lot       int64
+	CaseFile  bool
 }
 
 // coverage is how much of the order the supplier's Trade Assurance limit covers (R22).
@@ -59,6 +67,10 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 // showOrder renders the order page; failed, when set, is an action form that was refused and
 // is shown again with what was typed and the errors next to their fields.
 func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, status int, failed *action) {
+	if failed != nil && failed.Key == "decide" { // a refused decision goes back to the case file
+		s.showCase(w, r, status, failed)
+		return
+	}
 	ctx, a := r.Context(), actorOf(r)
 	o, err := s.svc.Order(ctx, a, r.PathValue("id"))
 	if err != nil {
@@ -127,6 +139,9 @@ func (s *Server) orderData(ctx context.Context, r *http.Request, o *trade.Order)
 		if p.Status == trade.PaymentPending {
 			d.Pending = &p
 		}
+	}
+	if err := d.addQuality(o); err != nil {
+		return nil, err
 	}
 	d.Deadline, d.DeadlineAt = nextDeadline(o)
 	cov, err := s.coverage(ctx, o)
