@@ -32,6 +32,8 @@ type CreditOptions struct {
 	Bank Bank
 	// Location is the zone whose dates are the rail's days: America/New_York for US rails.
 	Location *time.Location
+	// Calendar counts the business days of debit retries: the US Federal Reserve's by default.
+	Calendar calendar.Calendar
 }
 
 // creditDeps is CreditOptions with the defaults filled in.
@@ -39,13 +41,17 @@ type creditDeps struct {
 	lender credit.Lender
 	bank   Bank
 	loc    *time.Location
+	cal    calendar.Calendar
 }
 
 // Calendar years computed up front; others are computed on demand (calendar.USFederal).
 const calendarFrom, calendarTo = 2015, 2040
 
 func newCreditDeps(o CreditOptions) creditDeps {
-	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location}
+	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location, cal: o.Calendar}
+	if d.cal == nil {
+		d.cal = calendar.USFederal(calendarFrom, calendarTo)
+	}
 	if d.loc == nil {
 		loc, err := time.LoadLocation("America/New_York") // embedded by time/tzdata: cannot fail
 		if err != nil {
@@ -54,7 +60,7 @@ func newCreditDeps(o CreditOptions) creditDeps {
 		d.loc = loc
 	}
 	if d.lender == nil {
-		d.lender = credit.NewBuiltIn(calendar.USFederal(calendarFrom, calendarTo))
+		d.lender = credit.NewBuiltIn(d.cal)
 	}
 	if d.bank == nil {
 		d.bank = NewSandboxBank()
@@ -144,6 +150,10 @@ func (s *Service) ApplyForCredit(ctx context.Context, a trade.Actor, key string,
 			return out, &dirtyError{fmt.Errorf("insert credit line: %w", err)}
 		}
 		out.Line = &line
+		// The line's monthly statements close at each month's end (R11).
+		if err := u.tx.PutTimer(ctx, statementTimer(line.ID, credit.PeriodOf(u.now))); err != nil {
+			return out, &dirtyError{fmt.Errorf("put timer: %w", err)}
+		}
 		return out, u.appendEvent(ctx, a.OrgID, []string{a.OrgID}, "credit.line_opened", map[string]any{
 			"line_id": line.ID, "limit": line.Limit, "rates": line.Rates, "first_month_credit": line.FirstMonthCredit})
 	})
@@ -211,30 +221,6 @@ func (s *Service) Loans(ctx context.Context, a trade.Actor, buyerID string) ([]L
 		return err
 	})
 	return out, err
-}
-
-// CreditStatement builds the monthly statement of the buyer's open line (R11): opening
-// balance, draws, fees, the first-month credit, payments, closing balance and the next due date.
-func (s *Service) CreditStatement(ctx context.Context, a trade.Actor, buyerID string, p credit.Period) (credit.Statement, error) {
-	if p.Month < time.January || p.Month > time.December || p.Year < 2000 || p.Year > 9999 {
-		return credit.Statement{}, fault.FieldErr("period", "invalid_period", "give the month as YYYY-MM")
-	}
-	line, err := s.CreditLine(ctx, a, buyerID)
-	if err != nil {
-		return credit.Statement{}, err
-	}
-	var loans []credit.Loan
-	err = s.creditRead(ctx, func(r CreditReader) error {
-		recs, err := r.LoansOfLine(ctx, line.ID, credit.StatementLoansMax)
-		for _, l := range recs {
-			loans = append(loans, l.Loan)
-		}
-		return err
-	})
-	if err != nil {
-		return credit.Statement{}, err
-	}
-	return credit.NewStatement(line, loans, p)
 }
 
 func (s *Service) creditRead(ctx context.Context, fn func(CreditReader) error) error {
@@ -444,6 +430,9 @@ func (u *unit) writeLoan(ctx context.Context, ct CreditTx, l LoanRecord, prevVer
 	if err := ct.UpdateLoan(ctx, l, prevVersion); err != nil {
 		return fmt.Errorf("update loan: %w", err)
 	}
+	if err := u.ensureStatementTimer(ctx, line); err != nil {
+		return err
+	}
 	var ts []ledger.Transfer
 	if postMoney {
 		ts = append(ts, fx.Transfers...)
@@ -621,8 +610,12 @@ func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (stri
 	switch credit.TimerKind(t.Kind) {
 	case credit.TimerDisburse:
 		return s.disburse(ctx, u, t.Ref)
-	case credit.TimerDebit:
-		return s.collect(ctx, u, t.Ref)
+	case credit.TimerDebit, credit.TimerDebitRetry:
+		return s.collect(ctx, u, t)
+	case credit.TimerChargeOff:
+		return s.chargeOff(ctx, u, t.Ref)
+	case credit.TimerStatement:
+		return s.closeStatement(ctx, u, t)
 	}
 	return "", fmt.Errorf("unknown Pay Later timer kind %q", t.Kind)
 }
@@ -697,11 +690,15 @@ func (s *Service) disburse(ctx context.Context, u *unit, loanID string) (string,
 	return "disbursed " + d.Amount.String() + " ref " + d.Reference, nil
 }
 
-// collect is the automatic debit on a due date (R11): everything due, overdue installments
-// included, is asked of the buyer's bank. A success pays it and restores its principal to the
-// line; a refusal makes the loan past due and freezes the line.
-func (s *Service) collect(ctx context.Context, u *unit, loanID string) (string, error) {
-	outcome := ""
+// collect is the automatic debit on a due date, or its retry (R11): everything due, overdue
+// installments included, is asked of the buyer's bank. A success pays it and restores its
+// principal to the line, and cures a past-due loan (unfreezing the line when no other loan of
+// it is past due); a refusal makes the loan past due and freezes the line. A refusal on a due
+// date sets the retries (credit.DebitRetryBusinessDays US business days later); a loan that
+// becomes past due gets its charge-off timer (credit.ChargeOffDaysPastDue days).
+func (s *Service) collect(ctx context.Context, u *unit, t StoredTimer) (string, error) {
+	outcome, loanID := "", t.Ref
+	retry := credit.TimerKind(t.Kind) == credit.TimerDebitRetry
 	_, err := s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
 		c, err := s.cred.lender.Collect(l.Loan, u.now)
 		if err != nil {
@@ -716,8 +713,18 @@ func (s *Service) collect(ctx context.Context, u *unit, loanID string) (string, 
 		if !ok {
 			outcome = "debit of " + c.Amount.String() + " failed: past due"
 		}
+		wasPastDue := l.State == credit.PastDue
 		fx, err := l.Debit(credit.RoleSystem, line, u.now, ok)
-		return fx, false, err
+		if err != nil || ok {
+			return fx, false, err
+		}
+		if !retry {
+			fx.Timers = append(fx.Timers, l.RetryTimers(s.cred.cal, u.now.In(s.cred.loc))...)
+		}
+		if tm, set := l.ChargeOffTimer(s.cred.loc); set && !wasPastDue {
+			fx.Timers = append(fx.Timers, tm)
+		}
+		return fx, false, nil
 	})
 	return outcome, err
 }

@@ -29,7 +29,18 @@ type CreditReader interface {
 	LoansOfLine(ctx context.Context, lineID string, limit int) ([]LoanRecord, error)
 	// LoansOfOrder lists the loans that finance an order's payments, by ID.
 	LoansOfOrder(ctx context.Context, orderID string) ([]LoanRecord, error)
+	// LatestCreditLine returns the buyer's line that is not closed or, when every line is
+	// closed, the one opened last; ErrNotFound when the buyer never had one.
+	LatestCreditLine(ctx context.Context, buyerID string) (credit.Line, error)
+	// CreditStatement returns a line's stored statement of a closed month, or ErrNotFound.
+	CreditStatement(ctx context.Context, lineID string, p credit.Period) (credit.Statement, error)
+	// CreditStatements lists a buyer's stored statements, newest month first, at most limit
+	// (1..StatementsListMax).
+	CreditStatements(ctx context.Context, buyerID string, limit int) ([]credit.Statement, error)
 }
+
+// StatementsListMax bounds a list of stored statements: ten years of months.
+const StatementsListMax = 120
 
 // CreditTx writes Pay Later state in a transaction. Rows are locked in a stable order — an
 // order, then its buyer's credit line, then the line's loans — so two commands never deadlock.
@@ -47,6 +58,9 @@ type CreditTx interface {
 	// already has a loan that was accepted.
 	InsertLoan(ctx context.Context, l LoanRecord) error
 	LockLoan(ctx context.Context, id string) (LoanRecord, error) // locked until commit
+	// InsertCreditStatement stores a closed statement for good; ErrDuplicate when the line's
+	// statement of that month is stored already. Stored statements are never updated.
+	InsertCreditStatement(ctx context.Context, st credit.Statement) error
 	// UpdateLoan writes l if the stored version is prevVersion, else ErrConflict; ErrDuplicate
 	// when accepting it would give its payment a second accepted loan.
 	UpdateLoan(ctx context.Context, l LoanRecord, prevVersion int) error

@@ -240,3 +240,80 @@ func scanLoan(row interface{ Scan(...any) error }) (escrow.LoanRecord, error) {
 	l.CreatedAt = fromMicros(created)
 	return l, nil
 }
+
+// LatestCreditLine reads the buyer's line that is not closed, or else the one opened last.
+func (r reader) LatestCreditLine(ctx context.Context, buyerID string) (credit.Line, error) {
+	return r.line(ctx, lineCols+` WHERE buyer_id = $1
+		ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, opened_at DESC, id DESC LIMIT 1`, "credit line of buyer", buyerID)
+}
+
+// InsertCreditStatement stores a closed statement, or returns ErrDuplicate for its line and month.
+func (t *tx) InsertCreditStatement(ctx context.Context, st credit.Statement) error {
+	if st.Status != credit.StatementClosed || st.ClosedAt.IsZero() {
+		return fmt.Errorf("insert credit statement %s/%s: not closed", st.LineID, st.Period) // a bug in the caller
+	}
+	doc, err := marshalDoc("credit statement", st)
+	if err != nil {
+		return err
+	}
+	key := st.LineID + "/" + st.Period.String()
+	res, err := t.q.ExecContext(ctx, `INSERT INTO credit_statements
+		(line_id, period, buyer_id, closed_at, opening_balance, closing_balance, doc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		st.LineID, st.Period.String(), st.BuyerID, micros(st.ClosedAt), st.Opening.Minor, st.Closing.Minor, doc)
+	if err != nil {
+		return t.fail(insertErr("credit statement", key, err))
+	}
+	return t.fail(changed(res, duplicate("credit statement", key)))
+}
+
+// CreditStatement reads a line's stored statement of a month.
+func (r reader) CreditStatement(ctx context.Context, lineID string, p credit.Period) (credit.Statement, error) {
+	var doc string
+	err := r.q.QueryRowContext(ctx, `SELECT doc FROM credit_statements WHERE line_id = $1 AND period = $2`,
+		lineID, p.String()).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return credit.Statement{}, notFound("credit statement", lineID+"/"+p.String())
+	}
+	if err != nil {
+		return credit.Statement{}, fmt.Errorf("select credit statement %s/%s: %w", lineID, p, err)
+	}
+	return decodeStatement(doc)
+}
+
+// CreditStatements lists a buyer's stored statements, newest month first.
+func (r reader) CreditStatements(ctx context.Context, buyerID string, limit int) ([]credit.Statement, error) {
+	if limit <= 0 || limit > escrow.StatementsListMax {
+		limit = escrow.StatementsListMax
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT doc FROM credit_statements WHERE buyer_id = $1
+		ORDER BY period DESC, closed_at DESC, line_id LIMIT $2`, buyerID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select credit statements of %q: %w", buyerID, err)
+	}
+	defer rows.Close()
+	var out []credit.Statement
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("scan credit statement: %w", err)
+		}
+		st, err := decodeStatement(doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select credit statements of %q: %w", buyerID, err)
+	}
+	return out, nil
+}
+
+func decodeStatement(doc string) (credit.Statement, error) {
+	var st credit.Statement
+	if err := json.Unmarshal([]byte(doc), &st); err != nil {
+		return credit.Statement{}, fmt.Errorf("decode credit statement: %w", err)
+	}
+	return st, nil
+}
