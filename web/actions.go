@@ -33,6 +33,7 @@ type action struct {
 	Inspectors   []trade.Org         // book-inspection
 	Requirements []trade.Requirement // report, file-dispute
 	Proposal     *trade.Resolution   // accept-/reject-resolution
+	PayLater     *payLaterBox        // pay-later: the installment being financed (R11, credit.go)
 }
 
 // fill gives a refused action the page data its form needs, from the freshly built one.
@@ -53,6 +54,7 @@ type quoteRow struct {
 	Collected bool   // the platform collects the fee
 	Available bool
 	Why       string
+	Apply     string // Pay Later without a line: where to apply (R11)
 }
 
 // allowed reports whether the lifecycle table lets role issue ev in the order's state.
@@ -81,7 +83,15 @@ func (s *Server) actions(ctx context.Context, o *trade.Order, a trade.Actor) ([]
 		if inst, due := dueInstallment(o); due > 0 {
 			x := add("pay", payTitle(inst))
 			x.Installment, x.Due, x.Quotes = inst, due, s.quotes(o.Currency, due)
+			if err := s.payLaterQuote(ctx, o, a, x.Quotes, due); err != nil {
+				return nil, err
+			}
 		}
+	}
+	if x, err := s.payLaterAction(ctx, o, a); err != nil {
+		return nil, err
+	} else if x != nil {
+		out = append(out, x)
 	}
 	if allowed(o, r, trade.EvBookInspection) && !inspectionPassed(o) {
 		title := "Book a pre-shipment inspection"
@@ -197,7 +207,9 @@ func (s *Server) quotes(c money.Currency, due int64) []quoteRow {
 		row := quoteRow{Method: mi.Method, Name: mi.Name, Arrival: mi.Arrival}
 		q, err := s.svc.Config().Fees.Quote(mi.Method, money.New(due, c), now)
 		switch {
-		case mi.Method == payment.PayLater:
+		case mi.Method == payment.PayLater && err == nil:
+			// Offered only to a buyer whose line can finance it: payLaterQuote decides (R11).
+			row.Fee, row.Total, row.Collected = q.Fee.Minor, q.Total.Minor, true
 			row.Why = "Needs an approved Pay Later credit line."
 		case err != nil:
 			row.Why = sentence(errMessage(err))
@@ -260,6 +272,10 @@ func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.showOrder(w, r, http.StatusUnprocessableEntity, failed)
+		return
+	}
+	if key == "pay" && f.Value("method") == string(payment.PayLater) { // R11: the term and the agreement come next
+		s.redirect(w, r, "/orders/"+id+"#action-pay-later", "Pay Later chosen. Choose how many months to repay over, then review the loan agreement.")
 		return
 	}
 	s.redirect(w, r, "/orders/"+id, build.done)

@@ -352,3 +352,54 @@ func TestAdminSuspense(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminReleasePolicy ensures an admin can override the platform's release policy for one
+// supplier and go back to the default, that an unknown policy is refused next to the field, and
+// that the same form posted twice applies once (one history entry). R14
+func TestAdminReleasePolicy(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, w *world) {
+		sup := w.supplierID()
+		path := "/admin/suppliers/" + sup
+		action := path + "/release-policy"
+		admin := w.login("admin")
+		page := admin.get(path).body
+		res := admin.post(action, url.Values{"idempotency_key": {formKey(t, page, action)}, "release_policy": {"pay_everything_now"}})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="f-release_policy-error"`) {
+			t.Fatalf("unknown policy: %d", res.status)
+		}
+		form := url.Values{"idempotency_key": {formKey(t, page, action)}, "release_policy": {string(trade.ReleaseInitialForProduction)}}
+		for i := range 2 {
+			if res := admin.post(action, form); res.status != http.StatusSeeOther {
+				t.Fatalf("post #%d: %d", i+1, res.status)
+			}
+		}
+		org, err := w.svc.Org(w.ctx, sup)
+		w.must("org", err)
+		if org.Policy != trade.ReleaseInitialForProduction {
+			t.Errorf("stored policy %q", org.Policy)
+		}
+		hist, err := w.svc.OrgHistory(w.ctx, w.admin, sup)
+		w.must("history", err)
+		n := 0
+		for _, c := range hist {
+			if c.Field == "release_policy" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d release policy changes after a double submit, want 1", n)
+		}
+		page = admin.get(path).body
+		if !strings.Contains(page, "Release policy: Release the initial payment for production") {
+			t.Error("the change is not in the history")
+		}
+		// Back to the platform's default: the empty choice.
+		res = admin.post(action, url.Values{"idempotency_key": {formKey(t, page, action)}, "release_policy": {""}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("default: %d", res.status)
+		}
+		if page := admin.get("/admin/suppliers").body; !strings.Contains(page, "Hold until shipment (platform default)") {
+			t.Error("the suppliers list does not show the platform default in force")
+		}
+	})
+}
