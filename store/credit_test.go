@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func runCreditConformance(t *testing.T, open func(testing.TB) *DB) {
 		{"lines", testCreditLines},
 		{"loans", testLoans},
 		{"line_lock_race", testLineLockRace},
+		{"statements", testCreditStatements},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -284,4 +286,114 @@ func testLineLockRace(t *testing.T, db *DB) {
 			return nil
 		})
 	}
+}
+
+// testCreditStatements ensures a closed statement is stored once per line and month, read back
+// as it was written, listed newest first per buyer, and never updated or deleted (the
+// database's triggers refuse it); and that a buyer whose lines are all closed still has a
+// latest line. R11
+func testCreditStatements(t *testing.T, db *DB) {
+	line := testLine("cl_1", "org_b", 10_000_00)
+	stmt := func(p credit.Period, opening, closing int64) credit.Statement {
+		st, err := credit.NewStatement(line, nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Opening, st.Closing = dollars(opening), dollars(closing) // stored as given
+		st.Close(p.End().Add(time.Second))
+		return st
+	}
+	nov, dec := credit.Period{Year: 2025, Month: time.November}, credit.Period{Year: 2025, Month: time.December}
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		if err := ct.InsertCreditLine(ctx, line); err != nil {
+			return err
+		}
+		if err := ct.InsertCreditStatement(ctx, stmt(nov, 0, 0)); err != nil {
+			return err
+		}
+		return ct.InsertCreditStatement(ctx, stmt(dec, 0, 8_333_33))
+	})
+	err := db.Write(ctx, func(tx escrow.Tx) error { return creditTx(t, tx).InsertCreditStatement(ctx, stmt(dec, 1, 1)) })
+	if !errors.Is(err, escrow.ErrDuplicate) {
+		t.Fatalf("a second December statement: %v, want ErrDuplicate", err)
+	}
+	open := stmt(credit.Period{Year: 2026, Month: time.January}, 0, 0)
+	open.Status = credit.StatementInProgress
+	if err := db.Write(ctx, func(tx escrow.Tx) error { return creditTx(t, tx).InsertCreditStatement(ctx, open) }); err == nil {
+		t.Fatal("a statement in progress was stored")
+	}
+	for _, q := range []string{`UPDATE credit_statements SET closing_balance = 0`, `DELETE FROM credit_statements`} {
+		if err := db.Write(ctx, func(etx escrow.Tx) error {
+			_, err := etx.(*tx).q.ExecContext(ctx, q)
+			return err
+		}); err == nil || !strings.Contains(err.Error(), "credit statements are immutable") {
+			t.Fatalf("%s: %v, want the trigger's refusal", q, err)
+		}
+	}
+	read(t, db, func(r escrow.Reader) error {
+		cr := r.(escrow.CreditReader)
+		got, err := cr.CreditStatement(ctx, "cl_1", dec)
+		if err != nil {
+			return err
+		}
+		if got.Closing != dollars(8_333_33) || got.Status != credit.StatementClosed || got.Period != dec ||
+			!got.ClosedAt.Equal(dec.End().Add(time.Second)) {
+			t.Errorf("December read back: %+v", got)
+		}
+		if _, err := cr.CreditStatement(ctx, "cl_1", credit.Period{Year: 2026, Month: time.January}); !errors.Is(err, escrow.ErrNotFound) {
+			t.Errorf("January: %v, want ErrNotFound", err)
+		}
+		list, err := cr.CreditStatements(ctx, "org_b", 10)
+		if err != nil {
+			return err
+		}
+		if len(list) != 2 || list[0].Period != dec || list[1].Period != nov {
+			t.Errorf("list %+v", list)
+		}
+		if list, _ := cr.CreditStatements(ctx, "org_other", 10); len(list) != 0 {
+			t.Errorf("another buyer's list: %+v", list)
+		}
+		return nil
+	})
+	// Close the line and open a newer one that is closed too: the latest is the newer.
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		l, err := ct.LockCreditLine(ctx, "cl_1")
+		if err != nil {
+			return err
+		}
+		l.Close()
+		if err := ct.UpdateCreditLine(ctx, l); err != nil {
+			return err
+		}
+		newer := testLine("cl_2", "org_b", 5_000_00)
+		newer.OpenedAt = t0.Add(24 * time.Hour)
+		return ct.InsertCreditLine(ctx, newer)
+	})
+	read(t, db, func(r escrow.Reader) error {
+		cr := r.(escrow.CreditReader)
+		if l, err := cr.LatestCreditLine(ctx, "org_b"); err != nil || l.ID != "cl_2" {
+			t.Errorf("latest line %s %v, want the open cl_2", l.ID, err)
+		}
+		if _, err := cr.LatestCreditLine(ctx, "org_none"); !errors.Is(err, escrow.ErrNotFound) {
+			t.Errorf("a buyer without a line: %v", err)
+		}
+		return nil
+	})
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		l, err := ct.LockCreditLine(ctx, "cl_2")
+		if err != nil {
+			return err
+		}
+		l.Close()
+		return ct.UpdateCreditLine(ctx, l)
+	})
+	read(t, db, func(r escrow.Reader) error {
+		if l, err := r.(escrow.CreditReader).LatestCreditLine(ctx, "org_b"); err != nil || l.ID != "cl_2" {
+			t.Errorf("latest closed line %s %v, want cl_2, opened last", l.ID, err)
+		}
+		return nil
+	})
 }

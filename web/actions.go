@@ -243,17 +243,19 @@ func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNoOrder)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	o, err := s.svc.Order(ctx, a, id)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	o, err := s.svc.Order(ctx, a, id)
+	up, err := s.readUpload(r, actionFiles[key]...) // only the report takes files (contract.go)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	f := newForm(formValues(r.PostForm)) // a fresh key for the form if it is shown again
 	f.Values.Del("idempotency_key")
+	up.report(f)
 	failed := &action{Key: key, Form: f}
 	idem, ok := idempotencyKey(r, f)
 	if !ok {
@@ -262,6 +264,10 @@ func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) {
 	}
 	version, _ := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	cmd := build.make(f, o)
+	if sr, ok := cmd.(trade.SubmitReport); ok { // inspection photos (R16), uploaded with the form
+		sr.Report.Photos = s.keptAttachments(ctx, f, o, "photos", trade.AttachmentsMax)
+		cmd = sr
+	}
 	if f.Failed() {
 		s.showOrder(w, r, http.StatusUnprocessableEntity, failed)
 		return

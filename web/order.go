@@ -206,6 +206,7 @@ type threadData struct {
 	OrderID  string
 	Messages []messageRow
 	Form     *form
+	Uploads  bool // the server stores attachments (R23)
 }
 
 type messageRow struct {
@@ -223,7 +224,7 @@ func (s *Server) thread(ctx context.Context, o *trade.Order, f *form) (threadDat
 	if f == nil {
 		f = newForm(nil)
 	}
-	t := threadData{OrderID: o.ID, Form: f}
+	t := threadData{OrderID: o.ID, Form: f, Uploads: s.blobs != nil}
 	for _, m := range ms {
 		who := s.orgName(ctx, m.Author.OrgID) + " (" + string(m.Author.Role) + ")"
 		t.Messages = append(t.Messages, messageRow{Message: m, Who: who, Mine: m.Author.OrgID == v.OrgID})
@@ -239,14 +240,18 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	up, err := s.readUpload(r, "attachments") // R23: messages carry attachments
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	f := newForm(nil)
+	f := newForm(formValues(up.values))
+	f.Values.Del("idempotency_key")
+	up.report(f)
 	body := r.PostForm.Get("body")
-	if key, ok := idempotencyKey(r, f); ok {
-		if _, err := s.svc.PostMessage(ctx, a, key, o.ID, body, nil); err != nil {
+	atts := s.keptAttachments(ctx, f, o, "attachments", trade.MessageAttachmentsMax)
+	if key, ok := idempotencyKey(r, f); ok && !f.Failed() {
+		if _, err := s.svc.PostMessage(ctx, a, key, o.ID, body, atts); err != nil {
 			if !f.setError(err) {
 				s.fail(w, r, err)
 				return
@@ -262,7 +267,6 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, "/orders/"+o.ID+"#thread", "Message posted.")
 		return
 	}
-	f.Values.Set("body", body)
 	if htmx {
 		s.renderThread(w, r, o, f)
 		return

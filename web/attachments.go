@@ -1,0 +1,428 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tradeassure/tradeassure/blob"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// Limits of uploads. A file streams into the blob store, whose
+// policy (blob.DefaultPolicy: 25 MiB, documents, pictures, spreadsheets, archives) has the last
+// word; the rows and attachments a contract may have are the domain's (trade.LineItemsMax,
+// trade.RequirementsMax, trade.AttachmentsMax, trade.MessageAttachmentsMax).
+const (
+	// UploadFileMax is the largest file one form takes, in bytes: the blob store's default.
+	UploadFileMax = blob.SizeMaxDefault
+	// UploadFilesMax is how many files one form submission may carry.
+	UploadFilesMax = 5
+	// UploadFieldsMax bounds the bytes of a submission that are not files: a contract at the
+	// domain's maximums (200 line items, 2 × 200 requirements) fits.
+	UploadFieldsMax = 2 << 20
+	// UploadBodyMax is the largest body of an upload route (contract, message, report).
+	UploadBodyMax = UploadFilesMax*UploadFileMax + UploadFieldsMax
+	// UploadPartsMax is how many fields and files one submission may have.
+	UploadPartsMax = 3000
+	// UploadFieldMax bounds one field that is not a file: the longest message, in UTF-8.
+	UploadFieldMax = 4 * trade.MessageMax
+	// UploadsRememberedMax is how many of the files a session uploaded its forms may attach
+	// again (a form re-shown after an error keeps its files without a second upload).
+	UploadsRememberedMax = 100
+)
+
+// sessUploads is the session key of the refs this session uploaded, newest last.
+const sessUploads = "uploads"
+
+// uploadRoute reports whether a request posts to a route that takes files, and so gets the
+// larger body limit UploadBodyMax instead of FormBodyMax.
+func uploadRoute(r *http.Request) bool {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/orders/") {
+		return false
+	}
+	for _, suffix := range []string{"/contract", "/contract/check", "/messages", "/report"} {
+		if strings.HasSuffix(r.URL.Path, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// uploadTypes maps the file name extensions people attach to the media types the blob store's
+// default policy allows; the store checks the content agrees.
+var uploadTypes = map[string]string{".pdf": blob.TypePDF, ".png": blob.TypePNG, ".jpg": blob.TypeJPEG,
+	".jpeg": blob.TypeJPEG, ".webp": blob.TypeWebP, ".gif": blob.TypeGIF, ".txt": blob.TypeText, ".csv": blob.TypeCSV,
+	".zip": blob.TypeZip, ".docx": blob.TypeDocx, ".xlsx": blob.TypeXlsx}
+
+// uploadAccept is the file inputs' accept attribute: the same list, as a hint to the browser.
+const uploadAccept = ".pdf,.png,.jpg,.jpeg,.webp,.gif,.txt,.csv,.zip,.docx,.xlsx"
+
+// upload is a submitted form whose files were stored: its fields, with each stored file
+// appended to its input's list as "name[i].ref", "name[i].name" and "name[i].keep", and what
+// went wrong with a file, by input name.
+type upload struct {
+	values url.Values
+	errs   map[string]string
+	failed string // about the submission as a whole
+}
+
+// report puts the upload's problems into the form, next to the file inputs.
+func (u *upload) report(f *form) {
+	for name, msg := range u.errs {
+		f.add(name, msg)
+	}
+	if u.failed != "" && f.Error == "" {
+		f.Error = u.failed
+	}
+}
+
+// readUpload reads a form that may carry files in the inputs named fileInputs. A multipart
+// body is read as a stream: each file goes straight into the blob store, within the named
+// limits, and a file that is refused (too large, a type not allowed, content that is not what
+// its name says) is reported next to its input while the rest of the form is kept. Files come
+// last in the portal's forms, so even a body cut off at UploadBodyMax keeps every other field.
+// Other bodies are parsed as usual. r.PostForm is set to the fields read, for the code that
+// reads it (idempotency keys, versions).
+func (s *Server) readUpload(r *http.Request, fileInputs ...string) (*upload, error) {
+	u := &upload{values: url.Values{}, errs: map[string]string{}}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		if err := r.ParseForm(); err != nil {
+			return nil, err
+		}
+		u.values = formValues(r.PostForm)
+		return u, nil
+	}
+	stored := map[string][]trade.Attachment{}
+	files, parts, last := 0, 0, ""
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			u.cutOff(err, last)
+			break
+		}
+		if parts++; parts > UploadPartsMax {
+			u.failed = fmt.Sprintf("The form has more than %d fields; it was not read to the end.", UploadPartsMax)
+			break
+		}
+		name := p.FormName()
+		if p.FileName() == "" && !slices.Contains(fileInputs, name) {
+			if err := u.field(p, name); err != nil {
+				u.cutOff(err, last)
+				break
+			}
+			continue
+		}
+		last = name
+		if p.FileName() == "" || !slices.Contains(fileInputs, name) {
+			continue // an empty file input, or a file where none is taken: drained by NextPart
+		}
+		if files++; files > UploadFilesMax {
+			u.errs[name] = fmt.Sprintf("Attach at most %d files at a time.", UploadFilesMax)
+			continue
+		}
+		a, msg, err := s.store(r.Context(), p)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			u.cutOff(err, name)
+		case err != nil:
+			return nil, err
+		case msg != "":
+			u.errs[name] = msg
+			continue
+		default:
+			stored[name] = append(stored[name], a)
+			continue
+		}
+		break
+	}
+	for name, as := range stored {
+		next := 0
+		for u.values.Has(indexed(name, next, "ref")) {
+			next++
+		}
+		for i, a := range as {
+			u.values.Set(indexed(name, next+i, "ref"), a.Ref)
+			u.values.Set(indexed(name, next+i, "name"), a.Name)
+			u.values.Set(indexed(name, next+i, "keep"), "yes")
+		}
+		s.remember(r.Context(), as)
+	}
+	r.PostForm, r.Form = u.values, u.values
+	return u, nil
+}
+
+// field reads one ordinary field of a multipart form, within UploadFieldMax.
+func (u *upload) field(p *multipart.Part, name string) error {
+	b, err := io.ReadAll(io.LimitReader(p, UploadFieldMax+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > UploadFieldMax {
+		u.errs[name] = fmt.Sprintf("This is longer than %d bytes.", UploadFieldMax)
+		return nil
+	}
+	u.values.Add(name, string(b))
+	return nil
+}
+
+// cutOff records why the body could not be read to its end, next to the file input being read.
+func (u *upload) cutOff(err error, input string) {
+	msg := "The upload was interrupted or could not be read; choose the files again."
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		msg = fmt.Sprintf("The files together are too large: a form takes at most %d files of %d MB each.", UploadFilesMax, UploadFileMax>>20)
+	}
+	if input == "" {
+		u.failed = msg
+		return
+	}
+	u.errs[input] = msg
+}
+
+// errFileTooLarge is the upload's own size limit, checked as the file streams in.
+var errFileTooLarge = errors.New("file too large")
+
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errFileTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if c.left -= int64(n); c.left < 0 {
+		return n, errFileTooLarge
+	}
+	return n, err
+}
+
+// store puts one uploaded file into the blob store. A file the person must fix comes back as a
+// message for them; only a failure of the store itself is an error.
+func (s *Server) store(ctx context.Context, p *multipart.Part) (trade.Attachment, string, error) {
+	name := attachmentName(p.FileName())
+	if s.blobs == nil {
+		return trade.Attachment{}, "This server stores no attachments.", nil
+	}
+	declared := uploadTypes[strings.ToLower(path.Ext(name))]
+	if declared == "" {
+		declared, _, _ = mime.ParseMediaType(p.Header.Get("Content-Type"))
+	}
+	m, err := s.blobs.Put(ctx, &capped{r: p, left: UploadFileMax}, declared)
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return trade.Attachment{Name: name, Ref: string(m.Ref), Size: m.Size, MediaType: m.MediaType}, "", nil
+	case errors.As(err, &mbe):
+		return trade.Attachment{}, "", err
+	case errors.Is(err, errFileTooLarge), errors.Is(err, blob.ErrTooLarge):
+		return trade.Attachment{}, fmt.Sprintf("%s is larger than %d MB.", name, UploadFileMax>>20), nil
+	case errors.Is(err, blob.ErrTypeNotAllowed):
+		return trade.Attachment{}, name + " is not a type of file we take: PDF, PNG, JPEG, WebP, GIF, text, CSV, ZIP, Word (.docx) or Excel (.xlsx).", nil
+	case errors.Is(err, blob.ErrTypeMismatch):
+		return trade.Attachment{}, name + " is not what its name says it is (" + declared + ").", nil
+	case errors.Is(err, blob.ErrEmpty):
+		return trade.Attachment{}, name + " is empty.", nil
+	}
+	return trade.Attachment{}, "", fmt.Errorf("store upload %q: %w", name, err)
+}
+
+// attachmentName is the file's name as the domain takes it: at most 255 bytes, cut on a rune.
+func attachmentName(name string) string {
+	name = strings.TrimSpace(path.Base(strings.ReplaceAll(name, "\\", "/")))
+	for len(name) > 255 {
+		_, size := lastRune(name)
+		name = name[:len(name)-size]
+	}
+	if name == "" || name == "." || name == "/" {
+		return "attachment"
+	}
+	return name
+}
+
+func lastRune(s string) (rune, int) {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i]&0xC0 != 0x80 {
+			return rune(s[i]), len(s) - i
+		}
+	}
+	return 0, 1
+}
+
+// remember records refs this session uploaded, so a form re-shown after an error may attach
+// them without a second upload — and may attach nothing else it did not see on the order.
+func (s *Server) remember(ctx context.Context, as []trade.Attachment) {
+	refs := strings.Fields(s.sm.GetString(ctx, sessUploads))
+	for _, a := range as {
+		if !slices.Contains(refs, a.Ref) {
+			refs = append(refs, a.Ref)
+		}
+	}
+	if n := len(refs); n > UploadsRememberedMax {
+		refs = refs[n-UploadsRememberedMax:]
+	}
+	s.sm.Put(ctx, sessUploads, strings.Join(refs, " "))
+}
+
+// keptAttachments reads the attachment list of a form: every entry whose "keep" box is ticked,
+// if it is a file of this order or one this session uploaded. At most max are taken.
+func (s *Server) keptAttachments(ctx context.Context, f *form, o *trade.Order, list string, max int) []trade.Attachment {
+	mine := strings.Fields(s.sm.GetString(ctx, sessUploads))
+	var out []trade.Attachment
+	for i := 0; i < UploadPartsMax && f.Values.Has(indexed(list, i, "ref")); i++ {
+		if f.Value(indexed(list, i, "keep")) != "yes" {
+			continue
+		}
+		a := trade.Attachment{Ref: f.Value(indexed(list, i, "ref")), Name: attachmentName(f.Value(indexed(list, i, "name")))}
+		if _, ok := orderAttachment(o, nil, a.Ref); !ok && !slices.Contains(mine, a.Ref) {
+			f.add(list, "Attach the file again: "+a.Name+" is not one you uploaded.")
+			continue
+		}
+		out = append(out, a)
+	}
+	if len(out) > max {
+		f.add(list, fmt.Sprintf("Attach at most %d files.", max))
+	}
+	return out
+}
+
+// keptRow is one attachment a form carries (already stored), for its "keep" checkbox.
+type keptRow struct {
+	Index     int
+	List      string
+	Ref, Name string
+	Keep      bool
+}
+
+// Kept lists the attachments the form carries in list.
+func (f *form) Kept(list string) []keptRow {
+	var out []keptRow
+	for i := 0; i < UploadPartsMax && f.Values.Has(indexed(list, i, "ref")); i++ {
+		out = append(out, keptRow{Index: i, List: list, Ref: f.Value(indexed(list, i, "ref")),
+			Name: f.Value(indexed(list, i, "name")), Keep: f.Value(indexed(list, i, "keep")) == "yes"})
+	}
+	return out
+}
+
+// orderAttachment finds ref among the files the order refers to: every contract version, the
+// open proposal, the inspection reports' photos and, when given, the thread's messages.
+func orderAttachment(o *trade.Order, msgs []trade.Message, ref string) (trade.Attachment, bool) {
+	var lists [][]trade.Attachment
+	for _, v := range o.Contracts {
+		lists = append(lists, v.Contract.Attachments)
+	}
+	if o.Proposal != nil {
+		lists = append(lists, o.Proposal.Contract.Attachments)
+	}
+	if o.Inspection != nil {
+		for _, rep := range o.Inspection.Reports {
+			lists = append(lists, rep.Photos)
+		}
+	}
+	for _, m := range msgs {
+		lists = append(lists, m.Attachments)
+	}
+	for _, l := range lists {
+		for _, a := range l {
+			if a.Ref == ref {
+				return a, true
+			}
+		}
+	}
+	return trade.Attachment{}, false
+}
+
+// download serves an attachment of an order (R3, R23) to someone who may see the order, and
+// only if the order refers to it: knowing a file's hash is not enough to fetch it. It is
+// always a download (Content-Disposition: attachment), of the type the store recorded after
+// checking the content, never sniffed, and sandboxed should a browser show it anyway.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actorOf(r)
+	o, err := s.svc.Order(ctx, a, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ref := r.PathValue("ref")
+	att, ok := orderAttachment(o, nil, ref)
+	if !ok {
+		msgs, err := s.svc.Messages(ctx, a, o.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		att, ok = orderAttachment(o, msgs, ref)
+	}
+	if !ok || s.blobs == nil {
+		s.render(w, r, http.StatusNotFound, "error.html", "Not found", errorData{Message: "This order has no such attachment."})
+		return
+	}
+	rc, meta, err := s.blobs.Open(ctx, blob.Ref(ref))
+	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidRef) {
+		s.render(w, r, http.StatusNotFound, "error.html", "Not found", errorData{Message: "The file is no longer stored."})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", meta.MediaType)
+	h.Set("Content-Length", strconv.FormatInt(meta.Size, 10))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": att.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-store")
+	if _, err := io.Copy(w, rc); err != nil {
+		s.log.Error("attachment download", "order", o.ID, "ref", ref, "err", err)
+	}
+}
+
+// ID is the element ID of the row's "keep" checkbox.
+func (k keptRow) ID() string { return inputID(indexed(k.List, k.Index, "keep")) }
+
+// fileField is a file input with the files its form already carries, as the "files" template
+// renders it: the error next to it, the limits in its hint.
+type fileField struct {
+	Form  *form
+	Name  string
+	Label string
+}
+
+// Files is the file input name of the form, labelled label.
+func (f *form) Files(name, label string) fileField {
+	return fileField{Form: f, Name: name, Label: label}
+}
+
+func (fl fileField) ID() string      { return inputID(fl.Name) }
+func (fl fileField) Err() string     { return fl.Form.Err(fl.Name) }
+func (fl fileField) Kept() []keptRow { return fl.Form.Kept(fl.Name) }
+func (fl fileField) Accept() string  { return uploadAccept }
+func (fl fileField) Hint() string {
+	return fmt.Sprintf("Up to %d files at a time, %d MB each: PDF, PNG, JPEG, WebP, GIF, text, CSV, ZIP, Word (.docx) or Excel (.xlsx).",
+		UploadFilesMax, UploadFileMax>>20)
+}
+
+// actionFiles names the file inputs of the order page's action forms: the inspector's report
+// carries photos (R16). Other actions take no files.
+var actionFiles = map[string][]string{"report": {"photos"}}
