@@ -19,6 +19,7 @@ import (
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/store"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -33,6 +34,8 @@ type world struct {
 	srv   *httptest.Server
 	svc   *escrow.Service
 	clock *escrow.ManualClock
+	acc   *access.Service
+	notes *notify.Service // the notifier a server process would run beside the timers
 	n     int
 	keys  map[string]string // "admin", "buyer", "supplier", "inspector", "arbiter", "buyer2"
 	ids   map[string]string // org IDs by the same names
@@ -73,8 +76,12 @@ func buildWorld(t *testing.T, url string, opt api.Options, orgs []orgSpec, limit
 	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	hooks := webhook.New(db.Webhooks(), webhook.Options{Clock: clock, AllowPrivateNetworks: true})
 	mux := http.NewServeMux()
-	api.RegisterWebhooks(api.New(mux, svc, acc, opt), hooks, nil)
-	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, keys: map[string]string{}, ids: map[string]string{}}
+	notes := notify.New(db.Notifications(), notify.Options{Clock: clock})
+	a := api.New(mux, svc, acc, opt)
+	api.RegisterWebhooks(a, hooks, nil)
+	api.RegisterNotifications(a, notes, nil)
+	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, acc: acc, notes: notes,
+		keys: map[string]string{}, ids: map[string]string{}}
 	t.Cleanup(w.srv.Close)
 	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}
 	tok, _, err := acc.CreateAPIKey(ctx, admin, access.PlatformOrg, trade.RoleAdmin, "bootstrap")

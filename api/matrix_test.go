@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/tradeassure/tradeassure/api"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -128,6 +130,11 @@ var matrix = []matrixRow{
 	{op: "list_webhook_deliveries", method: "GET", path: "/v1/webhook-deliveries?endpoint_id={endpoint}", own: "AAAAA", foreign: "NNNNA"},
 	// An inspection company sees no order's events, so its endpoint never gets a delivery.
 	{op: "redeliver_webhook", method: "POST", path: "/v1/webhook-deliveries/{delivery}/redeliver", own: "AA-AA", foreign: "NNNNA"},
+
+	// An API key reads its own organization's notifications; staff's keys belong to the platform,
+	// which is told of no confirmed order, and a supplier of a confirmed order has nothing to do.
+	{op: "list_notifications", method: "GET", path: "/v1/notifications", own: "AAAAA"},
+	{op: "read_notification", method: "POST", path: "/v1/notifications/{notification}/read", own: "A-A--", foreign: "NNNNN"},
 }
 
 // expect returns the outcome row r expects of role who, on its own resource or a foreign one.
@@ -183,7 +190,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		var sample []matrixRow
 		for _, r := range matrix {
 			switch r.op {
-			case "get_order", "cancel", "release", "list_api_keys", "delete_webhook_endpoint", "redeliver_webhook", "list_events":
+			case "get_order", "cancel", "release", "list_api_keys", "delete_webhook_endpoint", "redeliver_webhook", "list_events",
+				"read_notification":
 				sample = append(sample, r)
 			}
 		}
@@ -300,8 +308,20 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 	for _, org := range []string{"buyer", "supplier", "inspector", "platform", "buyer2"} {
 		f.endpoints[org] = f.newEndpoint(org)
 	}
+	for _, org := range []string{"buyer", "supplier", "inspector", "buyer2"} { // people to notify
+		_, err := w.acc.CreateUser(context.Background(), trade.System, w.ids[org], org+"@matrix.test", org,
+			trade.Role(strings.TrimSuffix(org, "2")), "correct horse battery")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	f.orderA = f.confirmed(true).ID
 	f.orderB = f.confirmed(false).ID
+	for range 10 {
+		if n, err := w.notes.RunOnce(context.Background(), "matrix"); err != nil || n == 0 {
+			break
+		}
+	}
 	for _, org := range []string{"buyer", "supplier", "platform", "buyer2"} {
 		var page struct{ Items []struct{ ID int64 } }
 		w.ok(w.call("admin", "GET", "/v1/webhook-deliveries?endpoint_id="+f.endpoints[org], nil, &page), 200)
@@ -391,6 +411,7 @@ func (f *fixture) send(r matrixRow, tg *target, who string) resp {
 	}{
 		{"{order}", tg.order}, {"{org}", tg.org}, {"{supplier}", tg.supplier}, {"{key}", tg.key},
 		{"{endpoint}", tg.endpoint}, {"{delivery}", tg.delivery}, {"{suspense}", tg.suspenseItem},
+		{"{notification}", tg.notification},
 	} {
 		if strings.Contains(path, p.name) {
 			path = strings.ReplaceAll(path, p.name, url.PathEscape(p.val()))
@@ -498,6 +519,15 @@ func (t *target) endpoint() string {
 		return t.f.newEndpoint(t.orgName())
 	}
 	return t.f.endpoints[t.orgName()]
+}
+
+// notification is the newest notification of one of the cell's organization's people.
+func (t *target) notification() string {
+	ns, err := t.f.w.notes.List(context.Background(), notify.OrgScope(t.org()), "", false, 0, 1)
+	if err != nil || len(ns) == 0 {
+		t.f.w.t.Fatalf("%s has no notification (%v): mark the cell '-'", t.orgName(), err)
+	}
+	return fmt.Sprint(ns[0].ID)
 }
 
 func (t *target) delivery() string {

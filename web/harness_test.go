@@ -73,7 +73,7 @@ func newWorld(t *testing.T, url string) *world {
 	mux := http.NewServeMux()
 	api.New(mux, svc, acc, api.Options{Version: "test"})
 	sessions := web.NewSessions(db.Sessions(), web.SessionConfig{})
-	mux.Handle("/", web.New(svc, acc, sessions, web.Options{LookupUser: db.Access().User}))
+	mux.Handle("/", web.New(svc, acc, sessions, web.Options{LookupUser: db.Access().User, Blobs: dir}))
 	w := &world{t: t, ctx: ctx, db: db, svc: svc, acc: acc, clock: clock,
 		srv:    httptest.NewServer(http.NewCrossOriginProtection().Handler(mux)),
 		admin:  trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "test-admin"},

@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/money"
@@ -92,12 +90,17 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.showNewOrder(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	s.redirect(w, r, "/orders/"+o.ID, "Order placed. "+s.orgName(ctx, o.SupplierID)+" reviews and confirms the contract next.")
+	next := " reviews and confirms the contract next."
+	if p.Contract == nil {
+		next = " drafts the contract next; you review and confirm it."
+	}
+	s.redirect(w, r, "/orders/"+o.ID, "Order placed. "+s.orgName(ctx, o.SupplierID)+next)
 }
 
-// checkout reads the order form into a placement with the buyer's proposed contract. It
-// records what cannot even be read (a date, a number, a price) in the form; everything else is
-// the domain's to judge. rows maps each list's contract index to its form row.
+// checkout reads the order form into a placement with the buyer's proposed contract, or with
+// none when the buyer leaves the supplier to draft it (R4: either party drafts). It records
+// what cannot even be read (a date, a number, a price) in the form; everything else is the
+// domain's to judge. rows maps each list's contract index to its form row.
 func checkout(f *form) (trade.Place, map[string][]int) {
 	cur := money.Currency(f.Value("currency"))
 	if !cur.Valid() {
@@ -111,66 +114,10 @@ func checkout(f *form) (trade.Place, map[string][]int) {
 	if d, ok := dateField(f, "ship_by", "Give the last day the goods may ship."); ok {
 		p.ShipBy = d
 	}
-	bp, err := strconv.Atoi(f.Value("payment_terms.initial_bp"))
-	if err != nil {
-		f.add("payment_terms.initial_bp", "Choose the payment terms.")
+	if f.Value("contract_by") == "supplier" {
+		return p, nil
 	}
-	c := trade.Contract{Currency: cur, Incoterm: f.Value("incoterm"), ShipBy: p.ShipBy,
-		Terms: trade.PaymentTerms{InitialBP: bp}, Notes: f.Value("notes")}
-	rows := map[string][]int{}
-	for i := range LineItemRows {
-		li, ok := lineItem(f, i, cur)
-		if ok {
-			c.LineItems = append(c.LineItems, li)
-			rows["line_items"] = append(rows["line_items"], i)
-		}
-	}
-	if len(c.LineItems) == 0 && !f.Failed() {
-		f.add("line_items", "Describe at least one product: description, quantity, unit and unit price.")
-	}
-	c.Quality, rows["quality_requirements"] = requirements(f, "quality_requirements", RequirementRows)
-	c.Compliance, rows["compliance_requirements"] = requirements(f, "compliance_requirements", ComplianceRows)
+	c, rows := readContract(f, cur, contractRows{Lines: LineItemRows, Quality: RequirementRows, Compliance: ComplianceRows})
 	p.Contract = &c
 	return p, rows
-}
-
-// lineItem reads row i; a row left entirely empty is skipped.
-func lineItem(f *form, i int, cur money.Currency) (trade.LineItem, bool) {
-	v := func(sub string) string { return strings.TrimSpace(f.Value(indexed("line_items", i, sub))) }
-	desc, qty, unit, price := v("description"), v("quantity"), v("unit"), v("unit_price")
-	if desc == "" && qty == "" && unit == "" && price == "" {
-		return trade.LineItem{}, false
-	}
-	li := trade.LineItem{Description: desc, Unit: unit}
-	n, err := strconv.ParseInt(qty, 10, 64)
-	if err != nil {
-		f.add(indexed("line_items", i, "quantity"), "Give a whole number of units.")
-	}
-	li.Quantity = n
-	if cur.Valid() {
-		a, err := money.Parse(price, cur)
-		if err != nil {
-			f.add(indexed("line_items", i, "unit_price"), "Give a price in "+string(cur)+", like 12.50.")
-		}
-		li.UnitPrice = a.Minor
-	}
-	return li, true
-}
-
-// requirements reads the rows of a requirement list; a row without attribute and requirement
-// is skipped.
-func requirements(f *form, list string, n int) ([]trade.Requirement, []int) {
-	var out []trade.Requirement
-	var rows []int
-	for i := range n {
-		v := func(sub string) string { return strings.TrimSpace(f.Value(indexed(list, i, sub))) }
-		r := trade.Requirement{Attribute: v("attribute"), Requirement: v("requirement"), Unit: v("unit"),
-			Tolerance: v("tolerance"), Method: v("method")}
-		if r == (trade.Requirement{}) {
-			continue
-		}
-		out = append(out, r)
-		rows = append(rows, i)
-	}
-	return out, rows
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/tradeassure/tradeassure/access"
+	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/trade"
@@ -45,6 +46,9 @@ type Options struct {
 	// LookupUser re-reads the logged-in user on every request, so that a disabled user is
 	// logged out at once. Without it, a session holds until it expires.
 	LookupUser func(ctx context.Context, id string) (access.User, error)
+	// Blobs stores the files the portal's forms upload and serves them back (R3, R23): the
+	// same store the service resolves attachments in. Without it, forms take no files.
+	Blobs blob.Store
 }
 
 // SessionConfig configures the session cookie.
@@ -91,6 +95,7 @@ type Server struct {
 	log    *slog.Logger
 	lookup func(ctx context.Context, id string) (access.User, error)
 	pages  map[string]*template.Template
+	blobs  blob.Store
 }
 
 // New returns the portal, to be mounted at "/" beside the API (which keeps /v1 and
@@ -99,7 +104,10 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages()}
+	if d, ok := opt.Blobs.(*blob.Dir); ok && d == nil {
+		opt.Blobs = nil // a nil directory is no store
+	}
+	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages(), blobs: opt.Blobs}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.fail(w, r, err)
 	}
@@ -151,7 +159,11 @@ func headers(next http.Handler) http.Handler {
 
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, FormBodyMax)
+		limit := int64(FormBodyMax)
+		if uploadRoute(r) { // forms that take files: contract, message, inspection report
+			limit = UploadBodyMax
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/api"
 	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/store"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -31,7 +32,7 @@ const served = "/openapi.json"
 // specVersion is the info.version written into the committed document, whatever the build.
 const specVersion = "v1"
 
-// server is the API as `tradeassure serve` mounts it (orders, feed and webhooks) on SQLite, with
+// server is the API as `tradeassure serve` mounts it (orders, feed, webhooks and notifications) on SQLite, with
 // an admin key.
 func server(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
@@ -46,7 +47,9 @@ func server(t *testing.T) (*httptest.Server, string) {
 	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	hooks := webhook.New(db.Webhooks(), webhook.Options{Clock: clock})
 	mux := http.NewServeMux()
-	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: specVersion}), hooks, nil)
+	a := api.New(mux, svc, acc, api.Options{Version: specVersion})
+	api.RegisterWebhooks(a, hooks, nil)
+	api.RegisterNotifications(a, notify.New(db.Notifications(), notify.Options{Clock: clock}), nil)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}

@@ -1,0 +1,66 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tradeassure/tradeassure/notify"
+)
+
+type notificationPage struct {
+	Items      []notify.Notification `json:"items"`
+	NextCursor int64                 `json:"next_cursor,omitempty" doc:"Pass as ?before= for the next (older) page; absent on the last page."`
+}
+
+// RegisterNotifications adds the in-app notifications to an API built by New, with the same
+// authentication, problems and metrics. An API key belongs to an organization, not to a
+// person: it reads the notifications of every user of its organization (narrow them with
+// ?user_id=) and may mark any of them read.
+func RegisterNotifications(a huma.API, ns *notify.Service, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{log: log}
+	tags := []string{"Notifications"}
+	huma.Register(a, huma.Operation{OperationID: "list_notifications", Method: http.MethodGet, Path: "/v1/notifications",
+		Summary: "What your organization's people must act on, newest first", Tags: tags, Security: bearerAuth,
+		Description: "One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to " +
+			"answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with " +
+			"?before=<next_cursor>."},
+		func(ctx context.Context, in *struct {
+			Before int64  `query:"before" minimum:"0" default:"0" doc:"The next_cursor of the previous page; 0 for the newest."`
+			Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"50"`
+			Unread bool   `query:"unread" doc:"Only the unread ones."`
+			UserID string `query:"user_id" maxLength:"64" doc:"Only those of one of your organization's users."`
+		}) (*struct{ Body notificationPage }, error) {
+			a := actor(ctx)
+			ns, err := ns.List(ctx, notify.OrgScope(a.OrgID), in.UserID, in.Unread, in.Before, in.Limit)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			page := notificationPage{Items: ns}
+			if ns == nil {
+				page.Items = []notify.Notification{}
+			}
+			if len(ns) == in.Limit {
+				page.NextCursor = ns[len(ns)-1].ID
+			}
+			return &struct{ Body notificationPage }{page}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "read_notification", Method: http.MethodPost, Path: "/v1/notifications/{id}/read",
+		Summary: "Mark a notification read", Tags: tags, Security: bearerAuth,
+		Description: "Idempotent without a key: marking it again returns it unchanged, with the time it was first read. " +
+			"Another organization's notification is not found."},
+		func(ctx context.Context, in *struct {
+			ID int64 `path:"id" minimum:"1"`
+		}) (*struct{ Body notify.Notification }, error) {
+			n, err := ns.MarkRead(ctx, notify.OrgScope(actor(ctx).OrgID), in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body notify.Notification }{n}, nil
+		})
+}
