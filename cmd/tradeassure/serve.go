@@ -26,6 +26,7 @@ import (
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/metrics"
+	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/web"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -45,6 +46,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tick := fs.Duration("worker-interval", time.Second, "how often the timer worker looks for due deadlines")
 	rateBurst := fs.Int("rate-burst", api.RateBurst, "API requests one key (or one client IP without a key) may send at once")
 	ratePerSecond := fs.Float64("rate-per-second", api.RatePerSecond, "API requests per second one key (or client IP) may sustain")
+	var mailFlags smtpFlags
+	mailFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
@@ -53,6 +56,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitError{2}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	mailer, err := mailFlags.sender()
+	if err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
+		return exitError{2}
+	}
+	if mailer == nil {
+		log.Info("email off: no -smtp-addr; notifications are in-app only and no email is attempted")
+	} else {
+		log.Info("email on", "smtp", mailer.String(), "links", mailFlags.base(*addr))
+	}
 	url := dbURL(*db)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -77,8 +90,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mux := http.NewServeMux()
 	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
 		AllowPrivateNetworks: *demo}) // the demo may deliver to a receiver on this machine
-	api.RegisterWebhooks(api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg,
-		RateLimit: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond}}), hooks, log)
+	noteOpt := notify.Options{Logger: log, BaseURL: mailFlags.base(*addr)}
+	if mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
+		noteOpt.Mailer = mailer
+	}
+	notes := notify.New(d.db.Notifications(), noteOpt)
+	a := api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg,
+		RateLimit: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond}})
+	api.RegisterWebhooks(a, hooks, log)
+	api.RegisterNotifications(a, notes, log)
 	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win).
 	// Sessions live in the same database; behind TLS set TRADEASSURE_COOKIE_SECURE=1.
 	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1"})
@@ -110,6 +130,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Go(func() { // webhook deliveries, beside the timers; stopped with them
 		host, _ := os.Hostname()
 		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
+	})
+	wg.Go(func() { // notifications and their emails, from the same events
+		host, _ := os.Hostname()
+		notes.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -198,4 +222,38 @@ func demoUsers(ctx context.Context, svc *escrow.Service, acc *access.Service, ou
 	}
 	fmt.Fprintln(out)
 	return nil
+}
+
+// smtpFlags configure email notifications; without -smtp-addr they stay in-app only.
+type smtpFlags struct {
+	addr, from, user, password, tls, baseURL *string
+}
+
+func (f *smtpFlags) register(fs *flag.FlagSet) {
+	f.addr = fs.String("smtp-addr", "", "SMTP submission server host:port for email notifications (none: in-app only)")
+	f.from = fs.String("smtp-from", "", "sender address of notification emails, e.g. notifications@example.com")
+	f.user = fs.String("smtp-user", "", "SMTP user (PLAIN auth, over TLS or to loopback only)")
+	f.password = fs.String("smtp-password", "", "SMTP password (default $TRADEASSURE_SMTP_PASSWORD)")
+	f.tls = fs.String("smtp-tls", string(notify.StartTLS), "starttls (port 587), tls (port 465), or none (loopback relay only)")
+	f.baseURL = fs.String("base-url", "", "the portal's address as people reach it, for links in emails (default http://ADDR)")
+}
+
+// sender is the SMTP sender the flags describe, or nil without -smtp-addr.
+func (f *smtpFlags) sender() (*notify.SMTP, error) {
+	if *f.addr == "" {
+		return nil, nil
+	}
+	password := *f.password
+	if password == "" {
+		password = os.Getenv("TRADEASSURE_SMTP_PASSWORD")
+	}
+	return notify.NewSMTP(notify.SMTPConfig{Addr: *f.addr, From: *f.from, User: *f.user, Password: password,
+		TLS: notify.TLSMode(*f.tls)})
+}
+
+func (f *smtpFlags) base(addr string) string {
+	if *f.baseURL != "" {
+		return *f.baseURL
+	}
+	return "http://" + addr
 }
