@@ -88,8 +88,7 @@ type creditData struct {
 	Apps       []credit.Application
 	Loans      []loanView
 	Ended      []loanView // cancelled and expired offers, for the record
-	Current    *credit.Statement
-	Months     []string
+	Statements []credit.Statement // this month's, in progress, then the closed months', newest first
 	Loan       *loanView // the loan page
 	Form       *form
 }
@@ -194,25 +193,19 @@ func (s *Server) creditLine(r *http.Request, a trade.Actor, d *creditData) error
 		}
 		d.Loans = append(d.Loans, v)
 	}
-	now := s.svc.Now()
-	st, err := s.svc.CreditStatement(ctx, a, d.BuyerID, credit.Period{Year: now.UTC().Year(), Month: now.UTC().Month()})
+	st, err := s.svc.CreditStatement(ctx, a, d.BuyerID, credit.PeriodOf(s.svc.Now()))
 	if err != nil {
 		return err
 	}
-	d.Current = &st
-	d.Months = statementMonths(line.OpenedAt, now)
-	return nil
-}
-
-// statementMonths lists the months from the line's opening to now, newest first, at most
-// StatementMonthsMax.
-func statementMonths(opened, now time.Time) []string {
-	first := time.Date(opened.UTC().Year(), opened.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
-	var out []string
-	for m := time.Date(now.UTC().Year(), now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC); !m.Before(first) && len(out) < StatementMonthsMax; m = m.AddDate(0, -1, 0) {
-		out = append(out, m.Format("2006-01"))
+	closed, err := s.svc.CreditStatements(ctx, a, d.BuyerID)
+	if err != nil {
+		return err
 	}
-	return out
+	d.Statements = append([]credit.Statement{st}, closed...)
+	if len(d.Statements) > StatementMonthsMax {
+		d.Statements = d.Statements[:StatementMonthsMax]
+	}
+	return nil
 }
 
 // creditCard is the buyer's credit line summary on the dashboard, fetched by htmx.
@@ -251,13 +244,12 @@ func (s *Server) statementFile(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("file")
 	month, ok := strings.CutSuffix(name, ".csv")
-	t, err := time.Parse("2006-01", month)
+	p, err := credit.ParsePeriod(month)
 	if !ok || err != nil {
 		s.render(w, r, http.StatusNotFound, "error.html", "Not found",
 			errorData{Message: "A statement is named by its month, like 2026-03.csv."})
 		return
 	}
-	p := credit.Period{Year: t.Year(), Month: t.Month()}
 	st, err := s.svc.CreditStatement(r.Context(), actorOf(r), buyerID, p)
 	if err != nil {
 		if e, ok := fault.As(err); ok && e.Code != fault.Internal && e.Code != fault.NotFound {
