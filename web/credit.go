@@ -87,9 +87,9 @@ type creditData struct {
 	Available  money.Amount
 	Apps       []credit.Application
 	Loans      []loanView
-	Ended      []loanView // cancelled and expired offers, for the record
+	Ended      []loanView         // cancelled and expired offers, for the record
 	Statements []credit.Statement // this month's, in progress, then the closed months', newest first
-	Loan       *loanView // the loan page
+	Loan       *loanView          // the loan page
 	Form       *form
 }
 
