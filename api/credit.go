@@ -174,15 +174,6 @@ func (b *applicationBody) application(now time.Time) (credit.Application, error)
 	return app, nil
 }
 
-// parsePeriod reads a statement month, YYYY-MM.
-func parsePeriod(s string) (credit.Period, error) {
-	t, err := time.Parse("2006-01", s)
-	if err != nil {
-		return credit.Period{}, fault.FieldErr("period", "invalid_period", "give the month as YYYY-MM")
-	}
-	return credit.Period{Year: t.Year(), Month: t.Month()}, nil
-}
-
 // buyerParam resolves ?buyer_id=: a buyer reads its own (naming another buyer finds nothing),
 // an admin names the buyer.
 func buyerParam(a trade.Actor, buyerID string) (string, error) {
@@ -282,44 +273,7 @@ func (s *Server) registerCredit(a huma.API) {
 			}
 			return &struct{ Body []LoanView }{out}, nil
 		})
-	huma.Register(a, huma.Operation{OperationID: "get_credit_statement", Method: http.MethodGet, Path: "/v1/credit/statements/{period}",
-		Summary: "The monthly statement of your line, as CSV (format=csv, the default) or JSON (R11; buyer; admin names the buyer)",
-		Tags:    tags, Security: bearerAuth},
-		func(ctx context.Context, in *struct {
-			Period  string `path:"period" pattern:"^[0-9]{4}-[0-9]{2}$" doc:"The month, YYYY-MM (UTC)."`
-			Format  string `query:"format" enum:"csv,json" default:"csv"`
-			BuyerID string `query:"buyer_id" maxLength:"64"`
-		}) (*struct {
-			ContentType        string `header:"Content-Type"`
-			ContentDisposition string `header:"Content-Disposition"`
-			Body               []byte
-		}, error) {
-			p, err := parsePeriod(in.Period)
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			id, err := buyerParam(actor(ctx), in.BuyerID)
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			st, err := s.svc.CreditStatement(ctx, actor(ctx), id, p)
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			out := &struct {
-				ContentType        string `header:"Content-Type"`
-				ContentDisposition string `header:"Content-Disposition"`
-				Body               []byte
-			}{ContentType: "text/csv; charset=utf-8", Body: st.CSV(),
-				ContentDisposition: `attachment; filename="statement-` + p.String() + `.csv"`}
-			if in.Format == "json" {
-				if out.Body, err = json.Marshal(st); err != nil {
-					return nil, s.fail(ctx, err)
-				}
-				out.ContentType, out.ContentDisposition = "application/json", ""
-			}
-			return out, nil
-		})
+	s.registerStatements(a, tags)
 	huma.Register(a, huma.Operation{OperationID: "offer_loan", Method: http.MethodPost, Path: "/v1/orders/{id}/pay-later/offers",
 		Summary: "Get the loan agreement that finances the order's pending Pay Later payment (R11; buyer)", Tags: tags,
 		Security: bearerAuth, DefaultStatus: http.StatusCreated, Description: "Pay the installment with method pay_later " +
@@ -360,6 +314,9 @@ func (s *Server) registerCredit(a huma.API) {
 	loanCmd("cancel", "Withdraw the agreement before the lender pays; the reservation is given back (buyer, admin)", s.svc.CancelLoan)
 	loanCmd("pay-off", "Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)",
 		s.svc.PayOffLoan)
+	loanCmd("charge-off", "Charge off a past-due loan before its timer does (120 days past due): the lender collects "+
+		"what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)",
+		s.svc.ChargeOffLoan)
 	huma.Register(a, huma.Operation{OperationID: "set_sandbox_bank", Method: http.MethodPost, Path: "/v1/credit/sandbox-bank",
 		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)", Tags: tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
@@ -377,5 +334,77 @@ func (s *Server) registerCredit(a huma.API) {
 			}
 			b.SetFailing(in.Body.BuyerID, in.Body.Fail)
 			return &struct{ Body struct{} }{}, nil
+		})
+}
+
+// statementBody is a statement download: CSV, JSON or PDF bytes with their type.
+type statementBody struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	Body               []byte
+}
+
+// registerStatements serves the monthly statements (R11): one month as CSV, JSON or PDF, and
+// the list of closed months.
+func (s *Server) registerStatements(a huma.API, tags []string) {
+	huma.Register(a, huma.Operation{OperationID: "get_credit_statement", Method: http.MethodGet, Path: "/v1/credit/statements/{period}",
+		Summary: "The monthly statement of your line, as CSV (the default), JSON or PDF (R11; buyer; admin names the buyer)",
+		Description: "A month closes at 00:00 UTC on the 1st of the next month, when its statement is stored for good " +
+			"(status closed); the current month is computed on request (status in_progress). Anyone but the buyer and an " +
+			"admin, and a month not begun or before the line opened, gets 404 credit_statement_not_found.",
+		Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			Period  string `path:"period" pattern:"^[0-9]{4}-[0-9]{2}$" doc:"The month, YYYY-MM (UTC)."`
+			Format  string `query:"format" enum:"csv,json,pdf" default:"csv"`
+			BuyerID string `query:"buyer_id" maxLength:"64"`
+		}) (*statementBody, error) {
+			p, err := credit.ParsePeriod(in.Period)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			id, err := buyerParam(actor(ctx), in.BuyerID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			st, err := s.svc.CreditStatement(ctx, actor(ctx), id, p)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			name := `attachment; filename="statement-` + p.String()
+			switch in.Format {
+			case "json":
+				b, err := json.Marshal(st)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				return &statementBody{ContentType: "application/json", Body: b}, nil
+			case "pdf":
+				b, err := st.PDF()
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				return &statementBody{ContentType: "application/pdf", ContentDisposition: name + `.pdf"`, Body: b}, nil
+			}
+			return &statementBody{ContentType: "text/csv; charset=utf-8", ContentDisposition: name + `.csv"`, Body: st.CSV()}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "list_credit_statements", Method: http.MethodGet, Path: "/v1/credit/statements",
+		Summary: "Your closed monthly statements, newest first (R11; buyer; admin names the buyer)",
+		Description: "At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.",
+		Tags:        tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			BuyerID string `query:"buyer_id" maxLength:"64"`
+		}) (*struct{ Body []credit.Statement }, error) {
+			id, err := buyerParam(actor(ctx), in.BuyerID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			list, err := s.svc.CreditStatements(ctx, actor(ctx), id)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			if list == nil {
+				list = []credit.Statement{}
+			}
+			return &struct{ Body []credit.Statement }{list}, nil
 		})
 }

@@ -11,13 +11,17 @@ func init() {
 		matrixRow{op: "list_credit_applications", method: "GET", path: "/v1/credit/applications?buyer_id={org}", own: "AFFFA", foreign: "NFFFA"},
 		matrixRow{op: "get_credit_line", method: "GET", path: "/v1/credit/line?buyer_id={org}", own: "AFFFN", foreign: "NFFFN"},
 		matrixRow{op: "list_loans", method: "GET", path: "/v1/credit/loans?buyer_id={org}", own: "AFFFN", foreign: "NFFFN"},
-		matrixRow{op: "get_credit_statement", method: "GET", path: "/v1/credit/statements/2026-03?buyer_id={org}", own: "AFFFN", foreign: "NFFFN"},
+		// Statements: the buyer and an admin read them, anyone else is told there is none; the
+		// fixture's admin names the platform, which has no line.
+		matrixRow{op: "get_credit_statement", method: "GET", path: "/v1/credit/statements/2026-03?buyer_id={org}", own: "ANNNN", foreign: "NNNNN"},
+		matrixRow{op: "list_credit_statements", method: "GET", path: "/v1/credit/statements?buyer_id={org}", own: "ANNNN", foreign: "NNNNN"},
 		matrixRow{op: "offer_loan", method: "POST", path: "/v1/orders/{order}/pay-later/offers", own: "AFFFF", foreign: "NFFFF",
 			body: static(map[string]any{"term_months": 3})},
 		matrixRow{op: "get_loan", method: "GET", path: "/v1/loans/loan_none", own: "NNNNN"},
 		matrixRow{op: "accept_loan", method: "POST", path: "/v1/loans/loan_none/accept", own: "NFFFF"},
 		matrixRow{op: "cancel_loan", method: "POST", path: "/v1/loans/loan_none/cancel", own: "NFFFN"},
 		matrixRow{op: "pay_off_loan", method: "POST", path: "/v1/loans/loan_none/pay-off", own: "NFFFF"},
+		matrixRow{op: "charge_off_loan", method: "POST", path: "/v1/loans/loan_none/charge-off", own: "FFFFN"},
 		matrixRow{op: "set_sandbox_bank", method: "POST", path: "/v1/credit/sandbox-bank", own: "FFFFA",
 			body: static(map[string]any{"buyer_id": "buy_none", "fail": false})},
 	)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,96 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 		if l.State != "paid_off" || line.Available.Minor != 100_000_00 {
 			t.Fatalf("after payoff: %s, line %+v", l.State, line)
 		}
+		var check struct{ Violations []any }
+		w.ok(w.call("admin", "GET", "/v1/ledger/check", nil, &check), 200)
+		if len(check.Violations) != 0 {
+			t.Fatalf("ledger: %+v", check.Violations)
+		}
+	})
+}
+
+// TestPayLaterStatementsThroughHTTP drives the monthly statements through the API: March 2026
+// closes at 00:00 UTC on April 1 and is listed and served as stored (closed) in CSV, JSON and a
+// PDF whose text shows the closing balance and the due date; April is in progress; a supplier
+// and another buyer are told there is no such statement, an admin names the buyer. Then every
+// debit is refused and an admin charges the past-due loan off: the line closes and the ledger
+// check holds. R11
+func TestPayLaterStatementsThroughHTTP(t *testing.T) {
+	databases(t, func(t *testing.T, w *world) {
+		w.ok(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("US", 500_000_00), nil), 201)
+		o := w.confirmed()
+		o = w.do("buyer", o.ID, "pay", map[string]any{"installment": "initial", "method": "pay_later"})
+		var l loanView
+		w.ok(w.call("buyer", "POST", "/v1/orders/"+o.ID+"/pay-later/offers", map[string]any{"term_months": 3}, &l), 201)
+		w.ok(w.call("buyer", "POST", "/v1/loans/"+l.ID+"/accept", map[string]any{}, &l), 200)
+		w.tick(48 * time.Hour) // the lender pays on Wednesday March 4
+		w.clock.Set(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+		w.tick(0) // March closes
+		var list []struct {
+			Period         string
+			Status         string
+			ClosingBalance amount `json:"closing_balance"`
+			NextDueDate    string `json:"next_due_date"`
+		}
+		w.ok(w.call("buyer", "GET", "/v1/credit/statements", nil, &list), 200)
+		if len(list) != 1 || list[0].Period != "2026-03" || list[0].Status != "closed" || list[0].ClosingBalance.Minor != 3_000_00 ||
+			!strings.HasPrefix(list[0].NextDueDate, "2026-04-02") {
+			t.Fatalf("statements %+v", list)
+		}
+		var st struct {
+			Period, Status string
+			Draws          amount
+		}
+		w.ok(w.call("buyer", "GET", "/v1/credit/statements/2026-03?format=json", nil, &st), 200)
+		if st.Period != "2026-03" || st.Status != "closed" || st.Draws.Minor != 3_000_00 {
+			t.Fatalf("March as JSON %+v", st)
+		}
+		r := w.ok(w.call("buyer", "GET", "/v1/credit/statements/2026-03?format=pdf", nil, nil), 200)
+		if r.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(r.body), "%PDF-") ||
+			r.header.Get("Content-Disposition") != `attachment; filename="statement-2026-03.pdf"` {
+			t.Fatalf("PDF %s %q", r.header.Get("Content-Type"), r.header.Get("Content-Disposition"))
+		}
+		again := w.ok(w.call("admin", "GET", "/v1/credit/statements/2026-03?format=pdf&buyer_id="+w.ids["buyer"], nil, nil), 200)
+		if string(again.body) != string(r.body) {
+			t.Fatal("the same stored statement gave another PDF")
+		}
+		cmd := exec.Command("pdftotext", "-", "-")
+		cmd.Stdin = strings.NewReader(string(r.body))
+		text, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		flat := strings.Join(strings.Fields(string(text)), " ")
+		for _, want := range []string{"March 2026", "Closing balance", "USD 3,000.00", "Next payment due on 2 April 2026", "USD 1,000.00"} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("the PDF's text lacks %q:\n%s", want, text)
+			}
+		}
+		var apr struct{ Status string }
+		w.ok(w.call("buyer", "GET", "/v1/credit/statements/2026-04?format=json", nil, &apr), 200)
+		if apr.Status != "in_progress" {
+			t.Fatalf("April is %s", apr.Status)
+		}
+		w.refused(w.call("buyer", "GET", "/v1/credit/statements/2026-05", nil, nil), 404, "credit_statement_not_found")
+		w.refused(w.call("supplier", "GET", "/v1/credit/statements/2026-03?buyer_id="+w.ids["buyer"], nil, nil), 404, "credit_statement_not_found")
+		w.refused(w.call("buyer2", "GET", "/v1/credit/statements/2026-03?buyer_id="+w.ids["buyer"], nil, nil), 404, "credit_line_not_found")
+		w.refused(w.call("buyer", "GET", "/v1/credit/statements/2026-03?format=xml", nil, nil), 422, "validation_failed")
+
+		// Every debit refused: past due on April 2, then an admin charges the loan off.
+		w.ok(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": w.ids["buyer"], "fail": true}, nil), 200)
+		w.refused(w.call("admin", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, nil), 409, "transition_not_allowed")
+		w.clock.Set(time.Date(2026, 4, 2, 4, 0, 0, 0, time.UTC))
+		w.tick(0)
+		w.ok(w.call("buyer", "GET", "/v1/loans/"+l.ID, nil, &l), 200)
+		if l.State != "past_due" {
+			t.Fatalf("loan %s after a refused debit", l.State)
+		}
+		w.refused(w.call("buyer", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, nil), 403, "role_not_allowed")
+		w.ok(w.call("admin", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, &l), 200)
+		if l.State != "charged_off" || l.Balance.Minor != 0 {
+			t.Fatalf("after the charge-off: %s, balance %d", l.State, l.Balance.Minor)
+		}
+		w.refused(w.call("buyer", "GET", "/v1/credit/line", nil, nil), 404, "credit_line_not_found")
 		var check struct{ Violations []any }
 		w.ok(w.call("admin", "GET", "/v1/ledger/check", nil, &check), 200)
 		if len(check.Violations) != 0 {

@@ -222,6 +222,7 @@ func (e SpecCheckViewSource) Valid() bool {
 const (
 	Csv  GetCreditStatementParamsFormat = "csv"
 	Json GetCreditStatementParamsFormat = "json"
+	Pdf  GetCreditStatementParamsFormat = "pdf"
 )
 
 // Valid indicates whether the value is a known member of the GetCreditStatementParamsFormat enum.
@@ -230,6 +231,8 @@ func (e GetCreditStatementParamsFormat) Valid() bool {
 	case Csv:
 		return true
 	case Json:
+		return true
+	case Pdf:
 		return true
 	default:
 		return false
@@ -534,6 +537,9 @@ type CancelBody struct {
 
 // CancelLoanRequest defines model for Cancel_loanRequest.
 type CancelLoanRequest = map[string]interface{}
+
+// ChargeOffLoanRequest defines model for Charge_off_loanRequest.
+type ChargeOffLoanRequest = map[string]interface{}
 
 // CheckReport defines model for CheckReport.
 type CheckReport struct {
@@ -1415,6 +1421,39 @@ type SpecCheckView struct {
 // SpecCheckViewSource The open proposal, or a confirmed version.
 type SpecCheckViewSource string
 
+// Statement defines model for Statement.
+type Statement struct {
+	BuyerId        string           `json:"buyer_id"`
+	ChargedOff     Amount           `json:"charged_off"`
+	ClosedAt       *time.Time       `json:"closed_at,omitempty"`
+	ClosingBalance Amount           `json:"closing_balance"`
+	Credits        Amount           `json:"credits"`
+	Draws          Amount           `json:"draws"`
+	Fees           Amount           `json:"fees"`
+	LineId         string           `json:"line_id"`
+	Lines          *[]StatementLine `json:"lines"`
+	NextDueAmount  Amount           `json:"next_due_amount"`
+	NextDueDate    time.Time        `json:"next_due_date"`
+	OpeningBalance Amount           `json:"opening_balance"`
+	PastDue        Amount           `json:"past_due"`
+	Payments       Amount           `json:"payments"`
+	Period         string           `json:"period"`
+	Refunds        Amount           `json:"refunds"`
+	Status         string           `json:"status"`
+}
+
+// StatementLine defines model for StatementLine.
+type StatementLine struct {
+	Amount      Amount    `json:"amount"`
+	At          time.Time `json:"at"`
+	Balance     Amount    `json:"balance"`
+	Description string    `json:"description"`
+	Installment *int64    `json:"installment,omitempty"`
+	Kind        string    `json:"kind"`
+	LoanId      string    `json:"loan_id"`
+	OrderId     string    `json:"order_id"`
+}
+
 // SupplierView defines model for SupplierView.
 type SupplierView struct {
 	Country string `json:"country"`
@@ -1506,6 +1545,11 @@ type ListLoansParams struct {
 	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
 }
 
+// ListCreditStatementsParams defines parameters for ListCreditStatements.
+type ListCreditStatementsParams struct {
+	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
+}
+
 // GetCreditStatementParams defines parameters for GetCreditStatement.
 type GetCreditStatementParams struct {
 	Format  *GetCreditStatementParamsFormat `form:"format,omitempty" json:"format,omitempty"`
@@ -1529,6 +1573,11 @@ type AcceptLoanParams struct {
 
 // CancelLoanParams defines parameters for CancelLoan.
 type CancelLoanParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// ChargeOffLoanParams defines parameters for ChargeOffLoan.
+type ChargeOffLoanParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
@@ -1836,6 +1885,9 @@ type AcceptLoanJSONRequestBody = AcceptLoanRequest
 // CancelLoanJSONRequestBody defines body for CancelLoan for application/json ContentType.
 type CancelLoanJSONRequestBody = CancelLoanRequest
 
+// ChargeOffLoanJSONRequestBody defines body for ChargeOffLoan for application/json ContentType.
+type ChargeOffLoanJSONRequestBody = ChargeOffLoanRequest
+
 // PayOffLoanJSONRequestBody defines body for PayOffLoan for application/json ContentType.
 type PayOffLoanJSONRequestBody = PayOffLoanRequest
 
@@ -2052,7 +2104,16 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
 	SetSandboxBank(ctx context.Context, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetCreditStatement The monthly statement of your line, as CSV (format=csv, the default) or JSON (R11; buyer; admin names the buyer)
+	// ListCreditStatements Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+	//
+	// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+	//
+	// Corresponds with GET /v1/credit/statements (the `ListCreditStatements` operationId).
+	ListCreditStatements(ctx context.Context, params *ListCreditStatementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCreditStatement The monthly statement of your line, as CSV (the default), JSON or PDF (R11; buyer; admin names the buyer)
+	//
+	// A month closes at 00:00 UTC on the 1st of the next month, when its statement is stored for good (status closed); the current month is computed on request (status in_progress). Anyone but the buyer and an admin, and a month not begun or before the line opened, gets 404 credit_statement_not_found.
 	//
 	// Corresponds with GET /v1/credit/statements/{period} (the `GetCreditStatement` operationId).
 	GetCreditStatement(ctx context.Context, period string, params *GetCreditStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2101,6 +2162,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/loans/{id}/cancel (the `CancelLoan` operationId).
 	CancelLoan(ctx context.Context, id string, params *CancelLoanParams, body CancelLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChargeOffLoanWithBody Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+	ChargeOffLoanWithBody(ctx context.Context, id string, params *ChargeOffLoanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChargeOffLoan Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+	ChargeOffLoan(ctx context.Context, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PayOffLoanWithBody Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
 	//
@@ -2850,7 +2925,26 @@ func (c *Client) SetSandboxBank(ctx context.Context, body SetSandboxBankJSONRequ
 	return c.Client.Do(req)
 }
 
-// GetCreditStatement The monthly statement of your line, as CSV (format=csv, the default) or JSON (R11; buyer; admin names the buyer)
+// ListCreditStatements Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+//
+// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+//
+// Corresponds with GET /v1/credit/statements (the `ListCreditStatements` operationId).
+func (c *Client) ListCreditStatements(ctx context.Context, params *ListCreditStatementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCreditStatementsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCreditStatement The monthly statement of your line, as CSV (the default), JSON or PDF (R11; buyer; admin names the buyer)
+//
+// A month closes at 00:00 UTC on the 1st of the next month, when its statement is stored for good (status closed); the current month is computed on request (status in_progress). Anyone but the buyer and an admin, and a month not begun or before the line opened, gets 404 credit_statement_not_found.
 //
 // Corresponds with GET /v1/credit/statements/{period} (the `GetCreditStatement` operationId).
 func (c *Client) GetCreditStatement(ctx context.Context, period string, params *GetCreditStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2970,6 +3064,40 @@ func (c *Client) CancelLoanWithBody(ctx context.Context, id string, params *Canc
 // Corresponds with POST /v1/loans/{id}/cancel (the `CancelLoan` operationId).
 func (c *Client) CancelLoan(ctx context.Context, id string, params *CancelLoanParams, body CancelLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelLoanRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChargeOffLoanWithBody Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+func (c *Client) ChargeOffLoanWithBody(ctx context.Context, id string, params *ChargeOffLoanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChargeOffLoanRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChargeOffLoan Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+func (c *Client) ChargeOffLoan(ctx context.Context, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChargeOffLoanRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4674,6 +4802,60 @@ func NewSetSandboxBankRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewListCreditStatementsRequest constructs an http.Request for the ListCreditStatements method
+func NewListCreditStatementsRequest(server string, params *ListCreditStatementsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/statements")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.BuyerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "buyer_id", *params.BuyerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetCreditStatementRequest constructs an http.Request for the GetCreditStatement method
 func NewGetCreditStatementRequest(server string, period string, params *GetCreditStatementParams) (*http.Request, error) {
 	var err error
@@ -4962,6 +5144,66 @@ func NewCancelLoanRequestWithBody(server string, id string, params *CancelLoanPa
 	}
 
 	operationPath := fmt.Sprintf("/v1/loans/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewChargeOffLoanRequest calls the generic ChargeOffLoan builder with application/json body
+func NewChargeOffLoanRequest(server string, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChargeOffLoanRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewChargeOffLoanRequestWithBody constructs an http.Request for the ChargeOffLoan method, with any body, and a specified content type
+func NewChargeOffLoanRequestWithBody(server string, id string, params *ChargeOffLoanParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/loans/%s/charge-off", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8000,7 +8242,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
 	SetSandboxBankWithResponse(ctx context.Context, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
 
-	// GetCreditStatementWithResponse The monthly statement of your line, as CSV (format=csv, the default) or JSON (R11; buyer; admin names the buyer)
+	// ListCreditStatementsWithResponse Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+	//
+	// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit/statements (the `ListCreditStatements` operationId).
+	ListCreditStatementsWithResponse(ctx context.Context, params *ListCreditStatementsParams, reqEditors ...RequestEditorFn) (*ListCreditStatementsReply, error)
+
+	// GetCreditStatementWithResponse The monthly statement of your line, as CSV (the default), JSON or PDF (R11; buyer; admin names the buyer)
+	//
+	// A month closes at 00:00 UTC on the 1st of the next month, when its statement is stored for good (status closed); the current month is computed on request (status in_progress). Anyone but the buyer and an admin, and a month not begun or before the line opened, gets 404 credit_statement_not_found.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8057,6 +8310,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/loans/{id}/cancel (the `CancelLoan` operationId).
 	CancelLoanWithResponse(ctx context.Context, id string, params *CancelLoanParams, body CancelLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelLoanReply, error)
+
+	// ChargeOffLoanWithBodyWithResponse Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+	ChargeOffLoanWithBodyWithResponse(ctx context.Context, id string, params *ChargeOffLoanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChargeOffLoanReply, error)
+
+	// ChargeOffLoanWithResponse Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+	ChargeOffLoanWithResponse(ctx context.Context, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*ChargeOffLoanReply, error)
 
 	// PayOffLoanWithBodyWithResponse Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
 	//
@@ -8993,6 +9260,54 @@ func (r SetSandboxBankReply) ContentType() string {
 	return ""
 }
 
+type ListCreditStatementsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Statement
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCreditStatementsReply) GetJSON200() *[]Statement {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListCreditStatementsReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCreditStatementsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCreditStatementsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCreditStatementsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCreditStatementsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetCreditStatementReply200Headers the declared response headers of an HTTP 200 response for GetCreditStatement
 type GetCreditStatementReply200Headers struct {
 	ContentDisposition *string
@@ -9283,6 +9598,54 @@ func (r CancelLoanReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CancelLoanReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ChargeOffLoanReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LoanView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChargeOffLoanReply) GetJSON200() *LoanView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ChargeOffLoanReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ChargeOffLoanReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChargeOffLoanReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChargeOffLoanReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChargeOffLoanReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11891,7 +12254,24 @@ func (c *ClientWithResponses) SetSandboxBankWithResponse(ctx context.Context, bo
 	return ParseSetSandboxBankReply(rsp)
 }
 
-// GetCreditStatementWithResponse The monthly statement of your line, as CSV (format=csv, the default) or JSON (R11; buyer; admin names the buyer)
+// ListCreditStatementsWithResponse Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+//
+// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit/statements (the `ListCreditStatements` operationId).
+func (c *ClientWithResponses) ListCreditStatementsWithResponse(ctx context.Context, params *ListCreditStatementsParams, reqEditors ...RequestEditorFn) (*ListCreditStatementsReply, error) {
+	rsp, err := c.ListCreditStatements(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCreditStatementsReply(rsp)
+}
+
+// GetCreditStatementWithResponse The monthly statement of your line, as CSV (the default), JSON or PDF (R11; buyer; admin names the buyer)
+//
+// A month closes at 00:00 UTC on the 1st of the next month, when its statement is stored for good (status closed); the current month is computed on request (status in_progress). Anyone but the buyer and an admin, and a month not begun or before the line opened, gets 404 credit_statement_not_found.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11995,6 +12375,32 @@ func (c *ClientWithResponses) CancelLoanWithResponse(ctx context.Context, id str
 		return nil, err
 	}
 	return ParseCancelLoanReply(rsp)
+}
+
+// ChargeOffLoanWithBodyWithResponse Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+func (c *ClientWithResponses) ChargeOffLoanWithBodyWithResponse(ctx context.Context, id string, params *ChargeOffLoanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChargeOffLoanReply, error) {
+	rsp, err := c.ChargeOffLoanWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChargeOffLoanReply(rsp)
+}
+
+// ChargeOffLoanWithResponse Charge off a past-due loan before its timer does (120 days past due): the lender collects what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
+func (c *ClientWithResponses) ChargeOffLoanWithResponse(ctx context.Context, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*ChargeOffLoanReply, error) {
+	rsp, err := c.ChargeOffLoan(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChargeOffLoanReply(rsp)
 }
 
 // PayOffLoanWithBodyWithResponse Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
@@ -13318,6 +13724,39 @@ func ParseSetSandboxBankReply(rsp *http.Response) (*SetSandboxBankReply, error) 
 	return response, nil
 }
 
+// ParseListCreditStatementsReply parses an HTTP response from a ListCreditStatementsWithResponse call
+func ParseListCreditStatementsReply(rsp *http.Response) (*ListCreditStatementsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCreditStatementsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Statement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetCreditStatementReply parses an HTTP response from a GetCreditStatementWithResponse call
 func ParseGetCreditStatementReply(rsp *http.Response) (*GetCreditStatementReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13512,6 +13951,39 @@ func ParseCancelLoanReply(rsp *http.Response) (*CancelLoanReply, error) {
 	}
 
 	response := &CancelLoanReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LoanView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseChargeOffLoanReply parses an HTTP response from a ChargeOffLoanWithResponse call
+func ParseChargeOffLoanReply(rsp *http.Response) (*ChargeOffLoanReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChargeOffLoanReply{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
