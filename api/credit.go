@@ -388,7 +388,7 @@ func (s *Server) registerStatements(a huma.API, tags []string) {
 			return &statementBody{ContentType: "text/csv; charset=utf-8", ContentDisposition: name + `.csv"`, Body: st.CSV()}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_credit_statements", Method: http.MethodGet, Path: "/v1/credit/statements",
-		Summary: "Your closed monthly statements, newest first (R11; buyer; admin names the buyer)",
+		Summary:     "Your closed monthly statements, newest first (R11; buyer; admin names the buyer)",
 		Description: "At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.",
 		Tags:        tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
