@@ -97,6 +97,8 @@ func (s *Server) readUpload(r *http.Request, fileInputs ...string) (*upload, err
 	u := &upload{values: url.Values{}, errs: map[string]string{}}
 	mr, err := r.MultipartReader()
 	if err != nil {
+		// Without files, the fields alone have their own, smaller limit: they are held in memory.
+		r.Body = http.MaxBytesReader(nil, r.Body, UploadFieldsMax)
 		if err := r.ParseForm(); err != nil {
 			return nil, err
 		}

@@ -265,6 +265,7 @@ func (s *Server) contractCheck(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, UploadFieldsMax) // fields only, held in memory
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, err)
 		return
