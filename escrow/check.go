@@ -75,6 +75,7 @@ func (r *CheckReport) checkTransfers(ctx context.Context, rd Reader) (ledger.Bal
 	computed, vs := ledger.CheckTransfers(all)
 	r.Violations = append(r.Violations, vs...)
 	r.Violations = append(r.Violations, ledger.CheckBalances(computed)...)
+	r.checkLoanBook(all, computed) // Pay Later (R11)
 	r.Transfers, r.Accounts = len(all), len(computed)
 	cached, err := rd.Balances(ctx)
 	if err != nil {

@@ -368,3 +368,26 @@ func TestPayLaterChargeOffByAdmin(t *testing.T) {
 		e.checkLedger()
 	})
 }
+
+// TestLedgerCheckLoanBook ensures the ledger check holds the loan book to account: a transfer
+// that moves a loan's receivable against anything but the lender's funding or credit loss is
+// reported, and so is a lender whose funding no longer equals its loans' receivables plus its
+// credit loss. R11
+func TestLedgerCheckLoanBook(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		_, l := e.disbursed()
+		e.checkLedger()
+		stray := must(ledger.NewTransfer("tamper_1", "tamper", "USD", l.OrderID, e.clock.Now()).
+			Post(receivable(l.ID), lenderClearing, 1).Build())
+		if err := e.db.Write(e.ctx, func(tx escrow.Tx) error { return tx.PostTransfer(e.ctx, stray) }); err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]bool{}
+		for _, v := range must(e.svc.CheckLedger(e.ctx)).Violations {
+			rules[v.Rule] = true
+		}
+		if !rules["loan_book_mixed"] || !rules["loan_book_mismatch"] {
+			t.Fatalf("violations %v, want loan_book_mixed and loan_book_mismatch", rules)
+		}
+	})
+}
