@@ -236,18 +236,18 @@ func (s *Server) creditCard(w http.ResponseWriter, r *http.Request) {
 }
 
 // statementFile serves a monthly statement for the session's buyer (an admin names the buyer):
-// /credit/statements/2026-03.csv, the same bytes as the API's CSV (R11).
+// /credit/statements/2026-03.csv or .pdf, the same bytes as the API's ?format=csv or pdf (R11).
 func (s *Server) statementFile(w http.ResponseWriter, r *http.Request) {
 	buyerID, _, ok := s.creditViewer(w, r)
 	if !ok {
 		return
 	}
 	name := r.PathValue("file")
-	month, ok := strings.CutSuffix(name, ".csv")
+	month, format, _ := strings.Cut(name, ".")
 	p, err := credit.ParsePeriod(month)
-	if !ok || err != nil {
+	if err != nil || (format != "csv" && format != "pdf") {
 		s.render(w, r, http.StatusNotFound, "error.html", "Not found",
-			errorData{Message: "A statement is named by its month, like 2026-03.csv."})
+			errorData{Message: "A statement is named by its month, like 2026-03.csv or 2026-03.pdf."})
 		return
 	}
 	st, err := s.svc.CreditStatement(r.Context(), actorOf(r), buyerID, p)
@@ -259,9 +259,17 @@ func (s *Server) statementFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="statement-`+p.String()+`.csv"`)
-	w.Write(st.CSV())
+	body, ctype := st.CSV(), "text/csv; charset=utf-8"
+	if format == "pdf" {
+		if body, err = st.PDF(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ctype = "application/pdf"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="statement-`+p.String()+`.`+format+`"`)
+	w.Write(body)
 }
 
 // applyData is the application form, or why this buyer cannot apply.

@@ -380,6 +380,16 @@ func TestCreditFinancingAtCheckout(t *testing.T) {
 			!strings.Contains(csv.header.Get("Content-Disposition"), `statement-2026-03.csv`) {
 			t.Fatalf("statement CSV: %d %q\n%s", csv.status, csv.header.Get("Content-Type"), csv.body)
 		}
+		pdf, err := st.PDF()
+		w.must("pdf", err)
+		if res := c.get("/credit/statements/2026-03.pdf"); res.status != http.StatusOK || res.body != string(pdf) ||
+			res.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(res.body, "%PDF") {
+			t.Fatalf("statement PDF: %d %q", res.status, res.header.Get("Content-Type"))
+		}
+		shows(t, "pdf link", cp, "/credit/statements/2026-03.pdf")
+		if res := c.get("/credit/statements/2026-03.txt"); res.status != http.StatusNotFound {
+			t.Errorf("a .txt statement: %d", res.status)
+		}
 		if res := c.get("/credit/statements/2026-13.csv"); res.status != http.StatusNotFound {
 			t.Errorf("a month 13: %d", res.status)
 		}
@@ -572,7 +582,9 @@ func TestCreditFrozenLine(t *testing.T) {
 		w.clock.Set(l.Agreement.Installments[0].DueDate.Add(time.Hour))
 		_, err = w.svc.RunTimers(w.ctx, "test-worker")
 		w.must("timers", err)
-		shows(t, "frozen", c.get("/credit"), "Frozen.", "A repayment is past due on 1 loan", "Past due")
+		// The March statement was closed and stored on April 1 (R11); April's is in progress.
+		shows(t, "frozen", c.get("/credit"), "Frozen.", "A repayment is past due on 1 loan", "Past due",
+			`<td data-label="Month">2026-03</td>`, `2026-04 <small>(so far)</small>`, "/credit/statements/2026-03.pdf")
 		shows(t, "card", c.get("/credit/card"), "Frozen while a repayment is past due.")
 		o2 := w.orderOf(w.actors["buyer"], 3000)
 		shows(t, "pay form", c.get("/orders/"+o2.ID), `id="m-pay_later" name="method" value="pay_later" disabled`,
