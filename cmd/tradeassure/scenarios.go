@@ -275,5 +275,15 @@ func payLater(d *demo) (*trade.Order, error) {
 	}
 	fmt.Fprintf(d.out, "  loan %s: first installment debited %s, paid off early for %s\n", l.ID,
 		l.Installments[0].DueDate.Format(time.DateOnly), quote)
+	// The months that ended meanwhile were closed at 00:00 UTC on the 1st and stored.
+	sts, err := d.svc.CreditStatements(d.ctx, d.buyer, "")
+	if err != nil {
+		return o, err
+	}
+	for i := len(sts) - 1; i >= 0; i-- {
+		st := sts[i]
+		fmt.Fprintf(d.out, "  statement %s: opening %s, draws %s, fees %s, credits %s, payments %s, closing %s\n", st.Period,
+			st.Opening.Decimal(), st.Draws.Decimal(), st.Fees.Decimal(), st.Credits.Decimal(), st.Payments.Decimal(), st.Closing.Decimal())
+	}
 	return o, nil
 }
