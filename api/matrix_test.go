@@ -523,7 +523,7 @@ func (t *target) endpoint() string {
 
 // notification is the newest notification of one of the cell's organization's people.
 func (t *target) notification() string {
-	ns, err := t.f.w.notes.List(context.Background(), notify.OrgScope(t.org()), "", false, 0, 1)
+	ns, err := t.f.w.notes.List(context.Background(), notify.OrgScope(t.org()), "", notify.AnyState, 0, 1)
 	if err != nil || len(ns) == 0 {
 		t.f.w.t.Fatalf("%s has no notification (%v): mark the cell '-'", t.orgName(), err)
 	}

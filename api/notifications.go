@@ -36,8 +36,11 @@ func RegisterNotifications(a huma.API, ns *notify.Service, log *slog.Logger) {
 			Unread bool   `query:"unread" doc:"Only the unread ones."`
 			UserID string `query:"user_id" maxLength:"64" doc:"Only those of one of your organization's users."`
 		}) (*struct{ Body notificationPage }, error) {
-			a := actor(ctx)
-			ns, err := ns.List(ctx, notify.OrgScope(a.OrgID), in.UserID, in.Unread, in.Before, in.Limit)
+			state := notify.AnyState
+			if in.Unread {
+				state = notify.Unread
+			}
+			ns, err := ns.List(ctx, notify.OrgScope(actor(ctx).OrgID), in.UserID, state, in.Before, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

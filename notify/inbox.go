@@ -31,9 +31,9 @@ func notFound(id int64) error {
 }
 
 // List returns a page of the scope's notifications, newest first: those with an ID below
-// before (0: from the newest), only the unread ones if unreadOnly, at most limit (1..PageSizeMax).
+// before (0: from the newest), read, unread or either, at most limit (1..PageSizeMax).
 // userID, with an organization scope, narrows it to one of its users.
-func (s *Service) List(ctx context.Context, sc Scope, userID string, unreadOnly bool, before int64, limit int) ([]Notification, error) {
+func (s *Service) List(ctx context.Context, sc Scope, userID string, state ReadState, before int64, limit int) ([]Notification, error) {
 	if sc.UserID == "" && sc.OrgID == "" {
 		return nil, fault.New(fault.Forbidden, "no_scope", "notifications belong to a user or an organization")
 	}
@@ -43,7 +43,10 @@ func (s *Service) List(ctx context.Context, sc Scope, userID string, unreadOnly 
 	if before < 0 {
 		return nil, fault.FieldErr("before", "invalid_cursor", "before is a notification ID from an earlier page")
 	}
-	f := Filter{UserID: sc.UserID, OrgID: sc.OrgID, UnreadOnly: unreadOnly, Before: before, Limit: limit}
+	if state != AnyState && state != Unread && state != Read {
+		return nil, fault.FieldErr("state", "invalid_state", "state is read or unread")
+	}
+	f := Filter{UserID: sc.UserID, OrgID: sc.OrgID, State: state, Before: before, Limit: limit}
 	if sc.UserID == "" && userID != "" {
 		f.UserID = userID
 	}

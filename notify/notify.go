@@ -147,13 +147,23 @@ type EmailOutcome struct {
 	At            time.Time
 }
 
+// ReadState selects notifications by whether they were read.
+type ReadState string
+
+// Read states of a filter.
+const (
+	AnyState ReadState = ""
+	Unread   ReadState = "unread"
+	Read     ReadState = "read"
+)
+
 // Filter selects a page of notifications, newest first. Exactly one of UserID and OrgID is set.
 type Filter struct {
-	UserID     string
-	OrgID      string
-	UnreadOnly bool
-	Before     int64 // the last ID of the previous page; 0 for the first page
-	Limit      int
+	UserID string
+	OrgID  string
+	State  ReadState
+	Before int64 // the last ID of the previous page; 0 for the first page
+	Limit  int
 }
 
 // Errors a Store returns besides escrow.ErrNotFound.

@@ -165,7 +165,7 @@ func (e *env) inbox() []string {
 	e.t.Helper()
 	var out []string
 	for who, a := range e.actors {
-		for _, n := range must(e.notes.List(e.ctx, notify.UserScope(a.UserID), "", false, 0, notify.PageSizeMax)) {
+		for _, n := range must(e.notes.List(e.ctx, notify.UserScope(a.UserID), "", notify.AnyState, 0, notify.PageSizeMax)) {
 			out = append(out, who+":"+string(n.Kind))
 		}
 	}
@@ -333,7 +333,7 @@ func TestEmailRetriedAfterTemporaryFailure(t *testing.T) {
 		o := must(e.svc.Place(e.ctx, e.actors["buyer"], e.key(), trade.Place{SupplierID: e.actors["supplier"].OrgID,
 			Currency: "USD", ShipBy: c.ShipBy, ComplianceConfirmed: true}))
 		e.do("buyer", o, trade.BookInspection{InspectorID: e.actors["inspector"].OrgID})
-		ns := must(e.notes.List(e.ctx, notify.UserScope(e.actors["inspector"].UserID), "", false, 0, 10))
+		ns := must(e.notes.List(e.ctx, notify.UserScope(e.actors["inspector"].UserID), "", notify.AnyState, 0, 10))
 		if len(ns) != 1 || len(e.sink.messages()) != 0 {
 			t.Fatalf("%d notifications, %d emails", len(ns), len(e.sink.messages()))
 		}
@@ -442,7 +442,7 @@ func TestWithoutEmailInAppOnly(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		e.notes = notify.New(e.db.Notifications(), notify.Options{Clock: e.clock})
 		e.inProduction()
-		ns := must(e.notes.List(e.ctx, notify.UserScope(e.actors["buyer"].UserID), "", false, 0, 10))
+		ns := must(e.notes.List(e.ctx, notify.UserScope(e.actors["buyer"].UserID), "", notify.AnyState, 0, 10))
 		if len(ns) == 0 {
 			t.Fatal("no in-app notification")
 		}

@@ -280,8 +280,11 @@ func (s notifyStore) Notifications(ctx context.Context, f notify.Filter) ([]noti
 	if len(where) == 0 {
 		return nil, fmt.Errorf("list notifications: want a user or an organization") // a bug in the caller
 	}
-	if f.UnreadOnly {
+	switch f.State {
+	case notify.Unread:
 		where = append(where, "read_at IS NULL")
+	case notify.Read:
+		where = append(where, "read_at IS NOT NULL")
 	}
 	if f.Before > 0 {
 		add("id < ?", f.Before)

@@ -24,6 +24,7 @@ import (
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -49,6 +50,9 @@ type Options struct {
 	// Blobs stores the files the portal's forms upload and serves them back (R3, R23): the
 	// same store the service resolves attachments in. Without it, forms take no files.
 	Blobs blob.Store
+	// Notifications is the in-app inbox (/notifications and the count in the menu); without it
+	// the portal has neither.
+	Notifications *notify.Service
 }
 
 // SessionConfig configures the session cookie.
@@ -96,6 +100,7 @@ type Server struct {
 	lookup func(ctx context.Context, id string) (access.User, error)
 	pages  map[string]*template.Template
 	blobs  blob.Store
+	notes  *notify.Service
 }
 
 // New returns the portal, to be mounted at "/" beside the API (which keeps /v1 and
@@ -107,7 +112,8 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	if d, ok := opt.Blobs.(*blob.Dir); ok && d == nil {
 		opt.Blobs = nil // a nil directory is no store
 	}
-	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages(), blobs: opt.Blobs}
+	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages(), blobs: opt.Blobs,
+		notes: opt.Notifications}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.fail(w, r, err)
 	}
@@ -184,6 +190,7 @@ type page struct {
 	Flash  string
 	Now    time.Time
 	Data   any
+	Inbox  *inboxLink // the menu's link to the viewer's notifications; nil without them
 }
 
 // render executes a page into a buffer first, so that a template error becomes a clean 500
@@ -197,6 +204,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := page{Title: title, Viewer: viewerFrom(r.Context()), Now: s.svc.Now(), Data: data}
 	if p.Viewer != nil {
 		p.Flash = s.sm.PopString(r.Context(), "flash")
+		p.Inbox = s.inboxLink(r)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

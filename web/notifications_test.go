@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tradeassure/tradeassure/api"
+	"github.com/tradeassure/tradeassure/notify"
+	"github.com/tradeassure/tradeassure/trade"
+	"github.com/tradeassure/tradeassure/web"
+)
+
+// withNotifications serves w's portal again with the inbox, as serve mounts it, and returns the
+// notifier a server process runs beside it.
+func withNotifications(w *world) *notify.Service {
+	notes := notify.New(w.db.Notifications(), notify.Options{Clock: w.clock})
+	mux := http.NewServeMux()
+	api.RegisterNotifications(api.New(mux, w.svc, w.acc, api.Options{Version: "test"}), notes, nil)
+	sessions := web.NewSessions(w.db.Sessions(), web.SessionConfig{})
+	mux.Handle("/", web.New(w.svc, w.acc, sessions, web.Options{LookupUser: w.db.Access().User, Notifications: notes}))
+	w.srv.Close()
+	w.srv = httptest.NewServer(http.NewCrossOriginProtection().Handler(mux))
+	w.t.Cleanup(w.srv.Close)
+	return notes
+}
+
+func runNotifier(t *testing.T, notes *notify.Service) {
+	t.Helper()
+	for range 20 {
+		n, err := notes.RunOnce(context.Background(), "portal-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// TestNotificationsPage lists a person's notifications unread first with a link to the order,
+// counts them in the menu, marks one and then all read, and keeps another organization's person
+// from reading or marking them (404).
+func TestNotificationsPage(t *testing.T) {
+	for name, url := range map[string]func(*testing.T) string{"sqlite": sqliteURL, "postgres": postgresURL} {
+		t.Run(name, func(t *testing.T) { testNotificationsPage(t, newWorld(t, url(t))) })
+	}
+}
+
+func testNotificationsPage(t *testing.T, w *world) {
+	notes := withNotifications(w)
+	o := w.order(trade.ContractProposed)
+	runNotifier(t, notes)
+	buyer := w.login("buyer")
+	page := buyer.get("/")
+	if !strings.Contains(page.body, `>Notifications (1)</a>`) {
+		t.Fatalf("menu without the unread count:\n%s", page.body)
+	}
+	inbox := buyer.get("/notifications")
+	title := "Confirm the contract of order " + notify.ShortRef(o.ID)
+	if inbox.status != 200 || !strings.Contains(inbox.body, title) || !strings.Contains(inbox.body, `href="/orders/`+o.ID+`"`) {
+		t.Fatalf("inbox: %d\n%s", inbox.status, inbox.body)
+	}
+	ns, err := notes.List(w.ctx, notify.UserScope(w.actors["buyer"].UserID), "", notify.AnyState, 0, 10)
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("buyer's notifications: %v %v", ns, err)
+	}
+	id := ns[0].ID
+	markPath := fmt.Sprintf("/notifications/%d/read", id)
+	if !strings.Contains(inbox.body, `action="`+markPath+`"`) {
+		t.Fatalf("no mark-read form for %d", id)
+	}
+
+	// The supplier has nothing to act on yet, and cannot read or mark the buyer's.
+	sup := w.login("supplier")
+	if p := sup.get("/notifications"); !strings.Contains(p.body, "Nothing new.") || strings.Contains(p.body, title) {
+		t.Fatalf("supplier's inbox:\n%s", p.body)
+	}
+	if r := sup.post(markPath, url.Values{}); r.status != http.StatusNotFound {
+		t.Fatalf("supplier marking the buyer's: %d", r.status)
+	}
+	if r := sup.post("/notifications/abc/read", url.Values{}); r.status != http.StatusNotFound {
+		t.Fatalf("a malformed ID: %d", r.status)
+	}
+	if n, _ := notes.Unread(w.ctx, w.actors["buyer"].UserID); n != 1 {
+		t.Fatalf("buyer's unread after the supplier's attempt: %d", n)
+	}
+
+	// Mark it read: it moves to Earlier and the count drops.
+	if r := buyer.post(markPath, url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("mark read: %d %s", r.status, r.body)
+	}
+	inbox = buyer.get("/notifications")
+	unread, earlier, _ := strings.Cut(inbox.body, `id="earlier-h"`)
+	if strings.Contains(unread, title) || !strings.Contains(earlier, title) || !strings.Contains(inbox.body, ">Notifications (0)</a>") {
+		t.Fatalf("after marking read:\n%s", inbox.body)
+	}
+
+	// Confirming asks for the initial payment; "mark all read" marks what the page showed, not
+	// what arrived after it.
+	if _, err := w.svc.Do(w.ctx, w.actors["buyer"], w.key(), o.ID, trade.ConfirmContract{Hash: orderOf(t, w, o.ID).Proposal.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	runNotifier(t, notes)
+	inbox = buyer.get("/notifications")
+	upTo := between(inbox.body, `name="up_to" value="`, `"`)
+	if upTo == "" || !strings.Contains(inbox.body, "Send the initial payment for order "+notify.ShortRef(o.ID)) {
+		t.Fatalf("inbox after confirmation:\n%s", inbox.body)
+	}
+	if r := buyer.post("/notifications/read-all", url.Values{"up_to": {"not a number"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("bad up_to: %d", r.status)
+	}
+	if n, _ := notes.Unread(w.ctx, w.actors["buyer"].UserID); n != 1 {
+		t.Fatalf("a bad up_to marked something: %d unread", n)
+	}
+	if r := buyer.post("/notifications/read-all", url.Values{"up_to": {"0"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("read-all: %d", r.status)
+	}
+	if n, _ := notes.Unread(w.ctx, w.actors["buyer"].UserID); n != 1 {
+		t.Fatalf("up_to=0 marked a newer notification: %d unread", n)
+	}
+	if r := buyer.post("/notifications/read-all", url.Values{"up_to": {upTo}}); r.status != http.StatusSeeOther {
+		t.Fatalf("read-all: %d", r.status)
+	}
+	if p := buyer.get("/notifications"); !strings.Contains(p.body, "Nothing new.") || !strings.Contains(p.body, "Marked 1 notification as read.") {
+		t.Fatalf("after read-all:\n%s", p.body)
+	}
+}
+
+func orderOf(t *testing.T, w *world, id string) *trade.Order {
+	t.Helper()
+	o, err := w.svc.Order(w.ctx, w.admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}
