@@ -273,7 +273,7 @@ func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.svc.DoIfVersion(ctx, a, idem, id, version, cmd); err != nil {
-		if !f.setError(err) {
+		if !f.setError(attachmentField(err)) {
 			s.fail(w, r, err)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tradeassure/tradeassure/blob"
+	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -428,3 +429,20 @@ func (fl fileField) Hint() string {
 // actionFiles names the file inputs of the order page's action forms: the inspector's report
 // carries photos (R16). Other actions take no files.
 var actionFiles = map[string][]string{"report": {"photos"}}
+
+// attachmentField puts a domain error about one attachment of a list ("attachments[2].ref",
+// "report.photos[0].ref") next to the list's file input, where the person can act on it.
+func attachmentField(err error) error {
+	e, ok := fault.As(err)
+	if !ok {
+		return err
+	}
+	for prefix, input := range map[string]string{"attachments[": "attachments", "report.photos": "photos"} {
+		if strings.HasPrefix(e.Field, prefix) {
+			c := *e
+			c.Field = input
+			return &c
+		}
+	}
+	return err
+}

@@ -85,6 +85,19 @@ func supplierDrafts(t *testing.T, w *world) {
 	supplier.stateIs(trade.ContractProposed)
 	supplier.has("proposal", "hoodie-design-draft.pdf", "USD 3,540.00")
 
+	// R24: the editor and the order page with the proposal fit a phone.
+	for _, p := range []struct {
+		who  *person
+		path string
+	}{{supplier, orderPath + "/contract"}, {buyer, orderPath}} {
+		p.who.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+		p.who.open(p.path)
+		if !run(p.who, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
+			t.Errorf("%s at 390 px scrolls sideways", p.path)
+		}
+		p.who.do("laptop", chromedp.EmulateViewport(1280, 800))
+	}
+
 	buyer.open(orderPath)
 	buyer.has("the supplier's draft", "Proposed by Ningbo Sunrise Garments Co.", "Children's joggers", "hoodie-design-draft.pdf")
 	buyer.submit("confirm-contract", "Contract confirmed.")

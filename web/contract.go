@@ -321,10 +321,7 @@ func (s *Server) proposeContract(w http.ResponseWriter, r *http.Request) {
 		for list, rs := range idx {
 			c.Field = remapIndex(c.Field, list, rs)
 		}
-		if strings.HasPrefix(c.Field, "attachments[") {
-			c.Field = "attachments"
-		}
-		f.setError(&c)
+		f.setError(attachmentField(&c))
 		s.showEditor(w, r, http.StatusUnprocessableEntity, o, f)
 		return
 	}

@@ -369,6 +369,13 @@ func editorLimits(t *testing.T, w *world) {
 			{"attachments", "3.pdf", "application/pdf", pdf("3")}, {"attachments", "4.pdf", "application/pdf", pdf("4")},
 			{"attachments", "5.pdf", "application/pdf", pdf("5")}, {"attachments", "6.pdf", "application/pdf", pdf("6")}},
 			http.StatusUnprocessableEntity, "f-attachments-error", fmt.Sprintf("at most %d files at a time", web.UploadFilesMax)},
+		{"a file neither of this order nor uploaded in this session", func(v url.Values) {
+			// The design draft is stored (another order may refer to it), but knowing its hash
+			// does not make it attachable here.
+			v.Set("attachments[0].ref", w.files[0].Ref)
+			v.Set("attachments[0].name", "stolen.pdf")
+			v.Set("attachments[0].keep", "yes")
+		}, nil, http.StatusUnprocessableEntity, "f-attachments-error", "stolen.pdf is not one you uploaded"},
 		{"too many fields", func(v url.Values) {
 			for i := range web.UploadPartsMax {
 				v.Set(fmt.Sprintf("x%d", i), "x")

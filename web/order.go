@@ -252,7 +252,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	atts := s.keptAttachments(ctx, f, o, "attachments", trade.MessageAttachmentsMax)
 	if key, ok := idempotencyKey(r, f); ok && !f.Failed() {
 		if _, err := s.svc.PostMessage(ctx, a, key, o.ID, body, atts); err != nil {
-			if !f.setError(err) {
+			if !f.setError(attachmentField(err)) {
 				s.fail(w, r, err)
 				return
 			}
