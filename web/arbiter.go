@@ -48,6 +48,7 @@ type caseData struct {
 	Verdict     *quality.VerdictResult // the verdict against the contract, for its discrepancies
 	Recommended string                 // what the inspector recommended: passing or rejecting the batch
 	Decide      *action                // nil when the dispute is not the arbiter's to decide now
+	Error       string                 // a refused decision whose form is no longer on the page
 	Thread      threadData
 }
 
@@ -126,9 +127,15 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, status int, fa
 		s.fail(w, r, err)
 		return
 	}
-	if failed != nil && d.Decide != nil {
+	switch {
+	case failed != nil && d.Decide != nil:
 		failed.fill(d.Decide)
 		d.Decide = failed
+	case failed != nil: // the form is gone (decided meanwhile): say why at the top
+		d.Error = failed.Form.Error
+		for _, msg := range failed.Form.Errors {
+			d.Error = msg
+		}
 	}
 	s.render(w, r, status, casePage, "Case: order "+shortID(o.ID), d)
 }

@@ -26,6 +26,7 @@ type caseOrder struct {
 	lateBooking  bool // book the inspection after the initial payment (R19b)
 	afterArrival bool // the buyer says the issue was found after arrival (R19c)
 	noInspection bool // stop at in_production with no inspection booked
+	disputed     string // the requirement the buyer disputes; default the fabric weight
 }
 
 func (w *world) caseOrder(c caseOrder) *trade.Order {
@@ -62,7 +63,11 @@ func (w *world) caseOrder(c caseOrder) *trade.Order {
 	}
 	step(insp, trade.SubmitReport{Report: trade.Report{Passed: false, SampleSize: 125, Major: 9, Findings: findings,
 		Summary: "Fabric too light"}})
-	step(buyer, trade.FileDispute{Reason: "Fabric weight 168 g/m² against 200 ± 5%", Requirements: []string{"Fabric weight"},
+	disputed := "Fabric weight"
+	if c.disputed != "" {
+		disputed = c.disputed
+	}
+	step(buyer, trade.FileDispute{Reason: "Fabric weight 168 g/m² against 200 ± 5%", Requirements: []string{disputed},
 		FoundAfterArrival: c.afterArrival})
 	step(sup, trade.ProposeResolution{Kind: trade.PartialRefund, Amount: 500_00, Note: "5% off"})
 	step(buyer, trade.RejectResolution{ProposalID: o.OpenDispute().Proposals[0].ID, Note: "not enough for 16% light fabric"})
@@ -206,7 +211,38 @@ func TestCaseDecision(t *testing.T) {
 			t.Fatalf("decision %+v", d)
 		}
 		contains(t, "decided case page", arb.get(path+"/case").body, "Decided", "No refund", "Found after arrival")
+		// A second decision from a page opened before the first is refused, and says why.
+		form.Set("idempotency_key", "5ec0dd0ec151017a1ab0000000000002") // a form never posted
+		res = arb.post(path+"/decide", form)
+		if res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("a second decision: %d", res.status)
+		}
+		contains(t, "second decision", res.body, "Case file", `class="form-error" role="alert">The order changed since you opened this page.`)
 		contains(t, "buyer's order page", w.login("buyer").get(path).body, "Decision", "No refund", "Found after arrival")
+	})
+}
+
+// TestCaseCompliantGoods ensures a buyer who disputes what the inspector found compliant gets
+// no refund (R20): the case file shows the disputed requirement as met and no R19 ground, and the
+// arbiter's refusal on goods_compliant is recorded and shown to the buyer.
+func TestCaseCompliantGoods(t *testing.T) {
+	caseWorlds(t, func(t *testing.T, w *world) {
+		o := w.caseOrder(caseOrder{disputed: "Zipper"})
+		path := "/orders/" + o.ID
+		arb := w.login("arbiter")
+		page := arb.get(path + "/case").body
+		contains(t, "case page", page, `Zipper <small class="tag">disputed</small>`, `<span class="ok">meets</span>`, "No R19 ground applies")
+		o = mustOrder(w, path)
+		res := arb.post(path+"/decide", url.Values{"idempotency_key": {formKey(t, page, path+"/decide")}, "version": {itoa(o.Version)},
+			"outcome": {"no_refund"}, "refusals": {"goods_compliant"}, "reasons": {"The zipper is YKK as the contract requires."}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("decision: %d", res.status)
+		}
+		o = mustOrder(w, path)
+		if d := o.Disputes[0].Decision; d == nil || d.Outcome != trade.OutcomeNoRefund || o.Money.Refunded != 0 {
+			t.Fatalf("decision %+v, refunded %d", d, o.Money.Refunded)
+		}
+		contains(t, "buyer's order page", w.login("buyer").get(path).body, "No refund", "Goods compliant", "The zipper is YKK as the contract requires.")
 	})
 }
 
