@@ -22,10 +22,10 @@ func caseWorlds(t *testing.T, test func(t *testing.T, w *world)) {
 // inspection, with what makes the R19 grounds differ: a contract with a vague requirement, an
 // inspection booked only once production started, a defect found after arrival.
 type caseOrder struct {
-	vague        bool // add "Stitching: good quality" to the contract (R5)
-	lateBooking  bool // book the inspection after the initial payment (R19b)
-	afterArrival bool // the buyer says the issue was found after arrival (R19c)
-	noInspection bool // stop at in_production with no inspection booked
+	vague        bool   // add "Stitching: good quality" to the contract (R5)
+	lateBooking  bool   // book the inspection after the initial payment (R19b)
+	afterArrival bool   // the buyer says the issue was found after arrival (R19c)
+	noInspection bool   // stop at in_production with no inspection booked
 	disputed     string // the requirement the buyer disputes; default the fabric weight
 }
 
