@@ -134,7 +134,7 @@ func (s *Server) readUpload(r *http.Request, fileInputs ...string) (*upload, err
 			continue // an empty file input, or a file where none is taken: drained by NextPart
 		}
 		if files++; files > UploadFilesMax {
-			u.errs[name] = fmt.Sprintf("Attach at most %d files at a time.", UploadFilesMax)
+			u.problem(name, fmt.Sprintf("Attach at most %d files at a time.", UploadFilesMax))
 			continue
 		}
 		a, msg, err := s.store(r.Context(), p)
@@ -145,7 +145,7 @@ func (s *Server) readUpload(r *http.Request, fileInputs ...string) (*upload, err
 		case err != nil:
 			return nil, err
 		case msg != "":
-			u.errs[name] = msg
+			u.problem(name, msg)
 			continue
 		default:
 			stored[name] = append(stored[name], a)
@@ -183,6 +183,17 @@ func (u *upload) field(p *multipart.Part, name string) error {
 	return nil
 }
 
+// problem records what went wrong with an input's files; each problem is said once, all of them
+// next to the input.
+func (u *upload) problem(input, msg string) {
+	switch prev := u.errs[input]; {
+	case prev == "":
+		u.errs[input] = msg
+	case !strings.Contains(prev, msg):
+		u.errs[input] = prev + " " + msg
+	}
+}
+
 // cutOff records why the body could not be read to its end, next to the file input being read.
 func (u *upload) cutOff(err error, input string) {
 	msg := "The upload was interrupted or could not be read; choose the files again."
@@ -194,7 +205,7 @@ func (u *upload) cutOff(err error, input string) {
 		u.failed = msg
 		return
 	}
-	u.errs[input] = msg
+	u.problem(input, msg)
 }
 
 // errFileTooLarge is the upload's own size limit, checked as the file streams in.

@@ -369,6 +369,8 @@ func editorLimits(t *testing.T, w *world) {
 			{"attachments", "3.pdf", "application/pdf", pdf("3")}, {"attachments", "4.pdf", "application/pdf", pdf("4")},
 			{"attachments", "5.pdf", "application/pdf", pdf("5")}, {"attachments", "6.pdf", "application/pdf", pdf("6")}},
 			http.StatusUnprocessableEntity, "f-attachments-error", fmt.Sprintf("at most %d files at a time", web.UploadFilesMax)},
+		{"a body over UploadBodyMax", nil, bodyOverLimit(), http.StatusUnprocessableEntity, "f-attachments-error",
+			"The files together are too large"},
 		{"a file neither of this order nor uploaded in this session", func(v url.Values) {
 			// The design draft is stored (another order may refer to it), but knowing its hash
 			// does not make it attachable here.
@@ -410,6 +412,18 @@ func editorLimits(t *testing.T, w *world) {
 	if o := mustOrder(w, "/orders/"+o.ID); o.Proposal != nil {
 		t.Error("a refused form proposed the contract")
 	}
+}
+
+// bodyOverLimit is more than UploadBodyMax bytes of files that are never stored: each is of a
+// type not taken, refused before it is read, so the server only counts the bytes going by.
+func bodyOverLimit() []upFile {
+	n := web.UploadFilesMax + 1
+	each := int64(web.UploadBodyMax/n) + 1<<20
+	var out []upFile
+	for i := range n {
+		out = append(out, upFile{"attachments", fmt.Sprintf("part%d.html", i), "text/html", io.LimitReader(zeros{}, each)})
+	}
+	return out
 }
 
 // zeros is an endless stream of zero bytes.
