@@ -138,9 +138,9 @@ func (s *Server) readUpload(r *http.Request, fileInputs ...string) (*upload, err
 			continue
 		}
 		a, msg, err := s.store(r.Context(), p)
-		var mbe *http.MaxBytesError
+		var be *bodyError
 		switch {
-		case errors.As(err, &mbe):
+		case errors.As(err, &be):
 			u.cutOff(err, name)
 		case err != nil:
 			return nil, err
@@ -211,9 +211,12 @@ func (u *upload) cutOff(err error, input string) {
 // errFileTooLarge is the upload's own size limit, checked as the file streams in.
 var errFileTooLarge = errors.New("file too large")
 
+// capped reads one uploaded file: it stops at UploadFileMax and remembers an error reading the
+// request itself (a body cut off, a malformed part), which is the sender's, not the store's.
 type capped struct {
 	r    io.Reader
 	left int64
+	err  error
 }
 
 func (c *capped) Read(p []byte) (int, error) {
@@ -224,11 +227,20 @@ func (c *capped) Read(p []byte) (int, error) {
 		p = p[:c.left+1]
 	}
 	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
 	if c.left -= int64(n); c.left < 0 {
 		return n, errFileTooLarge
 	}
 	return n, err
 }
+
+// bodyError is a failure to read the request while a file streamed in.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "read upload: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
 
 // store puts one uploaded file into the blob store. A file the person must fix comes back as a
 // message for them; only a failure of the store itself is an error.
@@ -241,13 +253,13 @@ func (s *Server) store(ctx context.Context, p *multipart.Part) (trade.Attachment
 	if declared == "" {
 		declared, _, _ = mime.ParseMediaType(p.Header.Get("Content-Type"))
 	}
-	m, err := s.blobs.Put(ctx, &capped{r: p, left: UploadFileMax}, declared)
-	var mbe *http.MaxBytesError
+	body := &capped{r: p, left: UploadFileMax}
+	m, err := s.blobs.Put(ctx, body, declared)
 	switch {
 	case err == nil:
 		return trade.Attachment{Name: name, Ref: string(m.Ref), Size: m.Size, MediaType: m.MediaType}, "", nil
-	case errors.As(err, &mbe):
-		return trade.Attachment{}, "", err
+	case body.err != nil:
+		return trade.Attachment{}, "", &bodyError{body.err}
 	case errors.Is(err, errFileTooLarge), errors.Is(err, blob.ErrTooLarge):
 		return trade.Attachment{}, fmt.Sprintf("%s is larger than %d MB.", name, UploadFileMax>>20), nil
 	case errors.Is(err, blob.ErrTypeNotAllowed):

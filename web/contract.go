@@ -64,17 +64,11 @@ type editorData struct {
 	Terms      []int // payment terms offered, in basis points
 	Spec       specData
 	Uploads    bool // the server stores attachments
-	Accept     string
-	FilesMax   int
-	FileMaxMB  int64
 }
 
 // specData is the specification check (R5) of the contract in the form, for the editor and its
 // htmx partial.
-type specData struct {
-	Findings []specRow
-	Checked  bool
-}
+type specData struct{ Findings []specRow }
 
 type specRow struct {
 	quality.Finding
@@ -147,9 +141,10 @@ func prefill(o *trade.Order) url.Values {
 		v.Set(indexed("attachments", i, "name"), a.Name)
 		v.Set(indexed("attachments", i, "keep"), "yes")
 	}
-	v.Set("line_rows", strconv.Itoa(len(c.LineItems)+EditorSpareRows))
-	v.Set("quality_rows", strconv.Itoa(len(c.Quality)+EditorSpareRows))
-	v.Set("compliance_rows", strconv.Itoa(len(c.Compliance)+EditorSpareRows))
+	// A contract at a maximum gets no spare row: "add a row" says why.
+	v.Set("line_rows", strconv.Itoa(min(len(c.LineItems)+EditorSpareRows, trade.LineItemsMax)))
+	v.Set("quality_rows", strconv.Itoa(min(len(c.Quality)+EditorSpareRows, trade.RequirementsMax)))
+	v.Set("compliance_rows", strconv.Itoa(min(len(c.Compliance)+EditorSpareRows, trade.RequirementsMax)))
 	return v
 }
 
@@ -215,7 +210,7 @@ func (s *Server) showEditor(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "contract.html", title, editorData{O: o, Title: title, Amend: ev == trade.EvProposeAmendment,
 		Form: f, Lines: seq(rows.Lines), Quality: seq(rows.Quality), Compliance: seq(rows.Compliance),
 		Incoterms: trade.Incoterms, Categories: categories, Terms: terms, Spec: specOf(c, idx),
-		Uploads: s.blobs != nil, Accept: uploadAccept, FilesMax: UploadFilesMax, FileMaxMB: UploadFileMax >> 20})
+		Uploads: s.blobs != nil})
 }
 
 // categories are the product categories the compliance rules know (R5).
@@ -226,14 +221,12 @@ var categories = []string{string(quality.CategoryChildrensApparel), string(quali
 // specOf lints the contract (R5) and names each finding's row as the form numbers it.
 func specOf(c trade.Contract, rows map[string][]int) specData {
 	rep := quality.LintContract(c)
-	d := specData{Checked: true}
+	var d specData
 	for _, fd := range rep.Findings {
-		row := specRow{Finding: fd, Where: "The contract"}
 		for list, idx := range rows {
 			fd.Field = remapIndex(fd.Field, list, idx)
 		}
-		row.Where = fieldLabel(fd.Field)
-		d.Findings = append(d.Findings, row)
+		d.Findings = append(d.Findings, specRow{Finding: fd, Where: fieldLabel(fd.Field)})
 	}
 	return d
 }

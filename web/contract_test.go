@@ -402,6 +402,23 @@ func editorLimits(t *testing.T, w *world) {
 			t.Errorf("%s: what was typed is lost", tc.name)
 		}
 	}
+	// A body cut off in the middle of a file is the sender's problem, not a server error.
+	var cut bytes.Buffer
+	mw := multipart.NewWriter(&cut)
+	for k, xs := range form() {
+		mw.WriteField(k, xs[0])
+	}
+	mw.WriteField("notes", "Kept after a cut")
+	fw, _ := mw.CreateFormFile("attachments", "half.pdf")
+	fw.Write([]byte("%PDF-1.4\n% half a file"))
+	req, _ := http.NewRequest("POST", w.srv.URL+path, &cut) // no closing boundary
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", w.srv.URL)
+	if res := supplier.do(req); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "interrupted or could not be read") ||
+		!strings.Contains(res.body, "Kept after a cut") {
+		t.Errorf("a body cut off: %d\n%s", res.status, res.body)
+	}
+
 	// The good files of a refused form stay with it (ticked), so they need no second upload.
 	res = supplier.multipart(path, form(), upFile{"attachments", "ok.pdf", "application/pdf", pdf("ok")},
 		upFile{"attachments", "bad.html", "text/html", strings.NewReader("<html></html>")})
