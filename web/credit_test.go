@@ -540,6 +540,8 @@ func TestCreditAdminReadOnly(t *testing.T) {
 		if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "date,type,loan_id") {
 			t.Fatalf("admin CSV: %d %s", csv.status, csv.body)
 		}
+		shows(t, "admin order page", admin.get("/orders/"+o.ID), "Pay Later: the lender pays next", "disbursement expected on",
+			"Cancel the loan before the lender pays")
 		lp := admin.get("/credit/loans/" + loanID)
 		shows(t, "loan", lp, "Pay Later loan #", "Repayment schedule")
 		hides(t, "loan read-only", lp, "Accept the agreement")
