@@ -245,6 +245,24 @@ func amendment(t *testing.T, w *world) {
 		t.Fatalf("after confirmation: %d versions, v1 %s", len(o.Contracts), o.Contracts[0].Hash)
 	}
 
+	// Only the parties propose (R4): the booked inspector gets 409, someone who may not see the
+	// order 404, for the page and for a post.
+	inspector, foreign := w.login("inspector"), w.foreignBuyer()
+	for who, c := range map[string]struct {
+		c    *client
+		want int
+	}{"inspector": {inspector, http.StatusConflict}, "foreign buyer": {foreign, http.StatusNotFound}} {
+		if res := c.c.get("/orders/" + o.ID + "/contract"); res.status != c.want {
+			t.Errorf("%s opens the editor: %d, want %d", who, res.status, c.want)
+		}
+		if res := c.c.multipart("/orders/"+o.ID+"/contract", w.draft(url.Values{})); res.status != c.want {
+			t.Errorf("%s posts the editor: %d, want %d", who, res.status, c.want)
+		}
+	}
+	if o2 := mustOrder(w, "/orders/"+o.ID); len(o2.Contracts) != 2 || o2.Proposal != nil {
+		t.Error("a refused post changed the contract")
+	}
+
 	// An order past the point of amendment offers no editor (R4: only before shipment).
 	esc := w.order(trade.Escalated)
 	if res := supplier.get("/orders/" + esc.ID + "/contract"); res.status != http.StatusConflict {
