@@ -170,3 +170,23 @@ func TestStatementPDF(t *testing.T) {
 		}
 	}
 }
+
+// TestStatementRefundsApart ensures a refund of a financed order applied to the loan shows on the
+// statement as a refund, apart from the buyer's payments, and the totals still add up to the
+// closing balance. R11
+func TestStatementRefundsApart(t *testing.T) {
+	k := funded(t, 10_000_00, 6)
+	k.debit(k.due(1), true)
+	at := k.due(1).Add(48 * time.Hour)
+	k.refundOrder(4_000_00, at)
+	st, err := credit.NewStatement(k.line, []credit.Loan{*k.loan}, credit.PeriodOf(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Refunds != usd(4_000_00) || st.Payments != usd(1_766_67) || st.Closing != usd(4_333_33) {
+		t.Fatalf("refunds %s, payments %s, closing %s", st.Refunds, st.Payments, st.Closing)
+	}
+	if !strings.Contains(string(st.CSV()), ",total_refunds,,,,Refunds applied,4000.00,\n") {
+		t.Fatalf("the CSV does not total the refund:\n%s", st.CSV())
+	}
+}
