@@ -195,11 +195,12 @@ func (r *rules) failed() {
 		fmt.Sprintf("The inspection rejected the batch of order %s. %s may file a dispute; talk to them in the order's messages.", r.ref(), r.p.Buyer))
 }
 
-// disputeFiled: the supplier has the dispute window to settle (R17); it gets a reminder.
+// disputeFiled: the supplier has the dispute window to settle (R17), while the dispute is
+// open; the window gets a reminder.
 func (r *rules) disputeFiled() {
 	var x trade.Dispute
-	if !r.payload(&x) || x.ID == "" {
-		return
+	if open := r.o.OpenDispute(); !r.payload(&x) || x.ID == "" || open == nil || open.ID != x.ID {
+		return // settled since
 	}
 	r.supplier(DisputeFiled, fmt.Sprintf("Dispute filed on order %s", r.ref()),
 		fmt.Sprintf("%s filed a dispute on order %s: %q. Offer a full or partial refund or rework by %s; after that the platform decides.",
@@ -230,6 +231,9 @@ func (r *rules) offered() {
 
 // escalated: an arbiter of the platform decides (R18).
 func (r *rules) escalated() {
+	if r.o.State != trade.Escalated {
+		return // decided since
+	}
 	r.tell(DisputeEscalated, ledger.Platform, trade.RoleArbiter, fmt.Sprintf("Dispute to decide on order %s", r.ref()),
 		fmt.Sprintf("The dispute between %s and %s on order %s was escalated. Compare the contract with the inspection report and decide.",
 			r.p.Buyer, r.p.Supplier, r.ref()))

@@ -117,6 +117,10 @@ func TestFailedInspectionTellsBothParties(t *testing.T) {
 func TestDisputeFiledSetsTheWindowReminder(t *testing.T) {
 	o := sampleOrder(trade.Disputed)
 	x := trade.Dispute{ID: "dsp_9", Reason: "too light", WindowEndsAt: t0.Add(15 * 24 * time.Hour)}
+	if p := notify.For(event(o, "dispute.filed", x), o, parties); len(p.Notices)+len(p.Reminders) != 0 {
+		t.Fatalf("a dispute settled before the notifier saw it: %+v", p)
+	}
+	o.Disputes = []trade.Dispute{x}
 	p := notify.For(event(o, "dispute.filed", x), o, parties)
 	if len(p.Notices) != 1 || p.Notices[0].To.OrgID != "supplier" || p.Notices[0].Kind != notify.DisputeFiled {
 		t.Fatalf("notices %+v", p.Notices)
