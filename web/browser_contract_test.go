@@ -112,4 +112,17 @@ func supplierDrafts(t *testing.T, w *world) {
 	if got != want {
 		t.Errorf("download in the browser: %q, want %q", got, want)
 	}
+
+	// R23: a message with an attachment, posted through htmx, links the file in the thread.
+	label := filepath.Join(t.TempDir(), "care-label.pdf")
+	if err := os.WriteFile(label, []byte("%PDF-1.4\n% care label\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	buyer.do("post a message with a file",
+		chromedp.SendKeys(chromedp.ID("f-body"), "The care label, as agreed."),
+		chromedp.SetUploadFiles(chromedp.ID("f-attachments"), []string{label}),
+		chromedp.Click(chromedp.CSS("#thread button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`#thread ol.messages a[href*="/attachments/sha256:"]`)),
+	)
+	buyer.has("thread", "The care label, as agreed.", "care-label.pdf")
 }
