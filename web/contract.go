@@ -63,7 +63,6 @@ type editorData struct {
 	Categories []string
 	Terms      []int // payment terms offered, in basis points
 	Spec       specData
-	Uploads    bool // the server stores attachments
 }
 
 // specData is the specification check (R5) of the contract in the form, for the editor and its
@@ -209,8 +208,7 @@ func (s *Server) showEditor(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	s.render(w, r, status, "contract.html", title, editorData{O: o, Title: title, Amend: ev == trade.EvProposeAmendment,
 		Form: f, Lines: seq(rows.Lines), Quality: seq(rows.Quality), Compliance: seq(rows.Compliance),
-		Incoterms: trade.Incoterms, Categories: categories, Terms: terms, Spec: specOf(c, idx),
-		Uploads: s.blobs != nil})
+		Incoterms: trade.Incoterms, Categories: categories, Terms: terms, Spec: specOf(c, idx)})
 }
 
 // categories are the product categories the compliance rules know (R5).
