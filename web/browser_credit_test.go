@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,12 +109,15 @@ func usd(minor int64) string { return "USD " + group(fmt.Sprintf("%d.%02d", mino
 
 // TestBrowserPayLaterPhoneWidth ensures the Pay Later screens work on a phone (R24): the
 // application form, the credit page with a running loan and the loan page have no horizontal
-// scroll at 390×844, nor at 1280×800. R11
+// scroll at 390×844, nor at 1280×800. With REVIEW_SCREENSHOTS=<dir> it saves full-page captures
+// there, to check the layout by eye. R11
 func TestBrowserPayLaterPhoneWidth(t *testing.T) {
 	w := newWorld(t, sqliteURL(t))
 	ctx := browser(t)
 	buyer := w.person(ctx, "buyer")
 	buyer.login()
+	review := os.Getenv("REVIEW_SCREENSHOTS")
+	shots := 0
 	fits := func(path string) {
 		t.Helper()
 		for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
@@ -125,6 +130,14 @@ func TestBrowserPayLaterPhoneWidth(t *testing.T) {
 			if !run(buyer, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
 				sw := run(buyer, "scrollWidth", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 				t.Errorf("%s at %d×%d scrolls sideways: scrollWidth %d", path, size.w, size.h, sw)
+			}
+			if review != "" {
+				shots++
+				png := run(buyer, "screenshot", chromedp.FullScreenshot(100))
+				name := fmt.Sprintf("paylater-%02d-%d.png", shots, size.w)
+				if err := os.WriteFile(filepath.Join(review, name), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
