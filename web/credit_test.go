@@ -80,7 +80,14 @@ func TestCreditApplyApproved(t *testing.T) {
 		c := w.login("buyer")
 		shows(t, "no line yet", c.get("/credit"), "Apply for a credit line", `href="/credit/apply"`)
 		shows(t, "nav", c.get("/"), `<a href="/credit">Pay Later</a>`, `hx-get="/credit/card"`)
-		page := apply(t, c, application(w, "500000.00", 3))
+		// A double submit applies once: the same form's key gives the same application.
+		v := application(w, "500000.00", 3)
+		v.Set("idempotency_key", formKey(t, c.get("/credit/apply").body, "/credit/apply"))
+		first, second := c.post("/credit/apply", v), c.post("/credit/apply", v)
+		if first.status != http.StatusSeeOther || second.header.Get("Location") != first.header.Get("Location") {
+			t.Fatalf("double submit: %d %q, then %d %q", first.status, first.header.Get("Location"), second.status, second.header.Get("Location"))
+		}
+		page := c.get(first.header.Get("Location"))
 		shows(t, "decision", page, "Approved with a limit of USD 100,000.00", `data-code="limit_from_revenue"`,
 			"••••6789", "••••4321", "••••6789", "First Bank of Albany", "Ledgerly", "USD 100,000.00 available")
 		hides(t, "masked", page, "3456789", "456789", "123454321", "45-6789")
