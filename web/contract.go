@@ -67,7 +67,10 @@ type editorData struct {
 
 // specData is the specification check (R5) of the contract in the form, for the editor and its
 // htmx partial.
-type specData struct{ Findings []specRow }
+type specData struct {
+	Findings     []specRow
+	Requirements int // how many requirements the contract states
+}
 
 type specRow struct {
 	quality.Finding
@@ -219,7 +222,7 @@ var categories = []string{string(quality.CategoryChildrensApparel), string(quali
 // specOf lints the contract (R5) and names each finding's row as the form numbers it.
 func specOf(c trade.Contract, rows map[string][]int) specData {
 	rep := quality.LintContract(c)
-	var d specData
+	d := specData{Requirements: len(c.Quality) + len(c.Compliance)}
 	for _, fd := range rep.Findings {
 		for list, idx := range rows {
 			fd.Field = remapIndex(fd.Field, list, idx)

@@ -287,7 +287,10 @@ func TestContractSpecCheck(t *testing.T) {
 func specCheck(t *testing.T, w *world) {
 	o := w.order(trade.Draft)
 	supplier := w.login("supplier")
-	v, _ := supplier.editor(o.ID)
+	v, page := supplier.editor(o.ID)
+	if !strings.Contains(page, "No requirements yet") {
+		t.Error("an empty draft's check does not say it states no requirements")
+	}
 	v = w.draft(v)
 	v.Set("quality_requirements[1].attribute", "Stitching")
 	v.Set("quality_requirements[1].requirement", "good quality")
