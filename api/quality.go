@@ -83,7 +83,8 @@ func (s *Server) registerContractPDF(a huma.API) {
 		Summary: "A confirmed purchase contract as a PDF (R3, R4)", Tags: []string{"Quality"}, Security: bearerAuth,
 		Description: "The parties, line items, quality and compliance requirements, payment terms, shipping date, the " +
 			"attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; " +
-			"the ETag is the version hash.",
+			"the ETag is the version hash. The booked inspection company's copy leaves out prices, totals and payment " +
+			"terms (it never sees the money); its ETag is the version hash with the suffix -goods.",
 		Responses: map[string]*huma.Response{"200": {Description: "The contract",
 			Content: map[string]*huma.MediaType{"application/pdf": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}},
 		func(ctx context.Context, in *struct {
@@ -94,7 +95,11 @@ func (s *Server) registerContractPDF(a huma.API) {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			return &contractPDFOut{ContentType: "application/pdf", ETag: `"` + v.Hash + `"`, Body: pdf,
+			etag := v.Hash
+			if actor(ctx).Role == trade.RoleInspector {
+				etag += "-goods" // another representation of the same version
+			}
+			return &contractPDFOut{ContentType: "application/pdf", ETag: `"` + etag + `"`, Body: pdf,
 				ContentDisposition: fmt.Sprintf(`inline; filename="contract-%s-v%d.pdf"`, in.ID, v.Version)}, nil
 		})
 }

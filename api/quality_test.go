@@ -142,8 +142,9 @@ func TestDisputeComparisonThroughHTTP(t *testing.T) {
 }
 
 // TestContractPDFThroughHTTP ensures each confirmed version of a contract is served as a PDF to
-// whoever may see the order, the same bytes every time, with the version hash as its ETag;
-// versions that do not exist, and orders of others, are 404. R3 R4
+// whoever may see the order, the same bytes every time, with the version hash as its ETag, and
+// to the inspection company a copy without prices; versions that do not exist, and orders of
+// others, are 404. R3 R4
 func TestContractPDFThroughHTTP(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
 		o := w.placed()
@@ -156,11 +157,16 @@ func TestContractPDFThroughHTTP(t *testing.T) {
 			first.header.Get("ETag") != `"`+hash+`"` || !strings.Contains(first.header.Get("Content-Disposition"), "-v1.pdf") {
 			t.Fatalf("%s %q %s", ct, first.header.Get("ETag"), first.body[:min(16, len(first.body))])
 		}
-		for _, who := range []string{"supplier", "arbiter", "admin", "inspector"} {
+		for _, who := range []string{"supplier", "arbiter", "admin"} {
 			r := w.ok(w.call(who, "GET", "/v1/orders/"+o.ID+"/contract.pdf?version=1", nil, nil), 200)
 			if !bytes.Equal(r.body, first.body) {
 				t.Fatalf("%s got other bytes for the same version", who)
 			}
+		}
+		// The inspection company's copy leaves the money out: another representation, another ETag.
+		insp := w.ok(w.call("inspector", "GET", "/v1/orders/"+o.ID+"/contract.pdf?version=1", nil, nil), 200)
+		if bytes.Equal(insp.body, first.body) || !bytes.HasPrefix(insp.body, []byte("%PDF-")) || insp.header.Get("ETag") != `"`+hash+`-goods"` {
+			t.Fatalf("the inspection company got the priced copy or a wrong ETag %q", insp.header.Get("ETag"))
 		}
 		w.refused(w.call("buyer", "GET", "/v1/orders/"+o.ID+"/contract.pdf?version=2", nil, nil), 404, "contract_version_not_found")
 		w.refused(w.call("buyer2", "GET", "/v1/orders/"+o.ID+"/contract.pdf", nil, nil), 404, "order_not_found")

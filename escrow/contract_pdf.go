@@ -10,7 +10,8 @@ import (
 
 // ContractPDF renders a confirmed version of an order's purchase contract as a PDF (R3, R4), for
 // whoever may see the order: version 0 is the version in force. The API and the portal both
-// serve it from here, so the same version gives the same bytes through either.
+// serve it from here, so the same version gives the same bytes through either. The booked
+// inspection company gets its copy without prices.
 func (s *Service) ContractPDF(ctx context.Context, a trade.Actor, orderID string, version int) ([]byte, trade.ContractVersion, error) {
 	o, err := s.Order(ctx, a, orderID)
 	if err != nil {
@@ -26,7 +27,9 @@ func (s *Service) ContractPDF(ctx context.Context, a trade.Actor, orderID string
 	if version > 0 {
 		v = o.Contracts[version-1]
 	}
-	doc := quality.ContractDoc{OrderID: o.ID, Version: v}
+	// An inspection company inspects the goods; it never sees the money (the API's and the
+	// portal's rule), so its copy leaves prices out.
+	doc := quality.ContractDoc{OrderID: o.ID, Version: v, GoodsOnly: a.Role == trade.RoleInspector}
 	for _, p := range []struct {
 		id  string
 		dst *quality.Party

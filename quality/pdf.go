@@ -27,6 +27,9 @@ type ContractDoc struct {
 	Buyer    Party
 	Supplier Party
 	Version  trade.ContractVersion
+	// GoodsOnly is the inspection company's copy: the goods, quantities and requirements it
+	// inspects against, without prices, totals or payment amounts, which it never sees.
+	GoodsOnly bool
 }
 
 // The page: A4 portrait in millimetres.
@@ -132,8 +135,12 @@ func (p *pdfDoc) render() {
 		{"Currency", string(c.Currency)},
 		{"Incoterm", c.Incoterm + " (Incoterms 2020)"},
 		{"Shipping date", "Ship on or before " + c.ShipBy.Format("2 January 2006") + " (R2)"},
-		{"Order total", p.money(total, c.Currency)},
-		{"Payment terms", paymentTerms(c, total, initial, p)},
+	}
+	if d.GoodsOnly {
+		terms = append(terms, [2]string{"Inspection copy", "Prices, totals and payment terms are left out of the inspection company's copy."})
+	} else {
+		terms = append(terms, [2]string{"Order total", p.money(total, c.Currency)},
+			[2]string{"Payment terms", paymentTerms(c, total, initial, p)})
 	}
 	if c.Category != "" {
 		terms = append(terms, [2]string{"Product category", c.Category})
@@ -153,15 +160,24 @@ func (p *pdfDoc) render() {
 	}
 
 	p.heading("Line items")
-	w := []float64{8, 84, 20, 14, 27, 27}
-	p.header(w, "#", "Description", "Quantity", "Unit", "Unit price", "Line total")
-	for i, li := range c.LineItems {
-		line := li.Quantity * li.UnitPrice // validated when the contract was confirmed
-		p.row(w, []string{strconv.Itoa(i + 1), li.Description, group(strconv.FormatInt(li.Quantity, 10)), li.Unit,
-			p.money(li.UnitPrice, c.Currency), p.money(line, c.Currency)}, nil, true, "R", "L", "R", "L", "R", "R")
+	if d.GoodsOnly {
+		w := []float64{8, 138, 20, 14}
+		p.header(w, "#", "Description", "Quantity", "Unit")
+		for i, li := range c.LineItems {
+			p.row(w, []string{strconv.Itoa(i + 1), li.Description, group(strconv.FormatInt(li.Quantity, 10)), li.Unit},
+				nil, true, "R", "L", "R", "L")
+		}
+	} else {
+		w := []float64{8, 84, 20, 14, 27, 27}
+		p.header(w, "#", "Description", "Quantity", "Unit", "Unit price", "Line total")
+		for i, li := range c.LineItems {
+			line := li.Quantity * li.UnitPrice // validated when the contract was confirmed
+			p.row(w, []string{strconv.Itoa(i + 1), li.Description, group(strconv.FormatInt(li.Quantity, 10)), li.Unit,
+				p.money(li.UnitPrice, c.Currency), p.money(line, c.Currency)}, nil, true, "R", "L", "R", "L", "R", "R")
+		}
+		p.row([]float64{w[0] + w[1] + w[2] + w[3] + w[4], w[5]}, []string{"Order total", p.money(total, c.Currency)},
+			[]string{"B", "B"}, true, "R", "R")
 	}
-	p.row([]float64{w[0] + w[1] + w[2] + w[3] + w[4], w[5]}, []string{"Order total", p.money(total, c.Currency)},
-		[]string{"B", "B"}, true, "R", "R")
 
 	clear := func(attr string) string {
 		if v.Lint == nil {

@@ -161,3 +161,38 @@ func inked(img image.Image) float64 {
 	}
 	return float64(dark) / float64(b.Dx()*b.Dy())
 }
+
+// TestContractPDFGoodsOnly ensures the inspection company's copy shows the goods and the
+// requirements it inspects against, and no price, total or payment amount: it never sees the
+// money. R15 R16
+func TestContractPDFGoodsOnly(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext not found: install poppler-utils (apt-get install poppler-utils); scripts/test does")
+	}
+	d := pdfContract()
+	d.GoodsOnly = true
+	pdf, err := ContractPDF(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "goods.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	txt, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(txt)), " ")
+	for _, want := range []string{"Children's zip hoodie, organic cotton, sizes 2T–5T", "1,200", "200 g/m² ± 5% (ISO 3801)",
+		"Inspection copy", d.Version.Hash} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the inspection copy does not show %q", want)
+		}
+	}
+	for _, money := range []string{"USD 6.50", "USD 7,800.00", "USD 11,600.00", "Order total", "Initial payment", "Unit price"} {
+		if strings.Contains(text, money) {
+			t.Errorf("the inspection copy shows %q", money)
+		}
+	}
+}

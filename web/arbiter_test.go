@@ -273,7 +273,7 @@ func TestOrderPageQuality(t *testing.T) {
 
 // TestContractPDFRoute ensures the portal serves the confirmed contract as the API does (R3,
 // R4): a PDF, the same bytes for the same version, to whoever may see the order — the parties,
-// the booked inspection company (as the API allows), staff — and 404 before confirmation, for
+// staff, and the booked inspection company, whose copy has no prices — and 404 before confirmation, for
 // a version that does not exist, and for an order the viewer may not see.
 func TestContractPDFRoute(t *testing.T) {
 	caseWorlds(t, func(t *testing.T, w *world) {
@@ -286,7 +286,15 @@ func TestContractPDFRoute(t *testing.T) {
 			if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(res.body, "%PDF") {
 				t.Fatalf("%s: %d %s", role, res.status, res.header.Get("Content-Type"))
 			}
-			if !bytes.Equal([]byte(res.body), want) {
+			wantFor := want
+			if role == "inspector" { // its copy has no prices
+				wantFor, _, err = w.svc.ContractPDF(w.ctx, trade.Actor{Role: trade.RoleInspector, OrgID: o.Inspection.InspectorID}, o.ID, 1)
+				w.must("inspection copy", err)
+				if bytes.Equal(wantFor, want) {
+					t.Error("the inspection company's copy is the priced one")
+				}
+			}
+			if !bytes.Equal([]byte(res.body), wantFor) {
 				t.Errorf("%s gets other bytes than the API's generator gives", role)
 			}
 		}

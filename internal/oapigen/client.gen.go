@@ -2361,7 +2361,7 @@ type ClientInterface interface {
 
 	// GetContractPdf A confirmed purchase contract as a PDF (R3, R4)
 	//
-	// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash.
+	// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash. The booked inspection company's copy leaves out prices, totals and payment terms (it never sees the money); its ETag is the version hash with the suffix -goods.
 	//
 	// Corresponds with GET /v1/orders/{id}/contract.pdf (the `GetContractPdf` operationId).
 	GetContractPdf(ctx context.Context, id string, params *GetContractPdfParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3512,7 +3512,7 @@ func (c *Client) ConfirmContract(ctx context.Context, id string, params *Confirm
 
 // GetContractPdf A confirmed purchase contract as a PDF (R3, R4)
 //
-// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash.
+// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash. The booked inspection company's copy leaves out prices, totals and payment terms (it never sees the money); its ETag is the version hash with the suffix -goods.
 //
 // Corresponds with GET /v1/orders/{id}/contract.pdf (the `GetContractPdf` operationId).
 func (c *Client) GetContractPdf(ctx context.Context, id string, params *GetContractPdfParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8517,7 +8517,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetContractPdfWithResponse A confirmed purchase contract as a PDF (R3, R4)
 	//
-	// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash.
+	// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash. The booked inspection company's copy leaves out prices, totals and payment terms (it never sees the money); its ETag is the version hash with the suffix -goods.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12727,7 +12727,7 @@ func (c *ClientWithResponses) ConfirmContractWithResponse(ctx context.Context, i
 
 // GetContractPdfWithResponse A confirmed purchase contract as a PDF (R3, R4)
 //
-// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash.
+// The parties, line items, quality and compliance requirements, payment terms, shipping date, the attachments with their SHA-256 references and the version hash. The same version always gives the same bytes; the ETag is the version hash. The booked inspection company's copy leaves out prices, totals and payment terms (it never sees the money); its ETag is the version hash with the suffix -goods.
 //
 // Returns a wrapper object for the known response body format(s).
 //
