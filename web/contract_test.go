@@ -323,7 +323,7 @@ func specCheck(t *testing.T, w *world) {
 	if res := supplier.multipart("/orders/"+o.ID+"/contract", v); res.status != http.StatusSeeOther {
 		t.Fatalf("propose: %d\n%s", res.status, res.body)
 	}
-	page := w.login("buyer").get("/orders/" + o.ID).body
+	page = w.login("buyer").get("/orders/" + o.ID).body
 	if !strings.Contains(page, "Specification check (R5)") || !strings.Contains(page, "Quality requirement 2 (Stitching)") {
 		t.Errorf("the buyer does not see the proposal's specification check")
 	}
