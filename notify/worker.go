@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tradeassure/tradeassure/escrow"
 )
 
@@ -27,15 +29,18 @@ type Options struct {
 	// BaseURL is the portal's address as people reach it (https://trade.example.com), for the
 	// links in emails.
 	BaseURL string
+	// Outcomes, if set, counts email attempts by outcome: sent, retry, dead (label "outcome").
+	Outcomes *prometheus.CounterVec
 }
 
 // Service turns events into notifications and sends their emails; it also serves the inbox.
 type Service struct {
-	store  Store
-	clock  escrow.Clock
-	log    *slog.Logger
-	mailer Sender
-	base   string
+	store    Store
+	clock    escrow.Clock
+	log      *slog.Logger
+	mailer   Sender
+	base     string
+	outcomes *prometheus.CounterVec
 }
 
 // New returns a Service over s.
@@ -46,7 +51,19 @@ func New(s Store, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, clock: opt.Clock, log: opt.Logger, mailer: opt.Mailer, base: strings.TrimRight(opt.BaseURL, "/")}
+	return &Service{store: s, clock: opt.Clock, log: opt.Logger, mailer: opt.Mailer, base: strings.TrimRight(opt.BaseURL, "/"),
+		outcomes: opt.Outcomes}
+}
+
+// NewOutcomeCounter returns the counter of email attempts by outcome, registered with reg when
+// reg is not nil.
+func NewOutcomeCounter(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tradeassure_notification_emails_total",
+		Help: "Notification email attempts by outcome: sent, retry, dead."}, []string{"outcome"})
+	if reg != nil {
+		reg.MustRegister(c)
+	}
+	return c
 }
 
 // Emailing reports whether emails are sent.
@@ -217,6 +234,13 @@ func (s *Service) attempt(ctx context.Context, owner string, j Email) error {
 	}
 	if err != nil {
 		return fmt.Errorf("finish email %d: %w", j.NotificationID, err)
+	}
+	if s.outcomes != nil {
+		label := string(o.State)
+		if o.State == EmailPending {
+			label = "retry"
+		}
+		s.outcomes.WithLabelValues(label).Inc()
 	}
 	if o.State != EmailSent {
 		s.log.Info("notification email failed", "notification", j.NotificationID, "attempt", j.Attempts, "err", o.Error, "state", o.State)

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
@@ -31,17 +34,18 @@ const baseURL = "https://trade.example.test"
 // SMTP sink, with people in every role: two buyer users, a supplier, an inspector, an arbiter
 // and an admin, and a buyer of another organization who must never hear of these orders.
 type env struct {
-	t      *testing.T
-	ctx    context.Context
-	db     *store.DB
-	svc    *escrow.Service
-	acc    *access.Service
-	clock  *escrow.ManualClock
-	sink   *sink
-	notes  *notify.Service
-	n      int
-	admin  trade.Actor
-	actors map[string]trade.Actor // buyer, buyer_b, supplier, inspector, arbiter, admin, other
+	t        *testing.T
+	ctx      context.Context
+	db       *store.DB
+	svc      *escrow.Service
+	acc      *access.Service
+	clock    *escrow.ManualClock
+	sink     *sink
+	outcomes *prometheus.CounterVec // email attempts by outcome, of every notifier of e
+	notes    *notify.Service
+	n        int
+	admin    trade.Actor
+	actors   map[string]trade.Actor // buyer, buyer_b, supplier, inspector, arbiter, admin, other
 }
 
 func databases(t *testing.T, f func(t *testing.T, e *env)) {
@@ -57,7 +61,8 @@ func newEnv(t *testing.T, url string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, ctx: ctx, db: db, clock: escrow.NewManualClock(t0), sink: newSink(t), actors: map[string]trade.Actor{}}
+	e := &env{t: t, ctx: ctx, db: db, clock: escrow.NewManualClock(t0), sink: newSink(t), actors: map[string]trade.Actor{},
+		outcomes: notify.NewOutcomeCounter(nil)}
 	e.svc = escrow.New(db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig()})
 	e.acc = access.New(db.Access(), e.svc, e.clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	e.notes = e.notifier()
@@ -88,7 +93,16 @@ func (e *env) notifier() *notify.Service {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return notify.New(e.db.Notifications(), notify.Options{Clock: e.clock, Mailer: mailer, BaseURL: baseURL})
+	return notify.New(e.db.Notifications(), notify.Options{Clock: e.clock, Mailer: mailer, BaseURL: baseURL, Outcomes: e.outcomes})
+}
+
+// counted is how many email attempts ended with outcome.
+func (e *env) counted(outcome string) float64 {
+	var m dto.Metric
+	if err := e.outcomes.WithLabelValues(outcome).Write(&m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
 
 func must[T any](v T, err error) T {
@@ -355,6 +369,9 @@ func TestEmailRetriedAfterTemporaryFailure(t *testing.T) {
 		}
 		if em := must(e.db.Notifications().Email(e.ctx, ns[0].ID)); em.State != notify.EmailSent || em.SentAt == nil {
 			t.Fatalf("not recorded as sent: %+v", em)
+		}
+		if r, s := e.counted("retry"), e.counted("sent"); r != 1 || s != 1 {
+			t.Fatalf("counted %v retries, %v sent", r, s)
 		}
 	})
 }

@@ -31,6 +31,9 @@ const notificationCols = `id, user_id, org_id, order_id, kind, title, body, link
 
 // HandleEvents locks the cursor, hands fn the events after it and moves it past them.
 func (s notifyStore) HandleEvents(ctx context.Context, limit int, fn func(notify.Tx, []escrow.Event) error) (int, error) {
+	if ok, err := s.any(ctx, `SELECT 1 FROM events WHERE global_seq > (SELECT global_seq FROM notification_cursor WHERE id = 1)`); !ok {
+		return 0, err
+	}
 	var n int
 	err := s.db.write(ctx, func(t *tx) error {
 		n = 0
@@ -62,6 +65,9 @@ func (s notifyStore) HandleEvents(ctx context.Context, limit int, fn func(notify
 
 // HandleReminders locks the due reminders (skipping those another handler holds) for fn.
 func (s notifyStore) HandleReminders(ctx context.Context, now time.Time, limit int, fn func(notify.Tx, []notify.Reminder) error) (int, error) {
+	if ok, err := s.any(ctx, `SELECT 1 FROM notification_reminders WHERE state = 'pending' AND due_at <= $1`, micros(now)); !ok {
+		return 0, err
+	}
 	var n int
 	err := s.db.write(ctx, func(t *tx) error {
 		n = 0
@@ -94,6 +100,21 @@ func (s notifyStore) HandleReminders(ctx context.Context, now time.Time, limit i
 		return nil
 	})
 	return n, err
+}
+
+// any reports whether query (SELECT 1 …) finds a row, on the reader pool: an idle notifier then
+// takes no write lock (SQLite has one writer for everything). A row it misses, committed just
+// now, is found on the next round.
+func (s notifyStore) any(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := s.db.r.QueryRowContext(ctx, query+` LIMIT 1`, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for notifier work: %w", err)
+	}
+	return true, nil
 }
 
 // Users lists enabled users of an organization with one of roles.
@@ -181,6 +202,10 @@ func (t notifyTx) FinishReminder(ctx context.Context, key, outcome string, at ti
 func (s notifyStore) ClaimEmails(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]notify.Email, error) {
 	if owner == "" || lease <= 0 {
 		return nil, fmt.Errorf("claim emails: want an owner and a positive lease")
+	}
+	if ok, err := s.any(ctx, `SELECT 1 FROM notification_emails WHERE state = 'pending' AND next_attempt_at <= $1
+			AND (lease_until IS NULL OR lease_until < $1)`, micros(now)); !ok {
+		return nil, err
 	}
 	var out []notify.Email
 	err := s.db.write(ctx, func(t *tx) error {

@@ -90,7 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mux := http.NewServeMux()
 	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
 		AllowPrivateNetworks: *demo}) // the demo may deliver to a receiver on this machine
-	noteOpt := notify.Options{Logger: log, BaseURL: mailFlags.base(*addr)}
+	noteOpt := notify.Options{Logger: log, BaseURL: mailFlags.base(*addr), Outcomes: notify.NewOutcomeCounter(reg)}
 	if mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
 		noteOpt.Mailer = mailer
 	}
