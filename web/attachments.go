@@ -415,7 +415,11 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", meta.MediaType)
 	h.Set("Content-Length", strconv.FormatInt(meta.Size, 10))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": att.Name}))
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": att.Name})
+	if disposition == "" { // a name that cannot be said in the header: a download all the same
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, no-store")
