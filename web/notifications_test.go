@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/tradeassure/tradeassure/api"
 	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/trade"
@@ -147,4 +149,43 @@ func between(s, from, to string) string {
 	}
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// TestBrowserNotifications opens the notifications page in Chromium at phone and laptop width
+// (R24): it fits without sideways scrolling, the menu shows the unread count, a notification is
+// marked read with the keyboard alone, and its link opens the order.
+func TestBrowserNotifications(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { browserNotifications(t, newWorld(t, sqliteURL(t))) })
+	t.Run("postgres", func(t *testing.T) { browserNotifications(t, newWorld(t, postgresURL(t))) })
+}
+
+func browserNotifications(t *testing.T, w *world) {
+	notes := withNotifications(w)
+	o := w.order(trade.Confirmed) // the buyer is asked for the initial payment
+	runNotifier(t, notes)
+	w.order(trade.ContractProposed) // and to confirm another order's contract
+	runNotifier(t, notes)
+	buyer := w.person(browser(t), "buyer")
+	buyer.login()
+	buyer.has("menu", "Notifications (2)")
+	for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
+		var opts []chromedp.EmulateViewportOption
+		if size.w < 500 {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+		}
+		buyer.do("viewport", chromedp.EmulateViewport(size.w, size.h, opts...))
+		buyer.open("/notifications")
+		if !run(buyer, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
+			t.Errorf("notifications at %d px scroll sideways", size.w)
+		}
+	}
+	buyer.has("inbox", "Unread (2)", "Send the initial payment for order "+notify.ShortRef(o.ID))
+	// Keyboard only: focus the first "Mark as read" button and press Enter.
+	buyer.do("mark read by keyboard",
+		chromedp.Focus(chromedp.CSS(`form[action^="/notifications/"][action$="/read"] button`)),
+		chromedp.KeyEvent("\r"),
+		waitText("Marked as read."),
+	)
+	buyer.has("after marking", "Unread (1)", "Notifications (1)")
+	buyer.do("open the order", chromedp.Click(chromedp.CSS(`a[href="/orders/`+o.ID+`"]`)), waitText("#"+notify.ShortRef(o.ID)))
 }
