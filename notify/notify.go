@@ -135,6 +135,9 @@ type Email struct {
 	NextAttemptAt  time.Time
 	LastError      string
 	SentAt         *time.Time
+	// Disabled is set when the recipient's user was disabled (or removed) after the email was
+	// queued: it is then not sent.
+	Disabled bool
 	// The notification's content, read with the claim.
 	Notification Notification
 }

@@ -218,9 +218,12 @@ func (s *Service) SendEmails(ctx context.Context, owner string) (int, error) {
 
 func (s *Service) attempt(ctx context.Context, owner string, j Email) error {
 	var o EmailOutcome
-	if j.Attempts > AttemptsMax {
+	switch {
+	case j.Disabled:
+		o = EmailOutcome{State: EmailDead, Error: "the recipient's user is disabled", At: s.clock.Now()}
+	case j.Attempts > AttemptsMax:
 		o = EmailOutcome{State: EmailDead, Error: "no outcome recorded after the last attempt", At: s.clock.Now()}
-	} else {
+	default:
 		err := s.mailer.Send(ctx, j.To, s.compose(j))
 		if ctx.Err() != nil {
 			return nil // shutting down: the lease lapses and it goes again

@@ -471,3 +471,27 @@ func TestWithoutEmailInAppOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestDisabledUserGetsNoEmail disables a person after their email was queued: it is not sent,
+// and is recorded dead with the reason.
+func TestDisabledUserGetsNoEmail(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		e.sink.refuseNext(1) // the first attempt fails, so the email is still queued
+		c := contract(trade.Day(t0).AddDate(0, 0, 60))
+		o := must(e.svc.Place(e.ctx, e.actors["buyer"], e.key(), trade.Place{SupplierID: e.actors["supplier"].OrgID,
+			Currency: "USD", ShipBy: c.ShipBy, ComplianceConfirmed: true}))
+		e.do("buyer", o, trade.BookInspection{InspectorID: e.actors["inspector"].OrgID})
+		u := must(e.db.Access().User(e.ctx, e.actors["inspector"].UserID))
+		u.DisabledAt = &t0
+		if err := e.db.Access().UpdateUser(e.ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(notify.BackoffMax * 2)
+		e.run(e.notes, "w1")
+		ns := must(e.notes.List(e.ctx, notify.UserScope(u.ID), "", notify.AnyState, 0, 10))
+		em := must(e.db.Notifications().Email(e.ctx, ns[0].ID))
+		if len(e.sink.messages()) != 0 || em.State != notify.EmailDead || !strings.Contains(em.LastError, "disabled") {
+			t.Fatalf("email to a disabled user: %+v, %d sent", em, len(e.sink.messages()))
+		}
+	})
+}

@@ -236,7 +236,8 @@ func (s notifyStore) ClaimEmails(ctx context.Context, now time.Time, owner strin
 }
 
 var emailSelect = `SELECT e.notification_id, e.to_addr, e.to_name, e.state, e.attempts, e.next_attempt_at, e.last_error,
-		e.sent_at, ` + prefixedCols + ` FROM notification_emails e JOIN notifications n ON n.id = e.notification_id`
+		e.sent_at, (u.id IS NULL OR u.disabled_at IS NOT NULL), ` + prefixedCols + `
+	FROM notification_emails e JOIN notifications n ON n.id = e.notification_id LEFT JOIN users u ON u.id = n.user_id`
 
 var prefixedCols = prefixed("n.", notificationCols)
 
@@ -245,7 +246,7 @@ func scanEmail(row interface{ Scan(...any) error }) (notify.Email, error) {
 	var state string
 	var next int64
 	var sent sql.NullInt64
-	n, err := scanNotificationWith(row, &e.NotificationID, &e.To, &e.Name, &state, &e.Attempts, &next, &e.LastError, &sent)
+	n, err := scanNotificationWith(row, &e.NotificationID, &e.To, &e.Name, &state, &e.Attempts, &next, &e.LastError, &sent, &e.Disabled)
 	if err != nil {
 		return notify.Email{}, err
 	}
