@@ -9,6 +9,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"github.com/tradeassure/tradeassure/internal/pdfdoc"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -34,9 +35,9 @@ type ContractDoc struct {
 
 // The page: A4 portrait in millimetres.
 const (
-	pdfMargin = 15.0
-	pdfWidth  = 210.0 - 2*pdfMargin
-	pdfLine   = 4.6 // the height of a line of body text
+	pdfMargin = pdfdoc.Margin
+	pdfWidth  = pdfdoc.Width
+	pdfLine   = pdfdoc.Line
 )
 
 // ContractPDF renders a confirmed contract version as a PDF (R3, R4): the parties, the line
@@ -48,8 +49,8 @@ const (
 // cover Windows-1252; a few common symbols outside it are spelled out (≤ as <=) and any other
 // character prints as "?" — the hash, not the PDF, is the contract of record.
 func ContractPDF(d ContractDoc) ([]byte, error) {
-	p := &pdfDoc{f: fpdf.New("P", "mm", "A4", ""), doc: d}
-	p.tr = p.f.UnicodeTranslatorFromDescriptor("") // Windows-1252
+	pd := pdfdoc.New(9)
+	p := &pdfDoc{Doc: pd, f: pd.F, doc: d}
 	f := p.f
 	at := d.Version.ConfirmedAt.UTC()
 	f.SetCreationDate(at)
@@ -58,8 +59,8 @@ func ContractPDF(d ContractDoc) ([]byte, error) {
 	f.SetCompression(true)
 	f.SetProducer("tradeassure", false)
 	f.SetCreator("tradeassure", false)
-	f.SetTitle(p.t(fmt.Sprintf("Purchase contract, order %s, version %d", d.OrderID, d.Version.Version)), false)
-	f.SetSubject(p.t(d.Version.Hash), false)
+	f.SetTitle(p.T(fmt.Sprintf("Purchase contract, order %s, version %d", d.OrderID, d.Version.Version)), false)
+	f.SetSubject(p.T(d.Version.Hash), false)
 	f.SetMargins(pdfMargin, pdfMargin, pdfMargin)
 	f.SetAutoPageBreak(false, pdfMargin+8)
 	f.AliasNbPages("{nb}")
@@ -78,8 +79,8 @@ func ContractPDF(d ContractDoc) ([]byte, error) {
 
 // pdfDoc is one rendering.
 type pdfDoc struct {
+	*pdfdoc.Doc
 	f   *fpdf.Fpdf
-	tr  func(string) string
 	doc ContractDoc
 }
 
@@ -90,13 +91,13 @@ func (p *pdfDoc) render() {
 	f.SetFont("Helvetica", "B", 18)
 	f.CellFormat(pdfWidth, 9, "Purchase contract", "", 1, "L", false, 0, "")
 	f.SetFont("Helvetica", "", 10)
-	f.CellFormat(pdfWidth, 5.5, p.t(fmt.Sprintf("Trade Assurance order %s · version %d", d.OrderID, v.Version)), "", 1, "L", false, 0, "")
+	f.CellFormat(pdfWidth, 5.5, p.T(fmt.Sprintf("Trade Assurance order %s · version %d", d.OrderID, v.Version)), "", 1, "L", false, 0, "")
 	f.Ln(2)
 
 	f.SetFillColor(240, 243, 247)
 	f.SetDrawColor(160, 170, 185)
 	f.SetFont("Helvetica", "", 8.5)
-	who := f.SplitLines([]byte(p.t(fmt.Sprintf("Proposed by %s on %s; confirmed by %s on %s.",
+	who := f.SplitLines([]byte(p.T(fmt.Sprintf("Proposed by %s on %s; confirmed by %s on %s.",
 		p.partyName(v.ProposedBy), stamp(v.ProposedAt), p.partyName(v.ConfirmedBy), stamp(v.ConfirmedAt)))), pdfWidth-6)
 	y, boxH := f.GetY(), 13.5+4.5*float64(len(who))
 	f.Rect(pdfMargin, y, pdfWidth, boxH, "FD")
@@ -104,14 +105,14 @@ func (p *pdfDoc) render() {
 	f.SetFont("Helvetica", "B", 8.5)
 	f.CellFormat(pdfWidth-6, 4.5, "Contract version hash (SHA-256 of the canonical JSON both parties confirmed)", "", 2, "L", false, 0, "")
 	f.SetFont("Courier", "B", 9.5)
-	f.CellFormat(pdfWidth-6, 5, p.t(v.Hash), "", 2, "L", false, 0, "")
+	f.CellFormat(pdfWidth-6, 5, p.T(v.Hash), "", 2, "L", false, 0, "")
 	f.SetFont("Helvetica", "", 8.5)
 	for _, l := range who {
 		f.CellFormat(pdfWidth-6, 4.5, string(l), "", 2, "L", false, 0, "")
 	}
 	f.SetY(y + boxH + 3)
 
-	p.heading("Parties")
+	p.Heading("Parties")
 	half := pdfWidth / 2
 	top := f.GetY()
 	for i, pt := range []struct {
@@ -120,17 +121,17 @@ func (p *pdfDoc) render() {
 	}{{"Buyer", d.Buyer}, {"Supplier", d.Supplier}} {
 		f.SetXY(pdfMargin+float64(i)*half, top)
 		f.SetFont("Helvetica", "B", 8.5)
-		f.CellFormat(half, pdfLine, p.t(pt.role), "", 2, "L", false, 0, "")
+		f.CellFormat(half, pdfLine, p.T(pt.role), "", 2, "L", false, 0, "")
 		f.SetFont("Helvetica", "", 10)
-		f.CellFormat(half, 5.5, p.t(pt.party.Name), "", 2, "L", false, 0, "")
+		f.CellFormat(half, 5.5, p.T(pt.party.Name), "", 2, "L", false, 0, "")
 		f.SetFont("Helvetica", "", 8.5)
-		f.CellFormat(half, pdfLine, p.t(fmt.Sprintf("%s · %s", pt.party.Country, pt.party.ID)), "", 2, "L", false, 0, "")
+		f.CellFormat(half, pdfLine, p.T(fmt.Sprintf("%s · %s", pt.party.Country, pt.party.ID)), "", 2, "L", false, 0, "")
 	}
 	f.SetXY(pdfMargin, top+15)
 
 	total, _ := c.Total()
 	initial, _ := c.Initial()
-	p.heading("Terms")
+	p.Heading("Terms")
 	terms := [][2]string{
 		{"Currency", string(c.Currency)},
 		{"Incoterm", c.Incoterm + " (Incoterms 2020)"},
@@ -156,26 +157,26 @@ func (p *pdfDoc) render() {
 		terms = append(terms, [2]string{"Destination markets", strings.Join(ms, ", ")})
 	}
 	for _, t := range terms {
-		p.row([]float64{42, pdfWidth - 42}, []string{t[0], t[1]}, []string{"B", ""}, false)
+		p.Row([]float64{42, pdfWidth - 42}, []string{t[0], t[1]}, []string{"B", ""}, false)
 	}
 
-	p.heading("Line items")
+	p.Heading("Line items")
 	if d.GoodsOnly {
 		w := []float64{8, 138, 20, 14}
-		p.header(w, "#", "Description", "Quantity", "Unit")
+		p.Header(w, "#", "Description", "Quantity", "Unit")
 		for i, li := range c.LineItems {
-			p.row(w, []string{strconv.Itoa(i + 1), li.Description, group(strconv.FormatInt(li.Quantity, 10)), li.Unit},
+			p.Row(w, []string{strconv.Itoa(i + 1), li.Description, pdfdoc.Group(strconv.FormatInt(li.Quantity, 10)), li.Unit},
 				nil, true, "R", "L", "R", "L")
 		}
 	} else {
 		w := []float64{8, 84, 20, 14, 27, 27}
-		p.header(w, "#", "Description", "Quantity", "Unit", "Unit price", "Line total")
+		p.Header(w, "#", "Description", "Quantity", "Unit", "Unit price", "Line total")
 		for i, li := range c.LineItems {
 			line := li.Quantity * li.UnitPrice // validated when the contract was confirmed
-			p.row(w, []string{strconv.Itoa(i + 1), li.Description, group(strconv.FormatInt(li.Quantity, 10)), li.Unit,
+			p.Row(w, []string{strconv.Itoa(i + 1), li.Description, pdfdoc.Group(strconv.FormatInt(li.Quantity, 10)), li.Unit,
 				p.money(li.UnitPrice, c.Currency), p.money(line, c.Currency)}, nil, true, "R", "L", "R", "L", "R", "R")
 		}
-		p.row([]float64{w[0] + w[1] + w[2] + w[3] + w[4], w[5]}, []string{"Order total", p.money(total, c.Currency)},
+		p.Row([]float64{w[0] + w[1] + w[2] + w[3] + w[4], w[5]}, []string{"Order total", p.money(total, c.Currency)},
 			[]string{"B", "B"}, true, "R", "R")
 	}
 
@@ -194,48 +195,48 @@ func (p *pdfDoc) render() {
 		title string
 		reqs  []trade.Requirement
 	}{{"Quality requirements (R5)", c.Quality}, {"Compliance requirements", c.Compliance}} {
-		p.heading(l.title)
+		p.Heading(l.title)
 		if len(l.reqs) == 0 {
-			p.para("None stated.")
+			p.Para("None stated.")
 			continue
 		}
 		w := []float64{8, 45, 87, 40}
-		p.header(w, "#", "Attribute", "Requirement", "Specification check")
+		p.Header(w, "#", "Attribute", "Requirement", "Specification check")
 		for i, r := range l.reqs {
-			p.row(w, []string{strconv.Itoa(i + 1), r.Attribute, RequirementText(r), clear(r.Attribute)}, nil, true, "R")
+			p.Row(w, []string{strconv.Itoa(i + 1), r.Attribute, RequirementText(r), clear(r.Attribute)}, nil, true, "R")
 		}
 	}
 
-	p.heading("Attachments")
+	p.Heading("Attachments")
 	if len(c.Attachments) == 0 {
-		p.para("None.")
+		p.Para("None.")
 	} else {
 		w := []float64{8, 50, 27, 17, 78}
-		p.header(w, "#", "Name", "Type", "Size", "Content (SHA-256)")
+		p.Header(w, "#", "Name", "Type", "Size", "Content (SHA-256)")
 		for i, a := range c.Attachments {
-			p.row(w, []string{strconv.Itoa(i + 1), a.Name, a.MediaType, group(strconv.FormatInt(a.Size, 10)) + " B", a.Ref},
+			p.Row(w, []string{strconv.Itoa(i + 1), a.Name, a.MediaType, pdfdoc.Group(strconv.FormatInt(a.Size, 10)) + " B", a.Ref},
 				[]string{"", "", "", "", "mono"}, true, "R", "L", "L", "R", "L")
 		}
 	}
 	if strings.TrimSpace(c.Notes) != "" {
-		p.heading("Notes")
-		p.para(c.Notes)
+		p.Heading("Notes")
+		p.Para(c.Notes)
 	}
 
-	p.heading("Specification check")
+	p.Heading("Specification check")
 	switch {
 	case v.Lint == nil:
-		p.para("This version was confirmed before the platform checked specifications.")
+		p.Para("This version was confirmed before the platform checked specifications.")
 	case len(v.Lint.Unclear) == 0:
-		p.para("The platform's linter found every requirement clear enough to judge a dispute on. " + lintSummary(v.Lint))
+		p.Para("The platform's linter found every requirement clear enough to judge a dispute on. " + lintSummary(v.Lint))
 	default:
-		p.para(fmt.Sprintf("The platform's linter found these requirements too unclear to judge a dispute on: %s. "+
+		p.Para(fmt.Sprintf("The platform's linter found these requirements too unclear to judge a dispute on: %s. "+
 			"A dispute about one of them is judged by the inspection company's industry standard (ISO 2859-1, "+
 			"general inspection level II, AQL 0 critical / 2.5 major / 4.0 minor), and a refund on it is refused "+
 			"if the goods meet that standard (R5, R19a). %s", strings.Join(v.Lint.Unclear, ", "), lintSummary(v.Lint)))
 	}
-	p.heading("Scope")
-	p.para("This contract covers the products only (R3). Warranties, replacements and services are outside it and " +
+	p.Heading("Scope")
+	p.Para("This contract covers the products only (R3). Warranties, replacements and services are outside it and " +
 		"outside Trade Assurance protection. Any change is an amendment that both parties confirm again (R4). " +
 		"The contract of record is the canonical JSON whose SHA-256 is printed above; this document shows it.")
 }
@@ -282,33 +283,11 @@ func percent(bp int) string {
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
-// group puts thousands separators into the integer part of a decimal: 1234567.89 → 1,234,567.89.
-func group(dec string) string {
-	whole, frac, hasFrac := strings.Cut(dec, ".")
-	neg := strings.HasPrefix(whole, "-")
-	whole = strings.TrimPrefix(whole, "-")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if neg {
-		out = "-" + out
-	}
-	if hasFrac {
-		out += "." + frac
-	}
-	return out
-}
-
 func (p *pdfDoc) money(minor int64, c money.Currency) string {
 	if !c.Valid() {
 		return strconv.FormatInt(minor, 10)
 	}
-	return string(c) + " " + group(money.New(minor, c).Decimal())
+	return string(c) + " " + pdfdoc.Group(money.New(minor, c).Decimal())
 }
 
 // partyName names an organization ID as one of the parties, or gives the ID.
@@ -324,130 +303,7 @@ func (p *pdfDoc) partyName(id string) string {
 
 func stamp(t time.Time) string { return t.UTC().Format("2 January 2006 15:04 UTC") }
 
-// pdfSymbols spells out common characters that Windows-1252 lacks.
-var pdfSymbols = strings.NewReplacer("≤", "<=", "≥", ">=", "≠", "!=", "Δ", "Delta ", "−", "-", "→", "->",
-	"←", "<-", "✓", "yes", "✗", "no", "ø", "o", "Ø", "O", "\t", " ", "\r", "")
-
-// t makes text printable in a core font: symbols spelled out, the rest to Windows-1252, and
-// anything else "?".
-func (p *pdfDoc) t(s string) string {
-	s = pdfSymbols.Replace(s)
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x80 {
-			b.WriteRune(r)
-			continue
-		}
-		if enc := p.tr(string(r)); enc != "." {
-			b.WriteString(enc)
-		} else {
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
-}
-
-// heading starts a section, on a new page if fewer than a few lines remain.
-func (p *pdfDoc) heading(title string) {
-	p.room(16)
-	p.f.Ln(3)
-	p.f.SetFont("Helvetica", "B", 11.5)
-	p.f.SetTextColor(20, 45, 90)
-	p.f.CellFormat(pdfWidth, 6.5, p.t(title), "B", 1, "L", false, 0, "")
-	p.f.SetTextColor(0, 0, 0)
-	p.f.Ln(1)
-}
-
-// para writes wrapped body text.
-func (p *pdfDoc) para(text string) {
-	p.f.SetFont("Helvetica", "", 9)
-	for _, line := range p.f.SplitLines([]byte(p.t(text)), pdfWidth) {
-		p.room(pdfLine)
-		p.f.CellFormat(pdfWidth, pdfLine, string(line), "", 1, "L", false, 0, "")
-	}
-}
-
-// room starts a new page unless h millimetres fit above the footer.
-func (p *pdfDoc) room(h float64) {
-	_, pageH := p.f.GetPageSize()
-	if p.f.GetY()+h > pageH-pdfMargin-8 {
-		p.f.AddPage()
-	}
-}
-
-// header writes a table's header row.
-func (p *pdfDoc) header(w []float64, titles ...string) {
-	p.room(2 * pdfLine)
-	p.f.SetFont("Helvetica", "B", 8.5)
-	p.f.SetFillColor(225, 231, 240)
-	for i, t := range titles {
-		p.f.CellFormat(w[i], 5.5, p.t(t), "1", 0, "L", true, 0, "")
-	}
-	p.f.Ln(-1)
-}
-
-// row writes one table row whose cells wrap; styles are "", "B" or "mono" per cell, aligns "L"
-// (the default), "R" or "C".
-func (p *pdfDoc) row(w []float64, cells []string, styles []string, border bool, aligns ...string) {
-	f := p.f
-	lines := make([][][]byte, len(cells))
-	n := 1
-	for i, c := range cells {
-		p.font(styleAt(styles, i))
-		lines[i] = f.SplitLines([]byte(p.t(c)), w[i])
-		if len(lines[i]) == 0 {
-			lines[i] = [][]byte{nil}
-		}
-		n = max(n, len(lines[i]))
-	}
-	h := float64(n)*pdfLine + 1
-	p.room(h)
-	x, y := f.GetX(), f.GetY()
-	for i := range cells {
-		p.font(styleAt(styles, i))
-		if border {
-			f.Rect(x, y, w[i], h, "D")
-		}
-		align := "L"
-		if i < len(aligns) && aligns[i] != "" {
-			align = aligns[i]
-		}
-		for j, l := range lines[i] {
-			f.SetXY(x, y+0.5+float64(j)*pdfLine)
-			f.CellFormat(w[i], pdfLine, string(l), "", 0, align, false, 0, "")
-		}
-		x += w[i]
-	}
-	f.SetXY(pdfMargin, y+h)
-}
-
-func styleAt(styles []string, i int) string {
-	if i < len(styles) {
-		return styles[i]
-	}
-	return ""
-}
-
-func (p *pdfDoc) font(style string) {
-	switch style {
-	case "mono":
-		p.f.SetFont("Courier", "", 7.5)
-	case "B":
-		p.f.SetFont("Helvetica", "B", 9)
-	default:
-		p.f.SetFont("Helvetica", "", 9)
-	}
-}
-
 // footer names the order, the version and its hash on every page, with the page number.
 func (p *pdfDoc) footer() {
-	f := p.f
-	_, pageH := f.GetPageSize()
-	f.SetXY(pdfMargin, pageH-pdfMargin-6)
-	f.SetFont("Helvetica", "", 7)
-	f.SetTextColor(90, 90, 90)
-	f.CellFormat(pdfWidth, 3.5, p.t(fmt.Sprintf("Order %s · contract version %d · %s", p.doc.OrderID, p.doc.Version.Version, p.doc.Version.Hash)),
-		"T", 2, "L", false, 0, "")
-	f.CellFormat(pdfWidth, 3.5, fmt.Sprintf("Page %d of {nb}", f.PageNo()), "", 0, "R", false, 0, "")
-	f.SetTextColor(0, 0, 0)
+	p.Footer(fmt.Sprintf("Order %s · contract version %d · %s", p.doc.OrderID, p.doc.Version.Version, p.doc.Version.Hash))
 }
