@@ -18,6 +18,8 @@ type CheckReport struct {
 	Events     int                `json:"events"`
 	Trial      []AccountBalance   `json:"trial_balance"`
 	Violations []ledger.Violation `json:"violations"`
+
+	payouts map[payoutKey]*payoutSums // the payout transfers' sums, for checkPayouts
 }
 
 // AccountBalance is one line of the trial balance, in the kind's natural sign.
@@ -33,8 +35,9 @@ func (r CheckReport) OK() bool { return len(r.Violations) == 0 }
 // consistent snapshot: each transfer balances; the balance table equals the sum of the entries;
 // each currency sums to zero; no account that must not go negative has; each order's escrow
 // equals what its state says it holds (zero once closed); each supplier's used coverage equals
-// the coverage of its open orders; open suspense equals the suspense accounts; every event
-// stream is an unbroken chain.
+// the coverage of its open orders; open suspense equals the suspense accounts; payouts agree
+// with their transfers and each supplier's receivable with its guaranteed refunds less netting
+// (payouts_check.go); every event stream is an unbroken chain.
 func (s *Service) CheckLedger(ctx context.Context) (CheckReport, error) {
 	var r CheckReport
 	err := s.store.Read(ctx, func(rd Reader) error {
@@ -46,6 +49,9 @@ func (s *Service) CheckLedger(ctx context.Context) (CheckReport, error) {
 			return err
 		}
 		if err := r.checkSuspense(ctx, rd, computed); err != nil {
+			return err
+		}
+		if err := r.checkPayouts(ctx, rd, computed, r.payouts); err != nil {
 			return err
 		}
 		return r.checkChains(ctx, rd)
@@ -76,6 +82,7 @@ func (r *CheckReport) checkTransfers(ctx context.Context, rd Reader) (ledger.Bal
 	r.Violations = append(r.Violations, vs...)
 	r.Violations = append(r.Violations, ledger.CheckBalances(computed)...)
 	r.checkLoanBook(all, computed) // Pay Later (R11)
+	r.payouts = r.payoutLegs(all)
 	r.Transfers, r.Accounts = len(all), len(computed)
 	cached, err := rd.Balances(ctx)
 	if err != nil {

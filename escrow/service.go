@@ -269,6 +269,9 @@ func (u *unit) write(ctx context.Context, o *trade.Order, prevVersion int64, fx 
 	} else if err := tx.UpdateOrder(ctx, o, prevVersion); err != nil {
 		return fmt.Errorf("update order: %w", err)
 	}
+	if err := u.schedulePayouts(ctx, fx.Transfers); err != nil { // a release: the automatic payout
+		return err
+	}
 	for _, t := range fx.Transfers {
 		if err := tx.PostTransfer(ctx, t); err != nil {
 			return postError(t, err)

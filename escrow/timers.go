@@ -125,6 +125,8 @@ func (s *Service) timerCommand(ctx context.Context, u *unit, t StoredTimer) (str
 		cmd = trade.Complete{}
 	case trade.TimerSandboxSettle:
 		return s.sandboxSettle(ctx, u, t)
+	case trade.TimerPayout:
+		return s.payoutTimer(ctx, u, t) // payouts.go
 	case trade.TimerKind(credit.TimerDisburse), trade.TimerKind(credit.TimerDebit), trade.TimerKind(credit.TimerDebitRetry),
 		trade.TimerKind(credit.TimerChargeOff), trade.TimerKind(credit.TimerStatement):
 		return s.creditTimer(ctx, u, t) // Pay Later (R11)

@@ -1,0 +1,92 @@
+package trade_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/ledger"
+	"github.com/tradeassure/tradeassure/payment"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// TestPlanPayout ensures a payout nets the supplier's debt first and sends only the rest, with
+// balanced transfers from the payable to the receivable and to the payout rail's clearing
+// account, and refuses when nothing is owed. R12 R14
+func TestPlanPayout(t *testing.T) {
+	now := time.Date(2026, 3, 3, 1, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name                string
+		payable, receivable int64
+		netted, sent        int64
+		status              trade.PayoutStatus
+		reason              string
+	}{
+		{name: "no debt: all sent", payable: 1_000_00, sent: 1_000_00, status: trade.PayoutSent},
+		{name: "debt netted, rest sent", payable: 1_000_00, receivable: 300_00, netted: 300_00, sent: 700_00, status: trade.PayoutSent},
+		{name: "debt equal to the payable", payable: 500_00, receivable: 500_00, netted: 500_00, status: trade.PayoutNetted},
+		{name: "debt larger: only netted", payable: 200_00, receivable: 900_00, netted: 200_00, status: trade.PayoutNetted},
+		{name: "nothing owed", payable: 0, receivable: 100_00, reason: "nothing_to_pay_out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ts, err := trade.PlanPayout("po_1", "sup_1", "USD", tc.payable, tc.receivable, trade.PayoutByAdmin, now)
+			if tc.reason != "" {
+				if fault.ReasonOf(err) != tc.reason || fault.CodeOf(err) != fault.Conflict {
+					t.Fatalf("err %v, want %s", err, tc.reason)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Netted != tc.netted || p.Sent != tc.sent || p.Status != tc.status || p.Method != payment.TTWire ||
+				p.PayableBefore != tc.payable || len(p.TransferIDs) != len(ts) {
+				t.Fatalf("payout %+v", p)
+			}
+			moved := map[ledger.Kind]int64{}
+			for _, tr := range ts {
+				if err := tr.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range tr.Entries {
+					moved[e.Account.Kind] += e.Amount
+				}
+			}
+			if moved[ledger.SupplierPayable] != tc.payable || moved[ledger.SupplierReceivable] != -tc.netted ||
+				moved[ledger.RailClearing] != -tc.sent {
+				t.Fatalf("moved %v", moved)
+			}
+		})
+	}
+}
+
+// TestPayoutTiming ensures the automatic payout runs at the next 00:00 UTC plus the delay, and
+// the reference fits a SWIFT field 20.
+func TestPayoutTiming(t *testing.T) {
+	at := trade.NextPayoutAt(time.Date(2026, 3, 2, 23, 59, 0, 0, time.UTC), time.Hour)
+	if !at.Equal(time.Date(2026, 3, 3, 1, 0, 0, 0, time.UTC)) {
+		t.Fatalf("next payout %s", at)
+	}
+	if at := trade.NextPayoutAt(time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), 0); !at.Equal(time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a release at midnight pays out at %s", at)
+	}
+	if r := trade.PayoutReference("po_x"); len(r) != trade.PayoutReferenceMax || r == trade.PayoutReference("po_y") {
+		t.Fatalf("reference %q", r)
+	}
+	if _, err := trade.PayoutMethod("BRL"); fault.ReasonOf(err) != "payout_rail_unavailable" {
+		t.Fatalf("BRL payout rail: %v", err)
+	}
+}
+
+// TestPayableComposition ensures the releases listed as making up a payable balance are the
+// newest, the oldest of them in part: payouts pay the oldest releases first. R12
+func TestPayableComposition(t *testing.T) {
+	credits := []trade.PayableCredit{{TransferID: "c", Amount: 500}, {TransferID: "b", Amount: 300}, {TransferID: "a", Amount: 200}}
+	got := trade.PayableComposition(650, credits)
+	if len(got) != 2 || got[0].Unpaid != 500 || got[1].TransferID != "b" || got[1].Unpaid != 150 {
+		t.Fatalf("composition %+v", got)
+	}
+	if got := trade.PayableComposition(0, credits); len(got) != 0 {
+		t.Fatalf("an empty balance is made of %+v", got)
+	}
+}
