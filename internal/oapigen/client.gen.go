@@ -700,6 +700,13 @@ type CreateOrgRequest struct {
 // CreateOrgRequestKind defines model for CreateOrgRequest.Kind.
 type CreateOrgRequestKind string
 
+// CreatePayoutRequest defines model for Create_payoutRequest.
+type CreatePayoutRequest struct {
+	// Currency ISO 4217.
+	Currency   string `json:"currency"`
+	SupplierId string `json:"supplier_id"`
+}
+
 // CreateWebhookEndpointRequest defines model for Create_webhook_endpointRequest.
 type CreateWebhookEndpointRequest struct {
 	Description *string `json:"description,omitempty"`
@@ -1172,6 +1179,81 @@ type PaymentTerms struct {
 	InitialBp int64 `json:"initial_bp"`
 }
 
+// PayoutBalanceView defines model for PayoutBalanceView.
+type PayoutBalanceView struct {
+	Currency string `json:"currency"`
+
+	// Method The rail a payout in this currency leaves by.
+	Method *string `json:"method,omitempty"`
+
+	// NextPayoutAt When the automatic payout runs; absent when none is scheduled.
+	NextPayoutAt *time.Time `json:"next_payout_at,omitempty"`
+
+	// Payable Released to the supplier, not yet paid out (R12).
+	Payable Amount `json:"payable"`
+
+	// Receivable The supplier's debt from refunds paid by the guarantee fund (R14); the next payout nets it first.
+	Receivable Amount `json:"receivable"`
+
+	// Releases The releases the payable is made of, newest first.
+	Releases *[]ReleaseView `json:"releases"`
+
+	// ReleasesMore More releases make up the balance than are listed.
+	ReleasesMore *bool `json:"releases_more,omitempty"`
+
+	// ToSend What the next payout would send now: payable less receivable, at least zero.
+	ToSend Amount `json:"to_send"`
+}
+
+// PayoutBalances defines model for PayoutBalances.
+type PayoutBalances struct {
+	// Balances One per currency the supplier was ever paid or owed in.
+	Balances   *[]PayoutBalanceView `json:"balances"`
+	SupplierId string               `json:"supplier_id"`
+}
+
+// PayoutPage defines model for PayoutPage.
+type PayoutPage struct {
+	Items *[]PayoutView `json:"items"`
+
+	// NextCursor Pass as ?before= for the next (older) page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// PayoutView defines model for PayoutView.
+type PayoutView struct {
+	CreatedAt time.Time `json:"created_at"`
+	Id        string    `json:"id"`
+
+	// Method The rail the money left by; its banks' charges are theirs, not collected by the platform.
+	Method string `json:"method"`
+
+	// Netted Settled against that debt first: min(payable, receivable).
+	Netted Amount `json:"netted"`
+
+	// PayableBefore What the platform owed the supplier: released, not yet paid out (R12).
+	PayableBefore Amount `json:"payable_before"`
+
+	// ReceivableBefore What the supplier owed the platform from refunds paid by the guarantee fund (R14).
+	ReceivableBefore Amount `json:"receivable_before"`
+
+	// Reference What the supplier's bank statement shows (at most 16 characters).
+	Reference string `json:"reference"`
+
+	// Sent Sent to the supplier's bank: payable less netted.
+	Sent Amount `json:"sent"`
+
+	// Status sent, or netted when the whole payable went to the debt and nothing was sent.
+	Status     string `json:"status"`
+	SupplierId string `json:"supplier_id"`
+
+	// TransferIds The ledger transfers it posted: payout_netting, then payout.
+	TransferIds *[]string `json:"transfer_ids"`
+
+	// Trigger admin (pay out now) or automatic (the daily payout after a release).
+	Trigger string `json:"trigger"`
+}
+
 // PlaceOrderRequest defines model for Place_orderRequest.
 type PlaceOrderRequest struct {
 	ComplianceConfirmed bool `json:"compliance_confirmed"`
@@ -1299,6 +1381,20 @@ type ReceiveFundsRequest struct {
 type RejectResolutionBody struct {
 	Note       *string `json:"note,omitempty"`
 	ProposalId string  `json:"proposal_id"`
+}
+
+// ReleaseView defines model for ReleaseView.
+type ReleaseView struct {
+	Amount Amount    `json:"amount"`
+	At     time.Time `json:"at"`
+
+	// Code release, or release_for_production (R14).
+	Code       string `json:"code"`
+	OrderId    string `json:"order_id"`
+	TransferId string `json:"transfer_id"`
+
+	// Unpaid The part still in the balance: payouts pay the oldest releases first.
+	Unpaid Amount `json:"unpaid"`
 }
 
 // Report defines model for Report.
@@ -1822,6 +1918,27 @@ type SetEligibilityParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// ListPayoutsParams defines parameters for ListPayouts.
+type ListPayoutsParams struct {
+	// SupplierId Admin: only this supplier's. A supplier may name only itself.
+	SupplierId *string `form:"supplier_id,omitempty" json:"supplier_id,omitempty"`
+
+	// Before The next_cursor of the previous page.
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreatePayoutParams defines parameters for CreatePayout.
+type CreatePayoutParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// GetPayoutBalanceParams defines parameters for GetPayoutBalance.
+type GetPayoutBalanceParams struct {
+	// SupplierId Required for an admin; a supplier may name only itself.
+	SupplierId *string `form:"supplier_id,omitempty" json:"supplier_id,omitempty"`
+}
+
 // QuotePaymentParams defines parameters for QuotePayment.
 type QuotePaymentParams struct {
 	Method *QuotePaymentParamsMethod `form:"method,omitempty" json:"method,omitempty"`
@@ -1968,6 +2085,9 @@ type SetCoverageLimitJSONRequestBody = CoverageLimitBody
 
 // SetEligibilityJSONRequestBody defines body for SetEligibility for application/json ContentType.
 type SetEligibilityJSONRequestBody = EligibilityBody
+
+// CreatePayoutJSONRequestBody defines body for CreatePayout for application/json ContentType.
+type CreatePayoutJSONRequestBody = CreatePayoutRequest
 
 // ReceiveFundsJSONRequestBody defines body for ReceiveFunds for application/json ContentType.
 type ReceiveFundsJSONRequestBody = ReceiveFundsRequest
@@ -2703,6 +2823,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{id}/eligibility (the `SetEligibility` operationId).
 	SetEligibility(ctx context.Context, id string, params *SetEligibilityParams, body SetEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPayouts Payouts to suppliers, newest first (supplier: its own; admin: all or one supplier's)
+	//
+	// Page with ?before=<next_cursor>.
+	//
+	// Corresponds with GET /v1/payouts (the `ListPayouts` operationId).
+	ListPayouts(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePayoutWithBody Pay a supplier out now in one currency, netting its debt first (admin)
+	//
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+	CreatePayoutWithBody(ctx context.Context, params *CreatePayoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePayout Pay a supplier out now in one currency, netting its debt first (admin)
+	//
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+	CreatePayout(ctx context.Context, params *CreatePayoutParams, body CreatePayoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPayoutBalance What the platform owes a supplier now, its debt, and the next automatic payout (supplier; admin)
+	//
+	// Corresponds with GET /v1/payouts/balance (the `GetPayoutBalance` operationId).
+	GetPayoutBalance(ctx context.Context, params *GetPayoutBalanceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPayout One payout (its supplier; admin)
+	//
+	// Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
+	GetPayout(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QuotePayment The fee and total of paying an amount by a method, before paying (R10)
 	//
@@ -4275,6 +4430,91 @@ func (c *Client) SetEligibilityWithBody(ctx context.Context, id string, params *
 // Corresponds with POST /v1/orgs/{id}/eligibility (the `SetEligibility` operationId).
 func (c *Client) SetEligibility(ctx context.Context, id string, params *SetEligibilityParams, body SetEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetEligibilityRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPayouts Payouts to suppliers, newest first (supplier: its own; admin: all or one supplier's)
+//
+// Page with ?before=<next_cursor>.
+//
+// Corresponds with GET /v1/payouts (the `ListPayouts` operationId).
+func (c *Client) ListPayouts(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPayoutsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePayoutWithBody Pay a supplier out now in one currency, netting its debt first (admin)
+//
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+func (c *Client) CreatePayoutWithBody(ctx context.Context, params *CreatePayoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePayoutRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePayout Pay a supplier out now in one currency, netting its debt first (admin)
+//
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+func (c *Client) CreatePayout(ctx context.Context, params *CreatePayoutParams, body CreatePayoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePayoutRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPayoutBalance What the platform owes a supplier now, its debt, and the next automatic payout (supplier; admin)
+//
+// Corresponds with GET /v1/payouts/balance (the `GetPayoutBalance` operationId).
+func (c *Client) GetPayoutBalance(ctx context.Context, params *GetPayoutBalanceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPayoutBalanceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPayout One payout (its supplier; admin)
+//
+// Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
+func (c *Client) GetPayout(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPayoutRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -7573,6 +7813,225 @@ func NewSetEligibilityRequestWithBody(server string, id string, params *SetEligi
 	return req, nil
 }
 
+// NewListPayoutsRequest constructs an http.Request for the ListPayouts method
+func NewListPayoutsRequest(server string, params *ListPayoutsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SupplierId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "supplier_id", *params.SupplierId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePayoutRequest calls the generic CreatePayout builder with application/json body
+func NewCreatePayoutRequest(server string, params *CreatePayoutParams, body CreatePayoutJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePayoutRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreatePayoutRequestWithBody constructs an http.Request for the CreatePayout method, with any body, and a specified content type
+func NewCreatePayoutRequestWithBody(server string, params *CreatePayoutParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewGetPayoutBalanceRequest constructs an http.Request for the GetPayoutBalance method
+func NewGetPayoutBalanceRequest(server string, params *GetPayoutBalanceParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts/balance")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SupplierId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "supplier_id", *params.SupplierId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPayoutRequest constructs an http.Request for the GetPayout method
+func NewGetPayoutRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewQuotePaymentRequest constructs an http.Request for the QuotePayment method
 func NewQuotePaymentRequest(server string, params *QuotePaymentParams) (*http.Request, error) {
 	var err error
@@ -8873,6 +9332,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{id}/eligibility (the `SetEligibility` operationId).
 	SetEligibilityWithResponse(ctx context.Context, id string, params *SetEligibilityParams, body SetEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*SetEligibilityReply, error)
+
+	// ListPayoutsWithResponse Payouts to suppliers, newest first (supplier: its own; admin: all or one supplier's)
+	//
+	// Page with ?before=<next_cursor>.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/payouts (the `ListPayouts` operationId).
+	ListPayoutsWithResponse(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*ListPayoutsReply, error)
+
+	// CreatePayoutWithBodyWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
+	//
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+	CreatePayoutWithBodyWithResponse(ctx context.Context, params *CreatePayoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePayoutReply, error)
+
+	// CreatePayoutWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
+	//
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+	CreatePayoutWithResponse(ctx context.Context, params *CreatePayoutParams, body CreatePayoutJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePayoutReply, error)
+
+	// GetPayoutBalanceWithResponse What the platform owes a supplier now, its debt, and the next automatic payout (supplier; admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/payouts/balance (the `GetPayoutBalance` operationId).
+	GetPayoutBalanceWithResponse(ctx context.Context, params *GetPayoutBalanceParams, reqEditors ...RequestEditorFn) (*GetPayoutBalanceReply, error)
+
+	// GetPayoutWithResponse One payout (its supplier; admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
+	GetPayoutWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetPayoutReply, error)
 
 	// QuotePaymentWithResponse The fee and total of paying an amount by a method, before paying (R10)
 	//
@@ -11625,6 +12125,198 @@ func (r SetEligibilityReply) ContentType() string {
 	return ""
 }
 
+type ListPayoutsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PayoutPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPayoutsReply) GetJSON200() *PayoutPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPayoutsReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPayoutsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPayoutsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPayoutsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPayoutsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreatePayoutReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PayoutView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePayoutReply) GetJSON201() *PayoutView {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreatePayoutReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePayoutReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePayoutReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePayoutReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePayoutReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPayoutBalanceReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PayoutBalances
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPayoutBalanceReply) GetJSON200() *PayoutBalances {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPayoutBalanceReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPayoutBalanceReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPayoutBalanceReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPayoutBalanceReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPayoutBalanceReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPayoutReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PayoutView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPayoutReply) GetJSON200() *PayoutView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPayoutReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPayoutReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPayoutReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPayoutReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPayoutReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type QuotePaymentReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13340,6 +14032,77 @@ func (c *ClientWithResponses) SetEligibilityWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseSetEligibilityReply(rsp)
+}
+
+// ListPayoutsWithResponse Payouts to suppliers, newest first (supplier: its own; admin: all or one supplier's)
+//
+// Page with ?before=<next_cursor>.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/payouts (the `ListPayouts` operationId).
+func (c *ClientWithResponses) ListPayoutsWithResponse(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*ListPayoutsReply, error) {
+	rsp, err := c.ListPayouts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPayoutsReply(rsp)
+}
+
+// CreatePayoutWithBodyWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
+//
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+func (c *ClientWithResponses) CreatePayoutWithBodyWithResponse(ctx context.Context, params *CreatePayoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePayoutReply, error) {
+	rsp, err := c.CreatePayoutWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePayoutReply(rsp)
+}
+
+// CreatePayoutWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
+//
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts (the `CreatePayout` operationId).
+func (c *ClientWithResponses) CreatePayoutWithResponse(ctx context.Context, params *CreatePayoutParams, body CreatePayoutJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePayoutReply, error) {
+	rsp, err := c.CreatePayout(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePayoutReply(rsp)
+}
+
+// GetPayoutBalanceWithResponse What the platform owes a supplier now, its debt, and the next automatic payout (supplier; admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/payouts/balance (the `GetPayoutBalance` operationId).
+func (c *ClientWithResponses) GetPayoutBalanceWithResponse(ctx context.Context, params *GetPayoutBalanceParams, reqEditors ...RequestEditorFn) (*GetPayoutBalanceReply, error) {
+	rsp, err := c.GetPayoutBalance(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPayoutBalanceReply(rsp)
+}
+
+// GetPayoutWithResponse One payout (its supplier; admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
+func (c *ClientWithResponses) GetPayoutWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetPayoutReply, error) {
+	rsp, err := c.GetPayout(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPayoutReply(rsp)
 }
 
 // QuotePaymentWithResponse The fee and total of paying an amount by a method, before paying (R10)
@@ -15538,6 +16301,138 @@ func ParseSetEligibilityReply(rsp *http.Response) (*SetEligibilityReply, error) 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest Org
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPayoutsReply parses an HTTP response from a ListPayoutsWithResponse call
+func ParseListPayoutsReply(rsp *http.Response) (*ListPayoutsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPayoutsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PayoutPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreatePayoutReply parses an HTTP response from a CreatePayoutWithResponse call
+func ParseCreatePayoutReply(rsp *http.Response) (*CreatePayoutReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePayoutReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PayoutView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPayoutBalanceReply parses an HTTP response from a GetPayoutBalanceWithResponse call
+func ParseGetPayoutBalanceReply(rsp *http.Response) (*GetPayoutBalanceReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPayoutBalanceReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PayoutBalances
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPayoutReply parses an HTTP response from a GetPayoutWithResponse call
+func ParseGetPayoutReply(rsp *http.Response) (*GetPayoutReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPayoutReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PayoutView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
