@@ -89,7 +89,7 @@ func TestPayoutsThroughHTTP(t *testing.T) {
 
 		// The next release is paid by the automatic payout at its time.
 		w.released()
-		w.clock.Set(w.clock.Now().Truncate(24 * time.Hour).AddDate(0, 0, 1).Add(escrow.PayoutDelay).Add(-time.Second))
+		w.clock.Set(w.clock.Now().Truncate(24*time.Hour).AddDate(0, 0, 1).Add(escrow.PayoutDelay).Add(-time.Second))
 		w.tick(0)
 		w.tick(time.Second)
 		var page struct {
