@@ -117,6 +117,15 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 	if err != nil {
 		return trade.Payout{}, err
 	}
+	// An admin's payout empties the balance the automatic payout would pay: its pending timer
+	// is retired. The timer row is locked before the balance rows, in the order a release and
+	// the timer worker take them.
+	key := trade.PayoutTimerKey(sup.ID, c)
+	live, err := pt.LockLiveTimer(ctx, key)
+	retire := err == nil && live.State == TimerPending && by == trade.PayoutByAdmin
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return trade.Payout{}, fmt.Errorf("lock payout timer %s: %w", key, err)
+	}
 	pay, rec := trade.PayableAccount(sup.ID, c).ID(), trade.ReceivableAccount(sup.ID, c).ID()
 	ids := []string{trade.RailAccount(method, c).ID(), pay, rec}
 	slices.Sort(ids)
@@ -138,6 +147,11 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 	}
 	if err := pt.InsertPayout(ctx, p); err != nil {
 		return trade.Payout{}, &dirtyError{fmt.Errorf("insert payout: %w", err)}
+	}
+	if retire {
+		if err := u.tx.RetireTimers(ctx, sup.ID, []string{key}); err != nil {
+			return trade.Payout{}, &dirtyError{fmt.Errorf("retire payout timer: %w", err)}
+		}
 	}
 	if err := u.appendEvent(ctx, sup.ID, []string{sup.ID}, "payout."+string(p.Status), p); err != nil {
 		return trade.Payout{}, &dirtyError{err}

@@ -263,6 +263,9 @@ func TestPayoutAccess(t *testing.T) {
 			t.Errorf("paying out in a currency no payout rail takes: %v", err)
 		}
 		p := must(e.svc.PayOut(e.ctx, e.admin, "k-pay", e.supplier.OrgID, "USD"))
+		if e.payoutTimer() != nil {
+			t.Error("an admin's payout left the automatic payout pending with nothing to pay")
+		}
 		if _, err := e.svc.PayOut(e.ctx, e.admin, "k-pay", e.supplier.OrgID, "EUR"); fault.ReasonOf(err) != "idempotency_key_reused" {
 			t.Errorf("the key reused for another payout: %v", err)
 		}

@@ -84,6 +84,7 @@ type supplierData struct {
 	Release     *form
 	History     []historyRow
 	CoverageMax string
+	Payouts     *payoutPanel // payouts.go: balances, latest payouts, "Pay out now"
 }
 
 // historyRow is one recorded change of a supplier (R1, R22, R14).
@@ -127,6 +128,10 @@ func (s *Server) showSupplier(w http.ResponseWriter, r *http.Request, status int
 	if !slices.Contains(d.Currencies, cur) {
 		d.Currencies = append(slices.Clone(d.Currencies), cur)
 	}
+	if d.Payouts, err = s.payoutPanel(ctx, a, o.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	switch setting {
 	case "eligibility":
 		d.Eligibility = failed
@@ -134,6 +139,8 @@ func (s *Server) showSupplier(w http.ResponseWriter, r *http.Request, status int
 		d.Coverage = failed
 	case "release-policy":
 		d.Release = failed
+	case "payout":
+		d.Payouts.Form = failed
 	}
 	for i := len(changes) - 1; i >= 0; i-- { // newest first
 		d.History = append(d.History, s.historyRow(r, changes[i]))
