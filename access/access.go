@@ -11,7 +11,9 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,6 +63,12 @@ type Store interface {
 	APIKey(ctx context.Context, id string) (APIKey, error)
 	APIKeys(ctx context.Context, orgID string) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error // ErrNotFound
+
+	// LoginTx runs fn in one transaction over the login throttles, again if the database asks.
+	LoginTx(ctx context.Context, fn func(LoginTx) error) error
+	// SweepLogins deletes up to max failures recorded before failedBefore and throttles idle
+	// (no attempt, no lockout) since idleBefore.
+	SweepLogins(ctx context.Context, failedBefore, idleBefore time.Time, max int) (int64, error)
 }
 
 // Orgs looks organizations up; the escrow service provides it.
@@ -74,11 +82,22 @@ type Service struct {
 	orgs   Orgs
 	now    func() time.Time
 	params Argon2Params
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	lastSweep time.Time // of the login throttles
 }
 
 // New returns a Service. now is the clock; params tune password hashing (tests use tiny ones).
 func New(s Store, orgs Orgs, now func() time.Time, params Argon2Params) *Service {
-	return &Service{store: s, orgs: orgs, now: now, params: params}
+	return &Service{store: s, orgs: orgs, now: now, params: params, log: slog.New(slog.DiscardHandler)}
+}
+
+// SetLogger sets where lockouts are logged (nowhere by default). Call it before serving.
+func (s *Service) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.log = l
+	}
 }
 
 // Limits.

@@ -104,20 +104,20 @@ func (s *Service) CreateUser(ctx context.Context, by trade.Actor, orgID, email, 
 	return u, nil
 }
 
-// Login checks an email and password and returns the user's actor. Unknown email and wrong
-// password take the same time and give the same error.
-func (s *Service) Login(ctx context.Context, email, password string) (trade.Actor, User, error) {
-	bad := fault.New(fault.Unauthorized, "invalid_credentials", "wrong email or password")
-	u, err := s.store.UserByEmail(ctx, strings.ToLower(email))
+// checkLogin checks an email (lower-cased) and password and returns the user's actor. Unknown
+// email and wrong password take the same time (an unknown email hashes the password all the
+// same) and give the same error.
+func (s *Service) checkLogin(ctx context.Context, email, password string) (trade.Actor, User, error) {
+	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return trade.Actor{}, User{}, err
 	}
 	if err != nil {
 		hashPassword(password, s.params) // spend the same time as a real check
-		return trade.Actor{}, User{}, bad
+		return trade.Actor{}, User{}, errBadLogin()
 	}
 	if !checkPassword(password, u.PasswordHash) || u.DisabledAt != nil {
-		return trade.Actor{}, User{}, bad
+		return trade.Actor{}, User{}, errBadLogin()
 	}
 	return trade.Actor{Role: u.Role, OrgID: u.OrgID, UserID: u.ID}, u, nil
 }

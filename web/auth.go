@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/fault"
@@ -85,6 +88,27 @@ func (s *Server) orgName(ctx context.Context, id string) string {
 	return id
 }
 
+// clientAddr is the address a login is counted against: the peer's, or behind a trusted
+// reverse proxy (Options.TrustForwardedFor) the last address in X-Forwarded-For, the one that
+// proxy appended; anything before it may have been written by the client.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.trustForwarded {
+		if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
+			last := v[len(v)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if last = strings.TrimSpace(last); last != "" {
+				return last
+			}
+		}
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
 // safeNext keeps a post-login redirect on this site: a local path, never "//host" or a URL.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
@@ -128,7 +152,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login.html", "Log in", loginData{Form: f, Next: next})
 		return
 	}
-	a, u, err := s.acc.Login(r.Context(), email, password)
+	a, u, err := s.acc.LoginFrom(r.Context(), email, password, s.clientAddr(r))
+	var lockedOut *access.LockedError
+	if errors.As(err, &lockedOut) {
+		// The same answer whether or not the account exists, and no password was hashed.
+		e, _ := fault.As(err)
+		f.Error = sentence(e.Message) // "Too many attempts; try again in 14 minutes."
+		w.Header().Set("Retry-After", strconv.Itoa(int((lockedOut.RetryAfter+time.Second-1)/time.Second)))
+		s.render(w, r, http.StatusTooManyRequests, "login.html", "Log in", loginData{Form: f, Next: next})
+		return
+	}
 	if err != nil {
 		if fault.CodeOf(err) != fault.Unauthorized {
 			s.fail(w, r, err)

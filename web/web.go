@@ -53,6 +53,10 @@ type Options struct {
 	// Notifications is the in-app inbox (/notifications and the count in the menu); without it
 	// the portal has neither.
 	Notifications *notify.Service
+	// TrustForwardedFor counts logins against the last address of X-Forwarded-For instead of
+	// the peer's. Set it only behind a reverse proxy that appends the client's address there:
+	// without it, every login through the proxy counts against the proxy's one address.
+	TrustForwardedFor bool
 }
 
 // SessionConfig configures the session cookie.
@@ -101,6 +105,8 @@ type Server struct {
 	pages  map[string]*template.Template
 	blobs  blob.Store
 	notes  *notify.Service
+	// trustForwarded: see Options.TrustForwardedFor.
+	trustForwarded bool
 }
 
 // New returns the portal, to be mounted at "/" beside the API (which keeps /v1 and
@@ -113,7 +119,7 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 		opt.Blobs = nil // a nil directory is no store
 	}
 	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages(), blobs: opt.Blobs,
-		notes: opt.Notifications}
+		notes: opt.Notifications, trustForwarded: opt.TrustForwardedFor}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.fail(w, r, err)
 	}

@@ -77,6 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer d.close()
 	svc := d.svc
 	acc := access.New(d.db.Access(), svc, escrow.SystemClock{}.Now, access.DefaultArgon2)
+	acc.SetLogger(log) // login lockouts
 	if *demo {
 		if err := loadDemo(ctx, d, acc, stdout, *addr); err != nil {
 			return fmt.Errorf("load demo: %w", err)
@@ -102,8 +103,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win).
 	// Sessions live in the same database; behind TLS set TRADEASSURE_COOKIE_SECURE=1.
 	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1"})
+	// Behind a reverse proxy that appends the client's address to X-Forwarded-For, set
+	// TRADEASSURE_TRUST_FORWARDED_FOR=1 so that logins are throttled per client, not per proxy.
 	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs,
-		Notifications: notes}))
+		Notifications: notes, TrustForwardedFor: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1"}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
