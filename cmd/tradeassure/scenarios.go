@@ -24,6 +24,7 @@ var scenarios = []scenario{
 	{"failed inspection → dispute → supplier partial refund (R16, R17)", trade.Completed, partialRefund},
 	{"dispute escalated → arbiter refund (R17, R18)", trade.Refunded, arbiterRefund},
 	{"deposit released for production, then refunded from the guarantee fund (R14)", trade.Refunded, depositGuarantee},
+	{"release, then automatic payouts: the supplier's debt netted first, the rest sent (R12, R14)", trade.Completed, payoutNetting},
 	{"R19(a) refused: no clear specification for what is disputed", trade.InspectionPassed, refusalUnclear},
 	{"R19(b) refused: no inspection booked when the order was placed", trade.InspectionPassed, refusalNoInspection},
 	{"R19(c) refused: issue found only after arrival", trade.Released, refusalAfterArrival},
