@@ -107,8 +107,12 @@ type OrderFilter struct {
 	SupplierID  string
 	InspectorID string
 	State       trade.State
-	After       string // cursor: the last ID of the previous page
-	Limit       int    // 1..PageSizeMax
+	After       string // cursor: the last ID of the previous page, oldest first
+	// Newest lists newest first (IDs are time-ordered), for pages people read; Before is then
+	// the cursor: the last ID of the previous page, and After is not used.
+	Newest bool
+	Before string
+	Limit  int // 1..PageSizeMax
 }
 
 // PageSizeMax bounds every list.

@@ -56,8 +56,18 @@ func scanOrder(row interface{ Scan(...any) error }) (*trade.Order, error) {
 // Orders lists the orders f selects, by ID ascending, after f.After.
 func (r reader) Orders(ctx context.Context, f escrow.OrderFilter) ([]*trade.Order, error) {
 	var b strings.Builder
-	args := []any{f.After}
+	args, order := []any{f.After}, " ORDER BY id"
 	b.WriteString(orderCols + ` WHERE id > $1`)
+	if f.Newest {
+		// Newest first: the same indexes, scanned backwards from the cursor.
+		args, order = []any{}, " ORDER BY id DESC"
+		b.Reset()
+		b.WriteString(orderCols + ` WHERE TRUE`)
+		if f.Before != "" {
+			args = append(args, f.Before)
+			b.WriteString(` AND id < $1`)
+		}
+	}
 	for _, c := range []struct{ col, val string }{
 		{"buyer_id", f.BuyerID}, {"supplier_id", f.SupplierID},
 		{"inspector_id", f.InspectorID}, {"state", string(f.State)},
@@ -68,7 +78,7 @@ func (r reader) Orders(ctx context.Context, f escrow.OrderFilter) ([]*trade.Orde
 		}
 	}
 	args = append(args, clampLimit(f.Limit))
-	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
+	b.WriteString(order + " LIMIT $" + strconv.Itoa(len(args)))
 	rows, err := r.q.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("select orders: %w", err)

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"time"
 
@@ -10,8 +12,12 @@ import (
 	"github.com/tradeassure/tradeassure/trade"
 )
 
-// DashboardOrdersMax bounds the orders a dashboard lists, newest first.
+// DashboardOrdersMax is how many orders one page of a dashboard lists, newest first; an
+// "Older orders" link leads to the next page.
 const DashboardOrdersMax = 100
+
+// cursorPattern is the shape of an order ID as a page cursor.
+var cursorPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // orderRow is one order in a dashboard list.
 type orderRow struct {
@@ -28,6 +34,11 @@ type orderRow struct {
 type dashboardData struct {
 	Role      string
 	Orders    []orderRow
+	Filter    *form         // the state filter (a GET form: nothing to make idempotent)
+	States    []trade.State // the states the filter offers; none for staff, whose lists are fixed
+	Older     string        // the link to the next page of older orders, or ""
+	Paged     bool          // this is not the first page: offer the newest again
+	State     trade.State   // the state the list is filtered by, if the viewer chose one
 	Supplier  *trade.Org  // the supplier's own coverage (R22)
 	Suppliers []trade.Org // admin: eligibility and coverage (R1, R22)
 	Heading   string
@@ -67,32 +78,57 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusForbidden, "error.html", "Not available", errorData{Message: "The portal has no pages for this role."})
 		return
 	}
-	rows, err := s.orderRows(ctx, a, f)
+	status := s.pageFilter(r, &d, &f)
+	rows, more, err := s.orderRows(ctx, a, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	d.Orders = rows
-	s.render(w, r, http.StatusOK, "dashboard.html", "Dashboard", d)
+	if more {
+		q := url.Values{"before": {rows[len(rows)-1].O.ID}}
+		if d.State != "" {
+			q.Set("state", string(d.State))
+		}
+		d.Older = "/?" + q.Encode()
+	}
+	s.render(w, r, status, "dashboard.html", "Dashboard", d)
 }
 
-// orderRows lists the orders a may see, newest first, with names and the next deadline.
-func (s *Server) orderRows(ctx context.Context, a trade.Actor, f escrow.OrderFilter) ([]orderRow, error) {
-	var all []*trade.Order
-	for page := 0; page < 20; page++ { // at most 20 pages of PageSizeMax: a bound, not a limit in practice
-		os, err := s.svc.Orders(ctx, a, f)
-		if err != nil {
-			return nil, err
+// pageFilter reads the dashboard's page cursor and, for the parties and inspectors, its state
+// filter into f. A state that is not one is refused next to the filter (422) and the list shown
+// unfiltered; a cursor that is not an order ID starts from the newest.
+func (s *Server) pageFilter(r *http.Request, d *dashboardData, f *escrow.OrderFilter) int {
+	q, status := r.URL.Query(), http.StatusOK
+	d.Filter = newForm(url.Values{"state": {q.Get("state")}})
+	switch actorOf(r).Role {
+	case trade.RoleBuyer, trade.RoleSupplier, trade.RoleInspector:
+		d.States = trade.States
+		if st := trade.State(q.Get("state")); st != "" {
+			if slices.Contains(trade.States, st) {
+				f.State, d.State = st, st
+			} else {
+				d.Filter.add("state", "Choose a state from the list.")
+				status = http.StatusUnprocessableEntity
+			}
 		}
-		all = append(all, os...)
-		if len(os) < escrow.PageSizeMax {
-			break
-		}
-		f.After = os[len(os)-1].ID
 	}
-	slices.Reverse(all) // IDs are time-ordered: newest first
+	if before := q.Get("before"); cursorPattern.MatchString(before) {
+		f.Before, d.Paged = before, true
+	}
+	return status
+}
+
+// orderRows lists a page of the orders a may see, newest first, with names and the next
+// deadline; more reports whether older orders follow.
+func (s *Server) orderRows(ctx context.Context, a trade.Actor, f escrow.OrderFilter) (rows []orderRow, more bool, err error) {
+	f.Newest, f.Limit = true, DashboardOrdersMax+1 // one more than shown says whether a next page exists
+	all, err := s.svc.Orders(ctx, a, f)
+	if err != nil {
+		return nil, false, err
+	}
 	if len(all) > DashboardOrdersMax {
-		all = all[:DashboardOrdersMax]
+		all, more = all[:DashboardOrdersMax], true
 	}
 	names := map[string]string{}
 	name := func(id string) string {
@@ -110,7 +146,7 @@ func (s *Server) orderRows(ctx context.Context, a trade.Actor, f escrow.OrderFil
 		row.DeadlineLate = !row.DeadlineAt.IsZero() && row.DeadlineAt.Before(now)
 		out = append(out, row)
 	}
-	return out, nil
+	return out, more, nil
 }
 
 // orderTotal is the agreed total, or before confirmation the proposed one.
