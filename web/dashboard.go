@@ -39,8 +39,8 @@ type dashboardData struct {
 	Older     string        // the link to the next page of older orders, or ""
 	Paged     bool          // this is not the first page: offer the newest again
 	State     trade.State   // the state the list is filtered by, if the viewer chose one
-	Supplier  *trade.Org  // the supplier's own coverage (R22)
-	Suppliers []trade.Org // admin: eligibility and coverage (R1, R22)
+	Supplier  *trade.Org    // the supplier's own coverage (R22)
+	Suppliers []trade.Org   // admin: eligibility and coverage (R1, R22)
 	Heading   string
 	Empty     string
 }
