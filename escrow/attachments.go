@@ -12,7 +12,8 @@ import (
 
 // resolve checks that every attachment refers to content in the blob store, and takes its size
 // and media type from the store rather than from the caller. Content is addressed by its hash
-// and never deleted, so checking before the transaction cannot go stale.
+// and never deleted, so checking before the transaction cannot go stale. Whether the actor may
+// attach the file (attachRule) depends on the order, and is checked inside the transaction.
 func (s *Service) resolve(ctx context.Context, field string, atts []trade.Attachment) ([]trade.Attachment, error) {
 	if len(atts) == 0 {
 		return atts, nil
@@ -30,7 +31,7 @@ func (s *Service) resolve(ctx context.Context, field string, atts []trade.Attach
 		meta, err := s.blobs.Stat(ctx, ref)
 		switch {
 		case errors.Is(err, blob.ErrNotFound):
-			return nil, fault.FieldErr(f, "attachment_not_found", "no uploaded file %s", a.Ref)
+			return nil, notAttachable(f, a.Ref)
 		case err != nil:
 			return nil, fmt.Errorf("stat attachment %s: %w", a.Ref, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/trade"
@@ -27,6 +28,11 @@ func (s *Service) Place(ctx context.Context, a trade.Actor, key string, p trade.
 		sup, err := u.tx.Org(ctx, p.SupplierID)
 		if err != nil {
 			return nil, fault.FieldErr("supplier_id", "supplier_not_found", "no such supplier")
+		}
+		if p.Contract != nil {
+			if err := checkAttachable(ctx, u, nil, "attachments", p.Contract.Attachments); err != nil {
+				return nil, err
+			}
 		}
 		id := newID("ord")
 		o, fx, err := trade.PlaceOrder(id, a, p, trade.Env{Now: u.now, Config: s.cfg, Supplier: sup, ID: id[4:]})
@@ -77,6 +83,13 @@ func (s *Service) apply(ctx context.Context, u *unit, orderID string, cmd trade.
 	}
 	if !o.Visible(u.actor) {
 		return nil, fault.New(fault.NotFound, "order_not_found", "no such order")
+	}
+	// The files are checked for a role that may issue the command at all, so that any other
+	// hears that it may not, whatever it attached.
+	if field, atts := commandAttachments(cmd); len(atts) > 0 && slices.Contains(trade.RolesFor(cmd.Event()), u.actor.Role) {
+		if err := checkAttachable(ctx, u, o, field, atts); err != nil {
+			return nil, err
+		}
 	}
 	sup, err := u.tx.Org(ctx, o.SupplierID)
 	if err != nil {
@@ -134,6 +147,9 @@ func (s *Service) PostMessage(ctx context.Context, a trade.Actor, key, orderID, 
 		}
 		m, err := trade.NewMessage(o, a, newID("msg"), body, atts, u.now)
 		if err != nil {
+			return trade.Message{}, err
+		}
+		if err := checkAttachable(ctx, u, o, "attachments", atts); err != nil {
 			return trade.Message{}, err
 		}
 		if err := u.tx.InsertMessage(ctx, m); err != nil {

@@ -436,8 +436,8 @@ func TestLedgerCheckDetectsTampering(t *testing.T) {
 func TestThreadAttachments(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		o := e.confirmed(10_00)
-		pdf := must(e.blobs.Put(e.ctx, strings.NewReader("%PDF-1.4\n% design draft A\n%%EOF\n"), "application/pdf"))
-		att := []trade.Attachment{{Name: "design_draft_a.pdf", Ref: string(pdf.Ref), Size: 1, MediaType: "image/png"}}
+		pdf := must(e.svc.Upload(e.ctx, e.supplier, e.key(), "design_draft_a.pdf", "application/pdf", strings.NewReader("%PDF-1.4\n% design draft A\n%%EOF\n")))
+		att := []trade.Attachment{{Name: "design_draft_a.pdf", Ref: pdf.Ref, Size: 1, MediaType: "image/png"}}
 		m := must(e.svc.PostMessage(e.ctx, e.supplier, e.key(), o.ID, "Design draft attached for sign-off.", att))
 		if got := m.Attachments[0]; got.Size != pdf.Size || got.MediaType != "application/pdf" {
 			t.Fatalf("attachment %+v: size and type must come from the store", got)
@@ -458,7 +458,7 @@ func TestThreadAttachments(t *testing.T) {
 			t.Fatalf("another buyer read the thread: %v", err)
 		}
 		msgs := must(e.svc.Messages(e.ctx, e.buyer, o.ID))
-		if len(msgs) != 1 || msgs[0].Attachments[0].Ref != string(pdf.Ref) {
+		if len(msgs) != 1 || msgs[0].Attachments[0].Ref != pdf.Ref {
 			t.Fatalf("thread %+v", msgs)
 		}
 	})

@@ -13,8 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/tradeassure/tradeassure/blob"
+	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -24,8 +26,9 @@ import (
 // word; the rows and attachments a contract may have are the domain's (trade.LineItemsMax,
 // trade.RequirementsMax, trade.AttachmentsMax, trade.MessageAttachmentsMax).
 const (
-	// UploadFileMax is the largest file one form takes, in bytes: the blob store's default.
-	UploadFileMax = blob.SizeMaxDefault
+	// UploadFileMax is the largest file one form takes, in bytes: the same as the API's
+	// (escrow.UploadSizeMax, the blob store's default).
+	UploadFileMax = escrow.UploadSizeMax
 	// UploadFilesMax is how many files one form submission may carry.
 	UploadFilesMax = 5
 	// UploadFieldsMax bounds the bytes of a submission that are not files: a contract at the
@@ -37,13 +40,7 @@ const (
 	UploadPartsMax = 3000
 	// UploadFieldMax bounds one field that is not a file: the longest message, in UTF-8.
 	UploadFieldMax = 4 * trade.MessageMax
-	// UploadsRememberedMax is how many of the files a session uploaded its forms may attach
-	// again (a form re-shown after an error keeps its files without a second upload).
-	UploadsRememberedMax = 100
 )
-
-// sessUploads is the session key of the refs this session uploaded, newest last.
-const sessUploads = "uploads"
 
 // uploadRoute reports whether a request posts to a route that takes files, and so gets the
 // larger body limit UploadBodyMax instead of FormBodyMax.
@@ -163,7 +160,13 @@ func (s *Server) readUpload(r *http.Request, fileInputs ...string) (*upload, err
 			u.values.Set(indexed(name, next+i, "name"), a.Name)
 			u.values.Set(indexed(name, next+i, "keep"), "yes")
 		}
-		s.remember(r.Context(), as)
+		for _, a := range as {
+			// Recorded as the organization's upload (escrow.MayAttach): a form re-shown after an
+			// error keeps its files without a second upload.
+			if _, err := s.svc.RecordUpload(r.Context(), actorOf(r), blob.Ref(a.Ref), a.Name); err != nil {
+				return nil, err
+			}
+		}
 	}
 	r.PostForm, r.Form = u.values, u.values
 	return u, nil
@@ -272,14 +275,21 @@ func (s *Server) store(ctx context.Context, p *multipart.Part) (trade.Attachment
 	return trade.Attachment{}, "", fmt.Errorf("store upload %q: %w", name, err)
 }
 
-// attachmentName is the file's name as the domain takes it: at most 255 bytes, cut on a rune.
+// attachmentName is the file's name as the domain takes it (escrow.ValidFileName): UTF-8
+// without control characters, at most escrow.FileNameMax bytes, cut on a rune.
 func attachmentName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
 	name = strings.TrimSpace(path.Base(strings.ReplaceAll(name, "\\", "/")))
-	for len(name) > 255 {
+	for len(name) > escrow.FileNameMax {
 		_, size := lastRune(name)
 		name = name[:len(name)-size]
 	}
-	if name == "" || name == "." || name == "/" {
+	if escrow.ValidFileName(name) != nil {
 		return "attachment"
 	}
 	return name
@@ -294,32 +304,20 @@ func lastRune(s string) (rune, int) {
 	return 0, 1
 }
 
-// remember records refs this session uploaded, so a form re-shown after an error may attach
-// them without a second upload — and may attach nothing else it did not see on the order.
-func (s *Server) remember(ctx context.Context, as []trade.Attachment) {
-	refs := strings.Fields(s.sm.GetString(ctx, sessUploads))
-	for _, a := range as {
-		if !slices.Contains(refs, a.Ref) {
-			refs = append(refs, a.Ref)
-		}
-	}
-	if n := len(refs); n > UploadsRememberedMax {
-		refs = refs[n-UploadsRememberedMax:]
-	}
-	s.sm.Put(ctx, sessUploads, strings.Join(refs, " "))
-}
-
 // keptAttachments reads the attachment list of a form: every entry whose "keep" box is ticked,
-// if it is a file of this order or one this session uploaded. At most max are taken.
+// if the person's organization may attach it (escrow.MayAttach: a file of this order or one it
+// uploaded; the use case checks again). At most max are taken.
 func (s *Server) keptAttachments(ctx context.Context, f *form, o *trade.Order, list string, max int) []trade.Attachment {
-	mine := strings.Fields(s.sm.GetString(ctx, sessUploads))
 	var out []trade.Attachment
 	for i := 0; i < UploadPartsMax && f.Values.Has(indexed(list, i, "ref")); i++ {
 		if f.Value(indexed(list, i, "keep")) != "yes" {
 			continue
 		}
 		a := trade.Attachment{Ref: f.Value(indexed(list, i, "ref")), Name: attachmentName(f.Value(indexed(list, i, "name")))}
-		if _, ok := orderAttachment(o, nil, a.Ref); !ok && !slices.Contains(mine, a.Ref) {
+		if ok, err := s.svc.MayAttach(ctx, viewerFrom(ctx).Actor, o, a.Ref); err != nil || !ok {
+			if err != nil {
+				s.log.Error("check attachment", "ref", a.Ref, "err", err)
+			}
 			f.add(list, "Attach the file again: "+a.Name+" is not one you uploaded.")
 			continue
 		}
@@ -349,62 +347,16 @@ func (f *form) Kept(list string) []keptRow {
 	return out
 }
 
-// orderAttachment finds ref among the files the order refers to: every contract version, the
-// open proposal, the inspection reports' photos and, when given, the thread's messages.
-func orderAttachment(o *trade.Order, msgs []trade.Message, ref string) (trade.Attachment, bool) {
-	var lists [][]trade.Attachment
-	for _, v := range o.Contracts {
-		lists = append(lists, v.Contract.Attachments)
-	}
-	if o.Proposal != nil {
-		lists = append(lists, o.Proposal.Contract.Attachments)
-	}
-	if o.Inspection != nil {
-		for _, rep := range o.Inspection.Reports {
-			lists = append(lists, rep.Photos)
-		}
-	}
-	for _, m := range msgs {
-		lists = append(lists, m.Attachments)
-	}
-	for _, l := range lists {
-		for _, a := range l {
-			if a.Ref == ref {
-				return a, true
-			}
-		}
-	}
-	return trade.Attachment{}, false
-}
-
 // download serves an attachment of an order (R3, R23) to someone who may see the order, and
-// only if the order refers to it: knowing a file's hash is not enough to fetch it. It is
-// always a download (Content-Disposition: attachment), of the type the store recorded after
-// checking the content, never sniffed, and sandboxed should a browser show it anyway.
+// only if the order refers to it (escrow.OpenAttachment): knowing a file's hash is not enough to
+// fetch it. It is always a download (Content-Disposition: attachment), of the type the store
+// recorded after checking the content, never sniffed, and sandboxed should a browser show it
+// anyway.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actorOf(r)
-	o, err := s.svc.Order(ctx, a, r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ref := r.PathValue("ref")
-	att, ok := orderAttachment(o, nil, ref)
-	if !ok {
-		msgs, err := s.svc.Messages(ctx, a, o.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		att, ok = orderAttachment(o, msgs, ref)
-	}
-	if !ok || s.blobs == nil {
+	att, rc, err := s.svc.OpenAttachment(ctx, a, r.PathValue("id"), r.PathValue("ref"))
+	if fault.ReasonOf(err) == "attachment_not_found" {
 		s.render(w, r, http.StatusNotFound, "error.html", "Not found", errorData{Message: "This order has no such attachment."})
-		return
-	}
-	rc, meta, err := s.blobs.Open(ctx, blob.Ref(ref))
-	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidRef) {
-		s.render(w, r, http.StatusNotFound, "error.html", "Not found", errorData{Message: "The file is no longer stored."})
 		return
 	}
 	if err != nil {
@@ -413,8 +365,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rc.Close()
 	h := w.Header()
-	h.Set("Content-Type", meta.MediaType)
-	h.Set("Content-Length", strconv.FormatInt(meta.Size, 10))
+	h.Set("Content-Type", att.MediaType)
+	h.Set("Content-Length", strconv.FormatInt(att.Size, 10))
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": att.Name})
 	if disposition == "" { // a name that cannot be said in the header: a download all the same
 		disposition = "attachment"
@@ -424,7 +376,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, no-store")
 	if _, err := io.Copy(w, rc); err != nil {
-		s.log.Error("attachment download", "order", o.ID, "ref", ref, "err", err)
+		s.log.Error("attachment download", "order", r.PathValue("id"), "ref", att.Ref, "err", err)
 	}
 }
 

@@ -364,6 +364,9 @@ func editorLimits(t *testing.T, w *world) {
 		t.Fatal("adding a row proposed the contract")
 	}
 
+	theirs, err := w.svc.Upload(w.ctx, w.actors["supplier2"], "theirs", "drawing.pdf", "application/pdf",
+		strings.NewReader("%PDF-1.4\n% another supplier's drawing\n%%EOF\n"))
+	w.must("another supplier's upload", err)
 	cases := []struct {
 		name   string
 		edit   func(url.Values)
@@ -392,10 +395,10 @@ func editorLimits(t *testing.T, w *world) {
 			http.StatusUnprocessableEntity, "f-attachments-error", fmt.Sprintf("at most %d files at a time", web.UploadFilesMax)},
 		{"a body over UploadBodyMax", nil, bodyOverLimit(), http.StatusUnprocessableEntity, "f-attachments-error",
 			"The files together are too large"},
-		{"a file neither of this order nor uploaded in this session", func(v url.Values) {
-			// The design draft is stored (another order may refer to it), but knowing its hash
-			// does not make it attachable here.
-			v.Set("attachments[0].ref", w.files[0].Ref)
+		{"a file another organization uploaded", func(v url.Values) {
+			// The drawing is stored (another supplier uploaded it), but knowing its hash does not
+			// make it attachable here.
+			v.Set("attachments[0].ref", theirs.Ref)
 			v.Set("attachments[0].name", "stolen.pdf")
 			v.Set("attachments[0].keep", "yes")
 		}, nil, http.StatusUnprocessableEntity, "f-attachments-error", "stolen.pdf is not one you uploaded"},

@@ -127,6 +127,8 @@ func (w *world) seed(dir *blob.Dir) {
 	} {
 		m, err := dir.Put(ctx, strings.NewReader(f.body), "application/pdf")
 		w.must("put file", err)
+		_, err = w.svc.RecordUpload(ctx, w.actors["supplier"], m.Ref, f.name) // the supplier's own files
+		w.must("record upload", err)
 		w.files = append(w.files, trade.Attachment{Name: f.name, Ref: string(m.Ref), Size: m.Size, MediaType: m.MediaType})
 	}
 }

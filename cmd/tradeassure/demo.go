@@ -143,6 +143,14 @@ func newDemo(ctx context.Context, svc *escrow.Service, files *blob.Dir, clock *e
 		}
 		*x.to = trade.Actor{Role: trade.RoleSupplier, OrgID: s.ID, UserID: "sales@" + s.ID}
 	}
+	// The parties that attach the files at checkout or in a proposal have uploaded them.
+	for _, a := range []trade.Actor{d.buyer, d.supplier, d.deposit} {
+		for _, f := range d.files {
+			if _, err := svc.RecordUpload(ctx, a, blob.Ref(f.Ref), f.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if _, err := svc.FundGuarantee(ctx, d.admin, d.key(), money.New(50_000_00, "USD")); err != nil {
 		return nil, err
 	}
@@ -160,7 +168,8 @@ func (d *demo) do(a trade.Actor, o *trade.Order, cmd trade.Command) (*trade.Orde
 	return next, nil
 }
 
-// wait moves virtual time and fires the timers that come due.
+// wait moves virtual time and fires the timers that come due, with the Pay Later bank worker
+// between rounds: it asks the bank for the debits the timers requested (R11).
 func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 	d.clock.Advance(dur)
 	for {
@@ -168,7 +177,11 @@ func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 		if err != nil {
 			return o, err
 		}
-		if n == 0 {
+		debits, err := d.svc.RunBankDebits(d.ctx, "demo")
+		if err != nil {
+			return o, err
+		}
+		if n == 0 && debits == 0 {
 			break
 		}
 	}
