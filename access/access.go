@@ -69,6 +69,10 @@ type Store interface {
 	// SweepLogins deletes up to max failures recorded before failedBefore and throttles idle
 	// (no attempt, no lockout) since idleBefore.
 	SweepLogins(ctx context.Context, failedBefore, idleBefore time.Time, max int) (int64, error)
+	// SetPasswordOnce replaces a user's password hash unless key was used before: applied is
+	// false for a repeat on the same user; ErrDuplicate when key was used for another request,
+	// ErrNotFound for an unknown user.
+	SetPasswordOnce(ctx context.Context, key, userID, hash string, at time.Time) (applied bool, err error)
 }
 
 // Orgs looks organizations up; the escrow service provides it.
@@ -108,8 +112,8 @@ const (
 	PasswordMax = 256
 )
 
-// rolesFor lists the roles an organization's credentials may carry.
-func rolesFor(k trade.OrgKind) []trade.Role {
+// RolesFor lists the roles an organization's credentials may carry.
+func RolesFor(k trade.OrgKind) []trade.Role {
 	switch k {
 	case trade.KindBuyer:
 		return []trade.Role{trade.RoleBuyer}
@@ -134,12 +138,12 @@ func (s *Service) checkRole(ctx context.Context, orgID string, role trade.Role) 
 	if err != nil {
 		return fault.FieldErr("org_id", "organization_not_found", "no such organization")
 	}
-	for _, r := range rolesFor(org.Kind) {
+	for _, r := range RolesFor(org.Kind) {
 		if r == role {
 			return nil
 		}
 	}
-	return fault.FieldErr("role", "invalid_role", "a %s organization's credentials act as %v", org.Kind, rolesFor(org.Kind))
+	return fault.FieldErr("role", "invalid_role", "a %s organization's credentials act as %v", org.Kind, RolesFor(org.Kind))
 }
 
 // PlatformOrg is the organization of platform staff (admins, arbiters).
@@ -155,6 +159,11 @@ const keyPrefix = "ta_"
 // CreateAPIKey issues a key for orgID acting as role. The returned token is the only time the
 // secret exists outside the caller's hands.
 func (s *Service) CreateAPIKey(ctx context.Context, by trade.Actor, orgID string, role trade.Role, name string) (token string, k APIKey, err error) {
+	return s.createAPIKey(ctx, by, newID("key"), orgID, role, name)
+}
+
+// createAPIKey is CreateAPIKey with the new key's ID given.
+func (s *Service) createAPIKey(ctx context.Context, by trade.Actor, id, orgID string, role trade.Role, name string) (token string, k APIKey, err error) {
 	if by.Role != trade.RoleAdmin && !(by.OrgID == orgID && by.Role != trade.RoleSystem) {
 		return "", APIKey{}, fault.New(fault.Forbidden, "role_not_allowed", "only an admin or the organization itself issues its keys")
 	}
@@ -172,7 +181,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, by trade.Actor, orgID string
 		return "", APIKey{}, err
 	}
 	enc := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret))
-	k = APIKey{ID: newID("key"), OrgID: orgID, Role: role, Name: name, Hash: hashSecret(enc),
+	k = APIKey{ID: id, OrgID: orgID, Role: role, Name: name, Hash: hashSecret(enc),
 		CreatedAt: s.now(), CreatedBy: by.UserID}
 	if err := s.store.InsertAPIKey(ctx, k); err != nil {
 		return "", APIKey{}, err

@@ -71,6 +71,11 @@ func validPassword(pw string) error {
 // CreateUser adds a person to an organization. Admins add anyone; an organization's own users
 // add colleagues.
 func (s *Service) CreateUser(ctx context.Context, by trade.Actor, orgID, email, name string, role trade.Role, password string) (User, error) {
+	return s.createUser(ctx, by, newID("usr"), orgID, email, name, role, password)
+}
+
+// createUser is CreateUser with the new user's ID given.
+func (s *Service) createUser(ctx context.Context, by trade.Actor, id, orgID, email, name string, role trade.Role, password string) (User, error) {
 	if by.Role != trade.RoleAdmin && by.Role != trade.RoleSystem && by.OrgID != orgID {
 		return User{}, fault.New(fault.Forbidden, "role_not_allowed", "only an admin or the organization itself adds its users")
 	}
@@ -94,7 +99,7 @@ func (s *Service) CreateUser(ctx context.Context, by trade.Actor, orgID, email, 
 	if err != nil {
 		return User{}, err
 	}
-	u := User{ID: newID("usr"), OrgID: orgID, Email: strings.ToLower(email), Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now()}
+	u := User{ID: id, OrgID: orgID, Email: strings.ToLower(email), Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now()}
 	if err := s.store.InsertUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return User{}, fault.FieldErr("email", "email_taken", "a user with this email exists")
