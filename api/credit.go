@@ -274,6 +274,7 @@ func (s *Server) registerCredit(a huma.API) {
 			return &struct{ Body []LoanView }{out}, nil
 		})
 	s.registerStatements(a, tags)
+	s.registerBankDebits(a, tags)
 	huma.Register(a, huma.Operation{OperationID: "offer_loan", Method: http.MethodPost, Path: "/v1/orders/{id}/pay-later/offers",
 		Summary: "Get the loan agreement that finances the order's pending Pay Later payment (R11; buyer)", Tags: tags,
 		Security: bearerAuth, DefaultStatus: http.StatusCreated, Description: "Pay the installment with method pay_later " +
@@ -298,8 +299,14 @@ func (s *Server) registerCredit(a huma.API) {
 			return s.loanOut(ctx, l, err)
 		})
 	loanCmd := func(verb, summary string, do func(context.Context, trade.Actor, string, string) (escrow.LoanRecord, error)) {
+		status, description := http.StatusOK, ""
+		if verb == "pay-off" { // the debit outbox: the bank answers later (docs/pay-later.md)
+			status, description = http.StatusAccepted, "The payoff is requested from your bank: the loan returned shows it in "+
+				"bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. "+
+				"Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending."
+		}
 		huma.Register(a, huma.Operation{OperationID: strings.ReplaceAll(verb, "-", "_") + "_loan", Method: http.MethodPost,
-			Path: "/v1/loans/{id}/" + verb, Summary: summary, Tags: tags, Security: bearerAuth},
+			Path: "/v1/loans/{id}/" + verb, Summary: summary, Description: description, DefaultStatus: status, Tags: tags, Security: bearerAuth},
 			func(ctx context.Context, in *struct {
 				ID             string `path:"id" maxLength:"64" doc:"The loan ID."`
 				IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
@@ -312,7 +319,7 @@ func (s *Server) registerCredit(a huma.API) {
 	loanCmd("accept", "Accept the loan agreement: the credit is reserved and the lender pays the order's escrow in 2 US "+
 		"business days; the order counts as paid then (R11; buyer)", s.svc.AcceptLoan)
 	loanCmd("cancel", "Withdraw the agreement before the lender pays; the reservation is given back (buyer, admin)", s.svc.CancelLoan)
-	loanCmd("pay-off", "Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)",
+	loanCmd("pay-off", "Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)",
 		s.svc.PayOffLoan)
 	loanCmd("charge-off", "Charge off a past-due loan before its timer does (120 days past due): the lender collects "+
 		"what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)",

@@ -22,6 +22,8 @@ func init() {
 		matrixRow{op: "cancel_loan", method: "POST", path: "/v1/loans/loan_none/cancel", own: "NFFFN"},
 		matrixRow{op: "pay_off_loan", method: "POST", path: "/v1/loans/loan_none/pay-off", own: "NFFFF"},
 		matrixRow{op: "charge_off_loan", method: "POST", path: "/v1/loans/loan_none/charge-off", own: "FFFFN"},
+		matrixRow{op: "list_bank_debits", method: "GET", path: "/v1/credit/bank-debits?status=attention", own: "FFFFA"},
+		matrixRow{op: "retry_bank_debit", method: "POST", path: "/v1/credit/bank-debits/pld_none/retry", own: "FFFFN"},
 		matrixRow{op: "set_sandbox_bank", method: "POST", path: "/v1/credit/sandbox-bank", own: "FFFFA",
 			body: static(map[string]any{"buyer_id": "buy_none", "fail": false})},
 	)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
@@ -34,6 +35,25 @@ type loanView struct {
 	Installment []struct{ Total amount } `json:"installments"`
 	Balance     amount
 	PayoffQuote amount `json:"payoff_quote"`
+	BankDebit   *struct {
+		ID, Kind, Status string
+		Amount           amount
+		AccountLast4     string `json:"account_last4"`
+	} `json:"bank_debit"`
+}
+
+// bankWorker runs the Pay Later bank worker until it finds nothing to ask the bank (R11).
+func (w *world) bankWorker() {
+	w.t.Helper()
+	for {
+		n, err := w.svc.RunBankDebits(context.Background(), "test-bank-worker")
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // TestPayLaterThroughHTTP drives Pay Later through the API only: a US buyer applies and gets a
@@ -119,7 +139,19 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 			t.Fatalf("statement %s:\n%s", ct, r.body)
 		}
 		w.refused(w.call("buyer", "GET", "/v1/credit/statements/2026-13", nil, nil), 422, "invalid_period")
-		w.ok(w.call("buyer", "POST", "/v1/loans/"+l.ID+"/pay-off", map[string]any{}, &l), 200)
+		// The payoff is requested (202): the bank worker records the bank's answer later.
+		w.ok(w.call("buyer", "POST", "/v1/loans/"+l.ID+"/pay-off", map[string]any{}, &l), 202)
+		if d := l.BankDebit; l.State != "disbursed" || d == nil || d.Kind != "payoff" || d.Status != "requested" ||
+			d.Amount.Minor != 3_000_00 || d.AccountLast4 == "" {
+			t.Fatalf("payoff requested: %s, debit %+v", l.State, l.BankDebit)
+		}
+		var pending []struct{ ID, Status string }
+		w.ok(w.call("admin", "GET", "/v1/credit/bank-debits?loan_id="+l.ID, nil, &pending), 200)
+		if len(pending) != 1 || pending[0].ID != l.BankDebit.ID || pending[0].Status != "requested" {
+			t.Fatalf("admin's list of debits %+v", pending)
+		}
+		w.bankWorker()
+		w.ok(w.call("buyer", "GET", "/v1/loans/"+l.ID, nil, &l), 200)
 		w.ok(w.call("buyer", "GET", "/v1/credit/line", nil, &line), 200)
 		if l.State != "paid_off" || line.Available.Minor != 100_000_00 {
 			t.Fatalf("after payoff: %s, line %+v", l.State, line)
@@ -204,6 +236,7 @@ func TestPayLaterStatementsThroughHTTP(t *testing.T) {
 		w.refused(w.call("admin", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, nil), 409, "transition_not_allowed")
 		w.clock.Set(time.Date(2026, 4, 2, 4, 0, 0, 0, time.UTC))
 		w.tick(0)
+		w.bankWorker() // the bank refuses the debit the due date requested
 		w.ok(w.call("buyer", "GET", "/v1/loans/"+l.ID, nil, &l), 200)
 		if l.State != "past_due" {
 			t.Fatalf("loan %s after a refused debit", l.State)

@@ -89,13 +89,20 @@ func (l *Loan) Due(now time.Time) money.Amount {
 // them, restores their principal to the line, and cures a past-due loan; a failure makes the
 // loan past due and freezes the line until a later debit succeeds.
 func (l *Loan) Debit(by Role, line *Line, now time.Time, succeeded bool) (Effects, error) {
+	return l.RecordDebit(by, line, now, now, succeeded)
+}
+
+// RecordDebit is Debit for a debit asked for at asOf whose outcome is recorded at now (the bank
+// answers after the request: docs/pay-later.md, the debit outbox): what is due, billed and paid
+// is what was due at asOf — the amount the bank was asked for — and the postings are dated now.
+func (l *Loan) RecordDebit(by Role, line *Line, asOf, now time.Time, succeeded bool) (Effects, error) {
 	return l.apply(CmdDebit, by, line, now, func(s *step) error {
-		due := s.l.Due(now)
+		due := s.l.Due(asOf)
 		if !due.IsPositive() {
 			return fault.New(fault.Conflict, ReasonNothingDue, "nothing is due on the loan")
 		}
 		for i := range s.l.Installments {
-			if !now.Before(s.l.Installments[i].DueDate) {
+			if !asOf.Before(s.l.Installments[i].DueDate) {
 				s.bill(i)
 			}
 		}
@@ -109,7 +116,7 @@ func (l *Loan) Debit(by Role, line *Line, now time.Time, succeeded bool) (Effect
 		}
 		before := s.l.PrincipalOutstanding()
 		for i, in := range s.l.Installments {
-			if in.Status == Billed && !now.Before(in.DueDate) {
+			if in.Status == Billed && !asOf.Before(in.DueDate) {
 				s.pay(i, in.remaining())
 			}
 		}
@@ -141,10 +148,16 @@ func (l *Loan) Quote(now time.Time) money.Amount {
 // is charged, later months' fees never are (R11, rails.md §8.1: fees apply only while a
 // balance remains).
 func (l *Loan) PayOff(by Role, line *Line, now time.Time) (Effects, error) {
+	return l.PayOffAt(by, line, now, now)
+}
+
+// PayOffAt is PayOff for a payoff quoted and debited at asOf whose outcome is recorded at now:
+// it pays Quote(asOf), the amount the bank was asked for, with postings dated now.
+func (l *Loan) PayOffAt(by Role, line *Line, asOf, now time.Time) (Effects, error) {
 	return l.apply(CmdPayOff, by, line, now, func(s *step) error {
-		amount := s.l.Quote(now)
+		amount := s.l.Quote(asOf)
 		before := s.l.PrincipalOutstanding()
-		s.payAll(now)
+		s.payAll(asOf)
 		s.post(PostPayment, 0, amount)
 		return s.settle(CmdPayOff, before)
 	})

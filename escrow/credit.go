@@ -34,21 +34,25 @@ type CreditOptions struct {
 	Location *time.Location
 	// Calendar counts the business days of debit retries: the US Federal Reserve's by default.
 	Calendar calendar.Calendar
+	// OnDebit is told of each answer the bank worker recorded: the request's kind and its new
+	// status (succeeded, refused, attention, unapplied) or DebitResultRetry. Metrics hang here.
+	OnDebit func(kind DebitKind, result string)
 }
 
 // creditDeps is CreditOptions with the defaults filled in.
 type creditDeps struct {
-	lender credit.Lender
-	bank   Bank
-	loc    *time.Location
-	cal    calendar.Calendar
+	lender  credit.Lender
+	bank    Bank
+	loc     *time.Location
+	cal     calendar.Calendar
+	onDebit func(kind DebitKind, result string)
 }
 
 // Calendar years computed up front; others are computed on demand (calendar.USFederal).
 const calendarFrom, calendarTo = 2015, 2040
 
 func newCreditDeps(o CreditOptions) creditDeps {
-	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location, cal: o.Calendar}
+	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location, cal: o.Calendar, onDebit: o.OnDebit}
 	if d.cal == nil {
 		d.cal = calendar.USFederal(calendarFrom, calendarTo)
 	}
@@ -196,8 +200,10 @@ func (s *Service) Loan(ctx context.Context, a trade.Actor, id string) (LoanRecor
 	var l LoanRecord
 	err := s.creditRead(ctx, func(r CreditReader) error {
 		var err error
-		l, err = r.Loan(ctx, id)
-		return err
+		if l, err = r.Loan(ctx, id); err != nil {
+			return err
+		}
+		return withBankDebit(ctx, r, &l)
 	})
 	if err != nil {
 		return LoanRecord{}, notFound(err, "loan")
@@ -206,6 +212,23 @@ func (s *Service) Loan(ctx context.Context, a trade.Actor, id string) (LoanRecor
 		return LoanRecord{}, fault.New(fault.NotFound, "loan_not_found", "no such loan")
 	}
 	return l, nil
+}
+
+// withBankDebit fills in the loan's newest debit request, if it has one.
+func withBankDebit(ctx context.Context, r CreditReader, l *LoanRecord) error {
+	br, ok := r.(BankDebitReader)
+	if !ok {
+		return nil
+	}
+	d, err := br.LatestBankDebit(ctx, l.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	l.BankDebit = &d
+	return nil
 }
 
 // Loans lists the loans of the buyer's open line, by ID.
@@ -217,8 +240,18 @@ func (s *Service) Loans(ctx context.Context, a trade.Actor, buyerID string) ([]L
 	var out []LoanRecord
 	err = s.creditRead(ctx, func(r CreditReader) error {
 		var err error
-		out, err = r.LoansOfLine(ctx, line.ID, credit.StatementLoansMax)
-		return err
+		if out, err = r.LoansOfLine(ctx, line.ID, credit.StatementLoansMax); err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].State.Terminal() && out[i].State != credit.PaidOff {
+				continue // cancelled and charged-off loans are never debited
+			}
+			if err := withBankDebit(ctx, r, &out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, err
 }
@@ -352,35 +385,6 @@ func (s *Service) CancelLoan(ctx context.Context, a trade.Actor, key, loanID str
 	return run(ctx, s, a, key, []any{"loan_cancel", loanID}, func(u *unit) (LoanRecord, error) {
 		return s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
 			fx, err := l.Cancel(role, line, u.now)
-			return fx, false, err
-		})
-	})
-}
-
-// PayOffLoan repays the whole loan early (R11): its quote now — the principal left and the
-// fees of the months begun — is debited from the buyer's bank; later months' fees are never
-// charged, and the principal is available on the line again.
-func (s *Service) PayOffLoan(ctx context.Context, a trade.Actor, key, loanID string) (LoanRecord, error) {
-	if err := requireBuyer(a); err != nil {
-		return LoanRecord{}, err
-	}
-	return run(ctx, s, a, key, []any{"loan_pay_off", loanID}, func(u *unit) (LoanRecord, error) {
-		return s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
-			if _, ok := credit.Lookup(l.State, credit.CmdPayOff); !ok {
-				fx, err := l.PayOff(credit.RoleBuyer, line, u.now) // refused: says why
-				return fx, false, err
-			}
-			quote := l.Quote(u.now)
-			ok, err := s.cred.bank.Debit(ctx, BankDebit{BuyerID: l.BuyerID, LoanID: l.ID, Amount: quote,
-				Reference: fmt.Sprintf("PLP-%s-%d", l.ID, l.Version), At: u.now})
-			if err != nil {
-				return credit.Effects{}, false, fmt.Errorf("debit payoff of loan %s: %w", l.ID, err)
-			}
-			if !ok {
-				return credit.Effects{}, false, fault.New(fault.Conflict, "debit_failed",
-					"your bank refused the debit of %s from your business checking account", quote)
-			}
-			fx, err := l.PayOff(credit.RoleBuyer, line, u.now)
 			return fx, false, err
 		})
 	})
@@ -613,7 +617,7 @@ func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (stri
 	case credit.TimerDebit, credit.TimerDebitRetry:
 		return s.collect(ctx, u, t)
 	case credit.TimerChargeOff:
-		return s.chargeOff(ctx, u, t.Ref)
+		return s.chargeOff(ctx, u, t)
 	case credit.TimerStatement:
 		return s.closeStatement(ctx, u, t)
 	}
@@ -688,43 +692,4 @@ func (s *Service) disburse(ctx context.Context, u *unit, loanID string) (string,
 		return "", &dirtyError{fmt.Errorf("disbursement of loan %s was not received by payment %s: %+v", l.ID, p.ID, alloc)}
 	}
 	return "disbursed " + d.Amount.String() + " ref " + d.Reference, nil
-}
-
-// collect is the automatic debit on a due date, or its retry (R11): everything due, overdue
-// installments included, is asked of the buyer's bank. A success pays it and restores its
-// principal to the line, and cures a past-due loan (unfreezing the line when no other loan of
-// it is past due); a refusal makes the loan past due and freezes the line. A refusal on a due
-// date sets the retries (credit.DebitRetryBusinessDays US business days later); a loan that
-// becomes past due gets its charge-off timer (credit.ChargeOffDaysPastDue days).
-func (s *Service) collect(ctx context.Context, u *unit, t StoredTimer) (string, error) {
-	outcome, loanID := "", t.Ref
-	retry := credit.TimerKind(t.Kind) == credit.TimerDebitRetry
-	_, err := s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
-		c, err := s.cred.lender.Collect(l.Loan, u.now)
-		if err != nil {
-			return credit.Effects{}, false, err
-		}
-		ok, err := s.cred.bank.Debit(ctx, BankDebit{BuyerID: l.BuyerID, LoanID: l.ID, Amount: c.Amount,
-			Reference: c.Reference, At: u.now})
-		if err != nil {
-			return credit.Effects{}, false, fmt.Errorf("debit loan %s: %w", l.ID, err)
-		}
-		outcome = "debited " + c.Amount.String()
-		if !ok {
-			outcome = "debit of " + c.Amount.String() + " failed: past due"
-		}
-		wasPastDue := l.State == credit.PastDue
-		fx, err := l.Debit(credit.RoleSystem, line, u.now, ok)
-		if err != nil || ok {
-			return fx, false, err
-		}
-		if !retry {
-			fx.Timers = append(fx.Timers, l.RetryTimers(s.cred.cal, u.now.In(s.cred.loc))...)
-		}
-		if tm, set := l.ChargeOffTimer(s.cred.loc); set && !wasPastDue {
-			fx.Timers = append(fx.Timers, tm)
-		}
-		return fx, false, nil
-	})
-	return outcome, err
 }

@@ -19,7 +19,8 @@ import (
 // it owed from its receivable to the lender's credit loss. A loan cured meanwhile is left alone
 // (the timer is skipped); one whose oldest overdue installment is more recent than the timer
 // thought (a refund repaid the oldest) gets the timer again at the new date.
-func (s *Service) chargeOff(ctx context.Context, u *unit, loanID string) (string, error) {
+func (s *Service) chargeOff(ctx context.Context, u *unit, t StoredTimer) (string, error) {
+	loanID := t.Ref
 	ct, err := u.creditTx()
 	if err != nil {
 		return "", err
@@ -30,6 +31,14 @@ func (s *Service) chargeOff(ctx context.Context, u *unit, loanID string) (string
 	}
 	if l.State != credit.PastDue {
 		return "", fault.New(fault.Conflict, credit.ReasonNotAllowed, "the loan is %s, not past due", l.State)
+	}
+	if dt, err := u.debitTx(); err != nil {
+		return "", err
+	} else if open, err := openDebit(ctx, dt, l.ID); err != nil || open != nil {
+		if err != nil {
+			return "", err
+		}
+		return u.postpone(ctx, t, *open) // the debit may cure the loan: wait for the bank's answer
 	}
 	if at := l.ChargeOffAt(s.cred.loc); u.now.Before(at) {
 		tm, _ := l.ChargeOffTimer(s.cred.loc)
@@ -68,6 +77,17 @@ func (s *Service) ChargeOffLoan(ctx context.Context, a trade.Actor, key, loanID 
 	}
 	return run(ctx, s, a, key, []any{"loan_charge_off", loanID}, func(u *unit) (LoanRecord, error) {
 		out, err := s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
+			dt, err := u.debitTx()
+			if err != nil {
+				return credit.Effects{}, false, err
+			}
+			if open, err := openDebit(ctx, dt, l.ID); err != nil || open != nil {
+				if err != nil {
+					return credit.Effects{}, false, err
+				}
+				return credit.Effects{}, false, fault.New(fault.Conflict, "debit_pending",
+					"a debit of %s from the buyer's account is waiting for the bank's answer (%s)", open.Amount, open.ID)
+			}
 			fx, err := l.ChargeOff(credit.RoleAdmin, line, u.now)
 			return fx, false, err
 		})

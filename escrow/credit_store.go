@@ -13,6 +13,10 @@ type LoanRecord struct {
 	credit.Loan
 	PaymentID string    `json:"payment_id"`
 	CreatedAt time.Time `json:"created_at"`
+	// BankDebit is the loan's newest debit request: pending while the bank worker waits for the
+	// bank's answer, then its outcome. Filled when the loan is read through the Service; the
+	// store never keeps it in the loan.
+	BankDebit *DebitRequest `json:"bank_debit,omitempty"`
 }
 
 // CreditReader reads Pay Later state. The store's readers and transactions implement it beside

@@ -301,7 +301,20 @@ func TestPayLaterFlow(t *testing.T) {
 		if q := l.Quote(e.clock.Now()); q != dollars(8_533_33) {
 			t.Fatalf("payoff quote %s, want 8,533.33", q)
 		}
+		// The payoff is requested: the loan shows it pending and nothing moves until the bank
+		// worker has the bank's answer (the debit outbox).
 		l = must(e.svc.PayOffLoan(e.ctx, e.buyer, e.key(), l.ID))
+		if d := l.BankDebit; l.State != credit.Active || d == nil || d.Kind != escrow.DebitPayoff ||
+			d.Status != escrow.DebitRequested || d.Amount != dollars(8_533_33) || d.AccountLast4 != "4321" ||
+			e.balance(receivable(l.ID)) != 8_333_33 || len(e.bank().Debits()) != 1 {
+			t.Fatalf("payoff requested: %s, debit %+v, receivable %d", l.State, l.BankDebit, e.balance(receivable(l.ID)))
+		}
+		e.clock.Advance(time.Minute)
+		e.timers() // the bank worker asks the bank and records its answer
+		l = e.loan(l.ID)
+		if d := l.BankDebit; d == nil || d.Status != escrow.DebitSucceeded || d.RecordedAt == nil {
+			t.Fatalf("payoff debit after the worker: %+v", d)
+		}
 		if l.State != credit.PaidOff || e.balance(receivable(l.ID)) != 0 || e.balance(funding) != 0 {
 			t.Fatalf("after payoff: %s, receivable %d", l.State, e.balance(receivable(l.ID)))
 		}

@@ -141,6 +141,7 @@ const loanCols = `SELECT created_at, doc FROM loans`
 
 // InsertLoan stores a new loan; ErrDuplicate for its ID or a second accepted loan of a payment.
 func (t *tx) InsertLoan(ctx context.Context, l escrow.LoanRecord) error {
+	l.BankDebit = nil // read from bank_debits, never kept in the loan
 	doc, err := marshalDoc("loan", l)
 	if err != nil {
 		return err
@@ -160,6 +161,7 @@ func (t *tx) UpdateLoan(ctx context.Context, l escrow.LoanRecord, prevVersion in
 	if l.Version <= prevVersion {
 		return fmt.Errorf("update loan %q: version %d not after %d", l.ID, l.Version, prevVersion) // a bug in the caller
 	}
+	l.BankDebit = nil // read from bank_debits, never kept in the loan
 	doc, err := marshalDoc("loan", l)
 	if err != nil {
 		return err

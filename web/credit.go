@@ -102,9 +102,38 @@ type loanView struct {
 	CanPayOff   bool
 	CanAccept   bool
 	CanCancel   bool
-	OfferStale  bool // offered on an earlier day: the lender must offer again
+	OfferStale  bool   // offered on an earlier day: the lender must offer again
+	DebitNote   string // a debit waiting for the bank's answer, or a payoff the bank refused (R11)
 	Form        *form
 	CancelForm  *form // a key of its own: accepting and cancelling are different commands
+}
+
+// account names the business checking account a debit is taken from.
+func account(d *escrow.DebitRequest) string {
+	if d.AccountLast4 == "" {
+		return "your business checking account"
+	}
+	return "your account ending ••••" + d.AccountLast4
+}
+
+// debitNote says where the loan's newest debit is, while it matters to the buyer: waiting for
+// the bank's answer (the debit outbox), or a payoff the bank refused.
+func debitNote(l escrow.LoanRecord) string {
+	d := l.BankDebit
+	switch {
+	case d == nil || l.State.Terminal():
+		return ""
+	case d.Status.Open() && d.Kind == escrow.DebitPayoff:
+		return "Payoff requested — debited from " + account(d) + ": " + formatMoney(d.Amount.Minor, d.Amount.Currency) +
+			". The loan is paid off once your bank has paid."
+	case d.Status.Open():
+		return "Automatic debit of " + formatMoney(d.Amount.Minor, d.Amount.Currency) + " requested from " + account(d) +
+			" on " + d.RequestedAt.UTC().Format("2 Jan 2006") + "; waiting for your bank's answer."
+	case d.Status == escrow.DebitRefused && d.Kind == escrow.DebitPayoff:
+		return "Your bank refused the payoff debit of " + formatMoney(d.Amount.Minor, d.Amount.Currency) + " from " + account(d) +
+			" on " + d.RequestedAt.UTC().Format("2 Jan 2006") + ". The loan runs on; you may pay off again."
+	}
+	return ""
 }
 
 func (s *Server) loanView(l escrow.LoanRecord, a trade.Actor) loanView {
@@ -116,6 +145,10 @@ func (s *Server) loanView(l escrow.LoanRecord, a trade.Actor) loanView {
 	buyer := a.Role == trade.RoleBuyer && a.OrgID == l.BuyerID
 	if payOff && !l.DisbursedAt.IsZero() {
 		v.Quote, v.CanPayOff = l.Quote(now), buyer
+	}
+	v.DebitNote = debitNote(l)
+	if l.BankDebit != nil && l.BankDebit.Status.Open() {
+		v.CanPayOff = false // one debit at a time: the one pending decides what is owed next
 	}
 	v.CanAccept = buyer && l.State == credit.AgreementPending
 	v.CanCancel = cancel && (buyer || a.Role == trade.RoleAdmin)
@@ -603,10 +636,10 @@ func (s *Server) loanStep(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, order+"#action-pay-later", "Offer withdrawn. Choose a term for a new loan agreement.")
 	case r.PathValue("step") == "cancel":
 		s.redirect(w, r, order, "Loan cancelled before the lender paid: the credit reserved is available again.")
-	default:
-		paid := l.Postings[len(l.Postings)-1].Amount // the payoff's payment posting
-		s.redirect(w, r, "/credit", "Loan paid off: "+formatMoney(paid.Minor, paid.Currency)+
-			" is debited from your business checking account, and the credit is available again.")
+	case l.BankDebit != nil:
+		s.redirect(w, r, "/credit", debitNote(l))
+	default: // a payoff is always answered with its debit request; nothing else reaches here
+		s.redirect(w, r, "/credit", "Payoff requested.")
 	}
 }
 

@@ -405,8 +405,19 @@ func TestCreditFinancingAtCheckout(t *testing.T) {
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/credit" {
 			t.Fatalf("pay off: %d\n%s", res.status, res.body)
 		}
+		// The payoff is requested from the bank (the debit outbox): pending until the bank
+		// worker records the bank's answer, and a second submission debits nothing more.
 		cp = c.get("/credit")
-		shows(t, "paid off", cp, "Loan paid off: USD 3,480.00", "Paid off")
+		shows(t, "payoff requested", cp, "Payoff requested — debited from your account ending ••••4321: USD 3,480.00")
+		if strings.Contains(cp.body, `class="payoff"`) {
+			t.Error("the payoff form is offered again while the payoff is pending")
+		}
+		w.bankWorker()
+		cp = c.get("/credit")
+		shows(t, "paid off", cp, "Paid off")
+		if ds := w.svc.Bank().(*escrow.SandboxBank).Debits(); len(ds) != 1 || ds[0].Amount.Minor != 3_480_00 {
+			t.Fatalf("bank debits %+v, want one payoff of 3,480.00", ds)
+		}
 		if got := mustLine(w).Available(); got != line.Limit {
 			t.Fatalf("available after payoff %s, want %s", got, line.Limit)
 		}
@@ -414,6 +425,18 @@ func TestCreditFinancingAtCheckout(t *testing.T) {
 			t.Errorf("available shown %v", got)
 		}
 	})
+}
+
+// bankWorker runs the Pay Later bank worker until it finds nothing to ask the bank (R11).
+func (w *world) bankWorker() {
+	w.t.Helper()
+	for {
+		n, err := w.svc.RunBankDebits(w.ctx, "test-bank-worker")
+		w.must("bank worker", err)
+		if n == 0 {
+			return
+		}
+	}
 }
 
 func mustLine(w *world) credit.Line {
@@ -589,6 +612,10 @@ func TestCreditFrozenLine(t *testing.T) {
 		w.must("timers", err)
 		w.svc.Bank().(*escrow.SandboxBank).SetFailing(w.actors["buyer"].OrgID, true)
 		w.clock.Set(l.Agreement.Installments[0].DueDate.Add(time.Hour))
+		_, err = w.svc.RunTimers(w.ctx, "test-worker")
+		w.must("timers", err)
+		shows(t, "debit requested", c.get("/credit"), "Automatic debit of USD 1,740.00 requested from your account ending ••••4321")
+		w.bankWorker() // the bank refuses it
 		_, err = w.svc.RunTimers(w.ctx, "test-worker")
 		w.must("timers", err)
 		// The March statement was closed and stored on April 1 (R11); April's is in progress.

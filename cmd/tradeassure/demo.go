@@ -168,7 +168,8 @@ func (d *demo) do(a trade.Actor, o *trade.Order, cmd trade.Command) (*trade.Orde
 	return next, nil
 }
 
-// wait moves virtual time and fires the timers that come due.
+// wait moves virtual time and fires the timers that come due, with the Pay Later bank worker
+// between rounds: it asks the bank for the debits the timers requested (R11).
 func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 	d.clock.Advance(dur)
 	for {
@@ -176,7 +177,11 @@ func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 		if err != nil {
 			return o, err
 		}
-		if n == 0 {
+		debits, err := d.svc.RunBankDebits(d.ctx, "demo")
+		if err != nil {
+			return o, err
+		}
+		if n == 0 && debits == 0 {
 			break
 		}
 	}

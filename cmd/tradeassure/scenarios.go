@@ -271,6 +271,15 @@ func payLater(d *demo) (*trade.Order, error) {
 	if l, err = d.svc.PayOffLoan(d.ctx, d.buyer, d.key(), l.ID); err != nil {
 		return o, err
 	}
+	if l.BankDebit == nil || l.BankDebit.Status != escrow.DebitRequested {
+		return o, fmt.Errorf("the payoff was not requested from the bank: %+v", l.BankDebit)
+	}
+	if o, err = d.wait(o, time.Minute); err != nil { // the bank worker asks the bank and records its answer
+		return o, err
+	}
+	if l, err = d.svc.Loan(d.ctx, d.buyer, l.ID); err != nil {
+		return o, err
+	}
 	if l.State != credit.PaidOff {
 		return o, fmt.Errorf("the loan is %s after payoff", l.State)
 	}

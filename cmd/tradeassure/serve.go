@@ -70,7 +70,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := openService(ctx, url, blobDir(*blobs), escrow.Options{Logger: log,
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg)})
+		Sandbox: escrow.Sandbox{Enabled: true, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
+		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
 	if err != nil {
 		return err
 	}
@@ -131,6 +132,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		host, _ := os.Hostname()
 		svc.Worker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	}()
+	wg.Go(func() { // Pay Later debits (R11): the bank is asked outside any transaction, beside the timers
+		host, _ := os.Hostname()
+		svc.BankDebitWorker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
+	})
 	wg.Go(func() { // webhook deliveries, beside the timers; stopped with them
 		host, _ := os.Hostname()
 		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)

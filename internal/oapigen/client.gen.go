@@ -83,6 +83,54 @@ func (e CreateOrgRequestKind) Valid() bool {
 	}
 }
 
+// Defines values for DebitRequestKind.
+const (
+	DebitRequestKindInstallment DebitRequestKind = "installment"
+	DebitRequestKindPayoff      DebitRequestKind = "payoff"
+	DebitRequestKindRetry       DebitRequestKind = "retry"
+)
+
+// Valid indicates whether the value is a known member of the DebitRequestKind enum.
+func (e DebitRequestKind) Valid() bool {
+	switch e {
+	case DebitRequestKindInstallment:
+		return true
+	case DebitRequestKindPayoff:
+		return true
+	case DebitRequestKindRetry:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DebitRequestStatus.
+const (
+	DebitRequestStatusAttention DebitRequestStatus = "attention"
+	DebitRequestStatusRefused   DebitRequestStatus = "refused"
+	DebitRequestStatusRequested DebitRequestStatus = "requested"
+	DebitRequestStatusSucceeded DebitRequestStatus = "succeeded"
+	DebitRequestStatusUnapplied DebitRequestStatus = "unapplied"
+)
+
+// Valid indicates whether the value is a known member of the DebitRequestStatus enum.
+func (e DebitRequestStatus) Valid() bool {
+	switch e {
+	case DebitRequestStatusAttention:
+		return true
+	case DebitRequestStatusRefused:
+		return true
+	case DebitRequestStatusRequested:
+		return true
+	case DebitRequestStatusSucceeded:
+		return true
+	case DebitRequestStatusUnapplied:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecideBodyOutcome.
 const (
 	NoRefund      DecideBodyOutcome = "no_refund"
@@ -212,6 +260,33 @@ func (e SpecCheckViewSource) Valid() bool {
 	case SpecCheckViewSourceProposal:
 		return true
 	case SpecCheckViewSourceVersion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListBankDebitsParamsStatus.
+const (
+	ListBankDebitsParamsStatusAttention ListBankDebitsParamsStatus = "attention"
+	ListBankDebitsParamsStatusRefused   ListBankDebitsParamsStatus = "refused"
+	ListBankDebitsParamsStatusRequested ListBankDebitsParamsStatus = "requested"
+	ListBankDebitsParamsStatusSucceeded ListBankDebitsParamsStatus = "succeeded"
+	ListBankDebitsParamsStatusUnapplied ListBankDebitsParamsStatus = "unapplied"
+)
+
+// Valid indicates whether the value is a known member of the ListBankDebitsParamsStatus enum.
+func (e ListBankDebitsParamsStatus) Valid() bool {
+	switch e {
+	case ListBankDebitsParamsStatusAttention:
+		return true
+	case ListBankDebitsParamsStatusRefused:
+		return true
+	case ListBankDebitsParamsStatusRequested:
+		return true
+	case ListBankDebitsParamsStatusSucceeded:
+		return true
+	case ListBankDebitsParamsStatusUnapplied:
 		return true
 	default:
 		return false
@@ -750,6 +825,40 @@ type CreditLineView struct {
 	Used             Amount      `json:"used"`
 }
 
+// DebitRequest defines model for DebitRequest.
+type DebitRequest struct {
+	// AccountLast4 The last four digits of the business checking account debited.
+	AccountLast4 string `json:"account_last4"`
+	Amount       Amount `json:"amount"`
+
+	// Attempts How many times the bank was asked.
+	Attempts int64  `json:"attempts"`
+	BuyerId  string `json:"buyer_id"`
+
+	// Id The reference the bank sees: asking again with it never debits twice.
+	Id   string           `json:"id"`
+	Kind DebitRequestKind `json:"kind"`
+
+	// LastError Why the bank gave no answer last time.
+	LastError *string `json:"last_error,omitempty"`
+	LoanId    string  `json:"loan_id"`
+
+	// LoanVersion The loan's version when the debit was requested.
+	LoanVersion   int64     `json:"loan_version"`
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+
+	// RecordedAt When the bank's answer was recorded.
+	RecordedAt  *time.Time         `json:"recorded_at,omitempty"`
+	RequestedAt time.Time          `json:"requested_at"`
+	Status      DebitRequestStatus `json:"status"`
+}
+
+// DebitRequestKind defines model for DebitRequest.Kind.
+type DebitRequestKind string
+
+// DebitRequestStatus defines model for DebitRequest.Status.
+type DebitRequestStatus string
+
 // DecideBody defines model for DecideBody.
 type DecideBody struct {
 	Amount   *int64            `json:"amount,omitempty"`
@@ -1010,11 +1119,12 @@ type LoanView struct {
 	Agreement Agreement `json:"agreement"`
 
 	// Balance What the buyer owes now: the loan's statement balance.
-	Balance     Amount    `json:"balance"`
-	BuyerId     string    `json:"buyer_id"`
-	ClosedAt    time.Time `json:"closed_at"`
-	CreatedAt   time.Time `json:"created_at"`
-	DisbursedAt time.Time `json:"disbursed_at"`
+	Balance     Amount        `json:"balance"`
+	BankDebit   *DebitRequest `json:"bank_debit,omitempty"`
+	BuyerId     string        `json:"buyer_id"`
+	ClosedAt    time.Time     `json:"closed_at"`
+	CreatedAt   time.Time     `json:"created_at"`
+	DisbursedAt time.Time     `json:"disbursed_at"`
 
 	// DueNow What the next automatic debit would collect now, overdue installments included.
 	DueNow       Amount         `json:"due_now"`
@@ -1458,6 +1568,9 @@ type Resolution struct {
 	Status string    `json:"status"`
 }
 
+// RetryBankDebitRequest defines model for Retry_bank_debitRequest.
+type RetryBankDebitRequest = map[string]interface{}
+
 // SetSandboxBankRequest defines model for Set_sandbox_bankRequest.
 type SetSandboxBankRequest struct {
 	BuyerId string `json:"buyer_id"`
@@ -1628,6 +1741,20 @@ type ListCreditApplicationsParams struct {
 
 // ApplyForCreditParams defines parameters for ApplyForCredit.
 type ApplyForCreditParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// ListBankDebitsParams defines parameters for ListBankDebits.
+type ListBankDebitsParams struct {
+	Status *ListBankDebitsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	LoanId *string                     `form:"loan_id,omitempty" json:"loan_id,omitempty"`
+}
+
+// ListBankDebitsParamsStatus defines parameters for ListBankDebits.
+type ListBankDebitsParamsStatus string
+
+// RetryBankDebitParams defines parameters for RetryBankDebit.
+type RetryBankDebitParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
@@ -1993,6 +2120,9 @@ type ListWebhookEndpointsParams struct {
 // ApplyForCreditJSONRequestBody defines body for ApplyForCredit for application/json ContentType.
 type ApplyForCreditJSONRequestBody = ApplicationBody
 
+// RetryBankDebitJSONRequestBody defines body for RetryBankDebit for application/json ContentType.
+type RetryBankDebitJSONRequestBody = RetryBankDebitRequest
+
 // SetSandboxBankJSONRequestBody defines body for SetSandboxBank for application/json ContentType.
 type SetSandboxBankJSONRequestBody = SetSandboxBankRequest
 
@@ -2200,6 +2330,27 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/credit/applications (the `ApplyForCredit` operationId).
 	ApplyForCredit(ctx context.Context, params *ApplyForCreditParams, body ApplyForCreditJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListBankDebits Debits of buyers' business checking accounts, newest first (R11; admin)
+	//
+	// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+	//
+	// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
+	ListBankDebits(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryBankDebitWithBody Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+	RetryBankDebitWithBody(ctx context.Context, id string, params *RetryBankDebitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryBankDebit Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+	RetryBankDebit(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCreditLine Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 	//
 	// Corresponds with GET /v1/credit/line (the `GetCreditLine` operationId).
@@ -2297,14 +2448,18 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
 	ChargeOffLoan(ctx context.Context, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PayOffLoanWithBody Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	// PayOffLoanWithBody Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	//
+	// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/loans/{id}/pay-off (the `PayOffLoan` operationId).
 	PayOffLoanWithBody(ctx context.Context, id string, params *PayOffLoanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PayOffLoan Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	// PayOffLoan Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	//
+	// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3016,6 +3171,57 @@ func (c *Client) ApplyForCredit(ctx context.Context, params *ApplyForCreditParam
 	return c.Client.Do(req)
 }
 
+// ListBankDebits Debits of buyers' business checking accounts, newest first (R11; admin)
+//
+// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+//
+// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
+func (c *Client) ListBankDebits(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBankDebitsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryBankDebitWithBody Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+func (c *Client) RetryBankDebitWithBody(ctx context.Context, id string, params *RetryBankDebitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryBankDebitRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryBankDebit Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+func (c *Client) RetryBankDebit(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryBankDebitRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCreditLine Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 //
 // Corresponds with GET /v1/credit/line (the `GetCreditLine` operationId).
@@ -3263,7 +3469,9 @@ func (c *Client) ChargeOffLoan(ctx context.Context, id string, params *ChargeOff
 	return c.Client.Do(req)
 }
 
-// PayOffLoanWithBody Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+// PayOffLoanWithBody Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+//
+// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3280,7 +3488,9 @@ func (c *Client) PayOffLoanWithBody(ctx context.Context, id string, params *PayO
 	return c.Client.Do(req)
 }
 
-// PayOffLoan Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+// PayOffLoan Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+//
+// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4862,6 +5072,132 @@ func NewApplyForCreditRequestWithBody(server string, params *ApplyForCreditParam
 	}
 
 	operationPath := fmt.Sprintf("/v1/credit/applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewListBankDebitsRequest constructs an http.Request for the ListBankDebits method
+func NewListBankDebitsRequest(server string, params *ListBankDebitsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/bank-debits")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LoanId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "loan_id", *params.LoanId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryBankDebitRequest calls the generic RetryBankDebit builder with application/json body
+func NewRetryBankDebitRequest(server string, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetryBankDebitRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRetryBankDebitRequestWithBody constructs an http.Request for the RetryBankDebit method, with any body, and a specified content type
+func NewRetryBankDebitRequestWithBody(server string, id string, params *RetryBankDebitParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/bank-debits/%s/retry", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8673,6 +9009,29 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/credit/applications (the `ApplyForCredit` operationId).
 	ApplyForCreditWithResponse(ctx context.Context, params *ApplyForCreditParams, body ApplyForCreditJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyForCreditReply, error)
 
+	// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first (R11; admin)
+	//
+	// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
+	ListBankDebitsWithResponse(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*ListBankDebitsReply, error)
+
+	// RetryBankDebitWithBodyWithResponse Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+	RetryBankDebitWithBodyWithResponse(ctx context.Context, id string, params *RetryBankDebitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryBankDebitReply, error)
+
+	// RetryBankDebitWithResponse Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+	RetryBankDebitWithResponse(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryBankDebitReply, error)
+
 	// GetCreditLineWithResponse Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8784,14 +9143,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/loans/{id}/charge-off (the `ChargeOffLoan` operationId).
 	ChargeOffLoanWithResponse(ctx context.Context, id string, params *ChargeOffLoanParams, body ChargeOffLoanJSONRequestBody, reqEditors ...RequestEditorFn) (*ChargeOffLoanReply, error)
 
-	// PayOffLoanWithBodyWithResponse Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	// PayOffLoanWithBodyWithResponse Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	//
+	// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/loans/{id}/pay-off (the `PayOffLoan` operationId).
 	PayOffLoanWithBodyWithResponse(ctx context.Context, id string, params *PayOffLoanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PayOffLoanReply, error)
 
-	// PayOffLoanWithResponse Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	// PayOffLoanWithResponse Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+	//
+	// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9616,6 +9979,102 @@ func (r ApplyForCreditReply) ContentType() string {
 	return ""
 }
 
+type ListBankDebitsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]DebitRequest
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBankDebitsReply) GetJSON200() *[]DebitRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListBankDebitsReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBankDebitsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBankDebitsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBankDebitsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBankDebitsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryBankDebitReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DebitRequest
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryBankDebitReply) GetJSON200() *DebitRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RetryBankDebitReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryBankDebitReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryBankDebitReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryBankDebitReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryBankDebitReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetCreditLineReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10155,15 +10614,15 @@ func (r ChargeOffLoanReply) ContentType() string {
 type PayOffLoanReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *LoanView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *LoanView
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PayOffLoanReply) GetJSON200() *LoanView {
-	return r.JSON200
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PayOffLoanReply) GetJSON202() *LoanView {
+	return r.JSON202
 }
 
 // GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -12894,6 +13353,47 @@ func (c *ClientWithResponses) ApplyForCreditWithResponse(ctx context.Context, pa
 	return ParseApplyForCreditReply(rsp)
 }
 
+// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first (R11; admin)
+//
+// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
+func (c *ClientWithResponses) ListBankDebitsWithResponse(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*ListBankDebitsReply, error) {
+	rsp, err := c.ListBankDebits(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBankDebitsReply(rsp)
+}
+
+// RetryBankDebitWithBodyWithResponse Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+func (c *ClientWithResponses) RetryBankDebitWithBodyWithResponse(ctx context.Context, id string, params *RetryBankDebitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryBankDebitReply, error) {
+	rsp, err := c.RetryBankDebitWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryBankDebitReply(rsp)
+}
+
+// RetryBankDebitWithResponse Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
+func (c *ClientWithResponses) RetryBankDebitWithResponse(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryBankDebitReply, error) {
+	rsp, err := c.RetryBankDebit(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryBankDebitReply(rsp)
+}
+
 // GetCreditLineWithResponse Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13095,7 +13595,9 @@ func (c *ClientWithResponses) ChargeOffLoanWithResponse(ctx context.Context, id 
 	return ParseChargeOffLoanReply(rsp)
 }
 
-// PayOffLoanWithBodyWithResponse Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+// PayOffLoanWithBodyWithResponse Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+//
+// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13108,7 +13610,9 @@ func (c *ClientWithResponses) PayOffLoanWithBodyWithResponse(ctx context.Context
 	return ParsePayOffLoanReply(rsp)
 }
 
-// PayOffLoanWithResponse Repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+// PayOffLoanWithResponse Ask to repay the whole loan now, for its payoff quote, debited from your business checking account (R11; buyer)
+//
+// The payoff is requested from your bank: the loan returned shows it in bank_debit (status requested) and is paid off once the bank has paid; read it again with GET /v1/loans/{id}. Asking again while it is pending returns the same request; while a due-date debit is pending, 409 debit_pending.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14388,6 +14892,72 @@ func ParseApplyForCreditReply(rsp *http.Response) (*ApplyForCreditReply, error) 
 	return response, nil
 }
 
+// ParseListBankDebitsReply parses an HTTP response from a ListBankDebitsWithResponse call
+func ParseListBankDebitsReply(rsp *http.Response) (*ListBankDebitsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBankDebitsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []DebitRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryBankDebitReply parses an HTTP response from a RetryBankDebitWithResponse call
+func ParseRetryBankDebitReply(rsp *http.Response) (*RetryBankDebitReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryBankDebitReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DebitRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetCreditLineReply parses an HTTP response from a GetCreditLineWithResponse call
 func ParseGetCreditLineReply(rsp *http.Response) (*GetCreditLineReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14785,12 +15355,12 @@ func ParsePayOffLoanReply(rsp *http.Response) (*PayOffLoanReply, error) {
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest LoanView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON200 = &dest
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem

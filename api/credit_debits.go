@@ -1,0 +1,50 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tradeassure/tradeassure/escrow"
+)
+
+// registerBankDebits serves the Pay Later debit outbox to admins (R11, docs/pay-later.md): the
+// debit requests, those waiting for an operator among them, and the operator's retry.
+func (s *Server) registerBankDebits(a huma.API, tags []string) {
+	huma.Register(a, huma.Operation{OperationID: "list_bank_debits", Method: http.MethodGet, Path: "/v1/credit/bank-debits",
+		Summary: "Debits of buyers' business checking accounts, newest first (R11; admin)",
+		Description: "Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside " +
+			"any transaction. status=attention lists those the bank never answered after the worker's attempts: whether " +
+			"money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists " +
+			"debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.",
+		Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			Status string `query:"status" enum:"requested,succeeded,refused,attention,unapplied"`
+			LoanID string `query:"loan_id" maxLength:"64"`
+		}) (*struct{ Body []escrow.DebitRequest }, error) {
+			list, err := s.svc.BankDebits(ctx, actor(ctx), escrow.DebitFilter{Status: escrow.DebitStatus(in.Status), LoanID: in.LoanID})
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			if list == nil {
+				list = []escrow.DebitRequest{}
+			}
+			return &struct{ Body []escrow.DebitRequest }{list}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "retry_bank_debit", Method: http.MethodPost, Path: "/v1/credit/bank-debits/{id}/retry",
+		Summary: "Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went " +
+			"through is not taken twice (R11; admin)",
+		Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			ID             string `path:"id" maxLength:"64"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct{}
+		}) (*struct{ Body escrow.DebitRequest }, error) {
+			d, err := s.svc.RetryBankDebit(ctx, actor(ctx), in.IdempotencyKey, in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body escrow.DebitRequest }{d}, nil
+		})
+}

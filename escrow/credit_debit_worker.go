@@ -1,0 +1,317 @@
+package escrow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tradeassure/tradeassure/credit"
+	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/trade"
+)
+
+// The bank worker (R11, docs/pay-later.md): it claims requested debits with a lease, asks the
+// bank outside any transaction, and records each answer in a transaction of its own,
+// idempotently by the request's reference.
+
+// lastErrorMax bounds the bank's error kept on a request.
+const lastErrorMax = 500
+
+// The results OnDebit hears besides the final statuses: the bank gave no answer and the request
+// waits for its next attempt.
+const DebitResultRetry = "retry"
+
+// RunBankDebits asks the bank for the debits due now, each in turn, and records the answers; it
+// returns how many requests it claimed. A request whose answer cannot be recorded (the process
+// dies, the database fails) keeps its lease until BankDebitLease runs out, then it is asked
+// again with the same reference, and the bank gives the same answer without debiting twice.
+func (s *Service) RunBankDebits(ctx context.Context, owner string) (int, error) {
+	cl, ok := s.store.(BankDebitClaimer)
+	if !ok {
+		return 0, fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep debit requests")
+	}
+	claimed, err := cl.ClaimBankDebits(ctx, s.clock.Now(), owner, BankDebitLease, BankDebitBatchMax)
+	if err != nil {
+		return 0, fmt.Errorf("claim debit requests: %w", err)
+	}
+	var errs []error
+	for _, d := range claimed {
+		if ctx.Err() != nil {
+			break // shutting down: the leases lapse and another worker asks
+		}
+		if err := s.attemptDebit(ctx, owner, d); err != nil {
+			s.log.Error("bank debit", "debit", d.ID, "loan", d.LoanID, "attempt", d.Attempts, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return len(claimed), errors.Join(errs...)
+}
+
+// BankDebitWorker runs RunBankDebits every interval until ctx ends, at once again after a round
+// that claimed something.
+func (s *Service) BankDebitWorker(ctx context.Context, owner string, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		n, err := s.RunBankDebits(ctx, owner)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("bank worker", "err", err)
+		}
+		if n > 0 && err == nil && ctx.Err() == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// attemptDebit asks the bank once for a claimed request and records what it said.
+func (s *Service) attemptDebit(ctx context.Context, owner string, d DebitRequest) error {
+	if d.Attempts > BankDebitAttemptsMax {
+		// Claimed again and again without an outcome recorded (a crash after each call).
+		return s.unanswered(ctx, owner, d, errors.New("no answer recorded after the last attempt"))
+	}
+	call, cancel := context.WithTimeout(ctx, BankDebitTimeout)
+	ok, err := s.cred.bank.Debit(call, BankDebit{BuyerID: d.BuyerID, LoanID: d.LoanID, Kind: d.Kind, Amount: d.Amount,
+		AccountLast4: d.AccountLast4, Reference: d.ID, At: d.RequestedAt})
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		return nil // shutting down: whatever the bank did, the lease lapses and the same reference is asked again
+	case err != nil:
+		return s.unanswered(ctx, owner, d, err)
+	}
+	return s.recordDebit(ctx, owner, d, ok)
+}
+
+// unanswered records an attempt that got no answer: the request waits BankDebitBackoff, or,
+// after BankDebitAttemptsMax attempts, is marked for an operator.
+func (s *Service) unanswered(ctx context.Context, owner string, d DebitRequest, cause error) error {
+	status := ""
+	err := s.store.Write(ctx, func(tx Tx) error {
+		status = ""
+		dt, ok := tx.(BankDebitTx)
+		if !ok {
+			return fmt.Errorf("the store keeps no debit requests")
+		}
+		cur, err := dt.LockBankDebit(ctx, d.ID, owner)
+		if errors.Is(err, ErrNotFound) {
+			return nil // another worker took it over after our lease ran out
+		}
+		if err != nil {
+			return err
+		}
+		msg := cause.Error()
+		if len(msg) > lastErrorMax {
+			msg = msg[:lastErrorMax]
+		}
+		cur.LastError, cur.NextAttemptAt, status = msg, s.clock.Now().Add(BankDebitBackoff(cur.Attempts)), DebitResultRetry
+		if cur.Attempts >= BankDebitAttemptsMax {
+			cur.Status, status = DebitAttention, string(DebitAttention)
+		}
+		return dt.UpdateBankDebit(ctx, cur)
+	})
+	if err != nil {
+		return fmt.Errorf("record no answer for debit %s: %w", d.ID, err)
+	}
+	switch status {
+	case string(DebitAttention):
+		s.log.Error("bank debit needs an operator: no answer from the bank", "debit", d.ID, "loan", d.LoanID,
+			"amount", d.Amount.String(), "attempts", d.Attempts, "err", cause)
+	case DebitResultRetry:
+		s.log.Warn("bank debit unanswered; trying again later", "debit", d.ID, "loan", d.LoanID, "attempt", d.Attempts, "err", cause)
+	}
+	s.debited(d.Kind, status)
+	return nil
+}
+
+func (s *Service) debited(kind DebitKind, result string) {
+	if result != "" && s.cred.onDebit != nil {
+		s.cred.onDebit(kind, result)
+	}
+}
+
+// recordDebit records the bank's answer to a request in one transaction: under the loan's
+// locks, and only while this worker still holds the request, so an answer is recorded once.
+func (s *Service) recordDebit(ctx context.Context, owner string, d DebitRequest, paid bool) error {
+	var published []Event
+	var status DebitStatus
+	err := s.store.Write(ctx, func(tx Tx) error {
+		published, status = nil, ""
+		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
+		ct, err := u.creditTx()
+		if err != nil {
+			return err
+		}
+		dt, err := u.debitTx()
+		if err != nil {
+			return err
+		}
+		l, line, err := lockLoanAndLine(ctx, u, ct, d.LoanID)
+		if err != nil {
+			return err
+		}
+		cur, err := dt.LockBankDebit(ctx, d.ID, owner) // after the loan, as every writer of both
+		if errors.Is(err, ErrNotFound) {
+			return nil // another worker took it over after our lease ran out: it records the answer
+		}
+		if err != nil {
+			return err
+		}
+		st, err := s.applyDebit(ctx, u, ct, cur, l, line, paid)
+		if err != nil {
+			return err
+		}
+		at := u.now
+		cur.Status, cur.RecordedAt, cur.LastError = st, &at, ""
+		if err := dt.UpdateBankDebit(ctx, cur); err != nil {
+			return fmt.Errorf("update debit request: %w", err)
+		}
+		published, status = u.events, st
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the answer to debit %s: %w", d.ID, err)
+	}
+	if s.after != nil && len(published) > 0 {
+		s.after(published)
+	}
+	if status == DebitUnapplied {
+		s.log.Error("bank debit paid but not applied: the loan changed meanwhile; settle with the lender", "debit", d.ID,
+			"loan", d.LoanID, "amount", d.Amount.String())
+	}
+	s.debited(d.Kind, string(status))
+	return nil
+}
+
+// lockLoanAndLine locks a loan's line and then the loan, and returns both.
+func lockLoanAndLine(ctx context.Context, u *unit, ct CreditTx, loanID string) (LoanRecord, credit.Line, error) {
+	l, err := ct.Loan(ctx, loanID)
+	if err != nil {
+		return LoanRecord{}, credit.Line{}, notFound(err, "loan")
+	}
+	line, err := ct.LockCreditLine(ctx, l.LineID)
+	if err != nil {
+		return LoanRecord{}, credit.Line{}, err
+	}
+	l, err = ct.LockLoan(ctx, loanID)
+	return l, line, err
+}
+
+// applyDebit applies the bank's answer to the locked loan and returns the request's status. The
+// amounts are the ones at the request's time: what was due (or the payoff quote) then is what
+// the bank was asked for. If the loan no longer owes exactly that — a refund of its order repaid
+// part of it meanwhile — a payment is not applied (DebitUnapplied, for an operator) and a
+// refusal changes nothing.
+func (s *Service) applyDebit(ctx context.Context, u *unit, ct CreditTx, d DebitRequest, l LoanRecord, line credit.Line, paid bool) (DebitStatus, error) {
+	prev, asOf := l.Version, d.RequestedAt
+	var fx credit.Effects
+	var err error
+	note := func(typ string, st DebitStatus) (DebitStatus, error) {
+		return st, u.appendEvent(ctx, l.ID, []string{l.BuyerID}, typ, map[string]any{"loan_id": l.ID, "debit_id": d.ID,
+			"kind": d.Kind, "amount": d.Amount})
+	}
+	if d.Kind == DebitPayoff {
+		_, allowed := credit.Lookup(l.State, credit.CmdPayOff)
+		switch {
+		case !paid:
+			return note("loan.payoff_failed", DebitRefused)
+		case !allowed || l.Quote(asOf) != d.Amount:
+			return note("loan.debit_unapplied", DebitUnapplied)
+		}
+		fx, err = l.PayOffAt(credit.RoleBuyer, &line, asOf, u.now)
+	} else {
+		_, allowed := credit.Lookup(l.State, credit.CmdDebit)
+		due := l.Due(asOf)
+		switch {
+		case paid && (!allowed || due != d.Amount):
+			return note("loan.debit_unapplied", DebitUnapplied)
+		case !paid && (!allowed || !due.IsPositive()):
+			return DebitRefused, nil // nothing is owed any more: the refusal changes nothing
+		}
+		wasPastDue := l.State == credit.PastDue
+		fx, err = l.RecordDebit(credit.RoleSystem, &line, asOf, u.now, paid)
+		if err == nil && !paid {
+			if d.Kind == DebitInstallment {
+				fx.Timers = append(fx.Timers, l.RetryTimers(s.cred.cal, asOf.In(s.cred.loc))...)
+			}
+			if tm, set := l.ChargeOffTimer(s.cred.loc); set && !wasPastDue {
+				fx.Timers = append(fx.Timers, tm)
+			}
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("apply debit %s to loan %s: %w", d.ID, l.ID, err) // the checks above let no refusal through
+	}
+	if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
+		return "", err
+	}
+	if paid {
+		return DebitSucceeded, nil
+	}
+	return DebitRefused, nil
+}
+
+// BankDebits lists debit requests newest first (admin): f.Status attention lists those an
+// operator must look at.
+func (s *Service) BankDebits(ctx context.Context, a trade.Actor, f DebitFilter) ([]DebitRequest, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 || f.Limit > BankDebitsListMax {
+		f.Limit = BankDebitsListMax
+	}
+	var out []DebitRequest
+	err := s.store.Read(ctx, func(r Reader) error {
+		br, ok := r.(BankDebitReader)
+		if !ok {
+			return fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep debit requests")
+		}
+		var err error
+		out, err = br.BankDebits(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// RetryBankDebit puts a request marked for an operator back in the worker's hands (admin): the
+// bank is asked again with the same reference, so a debit that did go through is not debited
+// twice. Only a request in attention can be retried.
+func (s *Service) RetryBankDebit(ctx context.Context, a trade.Actor, key, id string) (DebitRequest, error) {
+	if err := requireAdmin(a); err != nil {
+		return DebitRequest{}, err
+	}
+	return run(ctx, s, a, key, []any{"bank_debit_retry", id}, func(u *unit) (DebitRequest, error) {
+		ct, err := u.creditTx()
+		if err != nil {
+			return DebitRequest{}, err
+		}
+		dt, err := u.debitTx()
+		if err != nil {
+			return DebitRequest{}, err
+		}
+		d, err := dt.BankDebit(ctx, id)
+		if err != nil {
+			return DebitRequest{}, notFound(err, "bank_debit")
+		}
+		if _, _, err := lockLoanAndLine(ctx, u, ct, d.LoanID); err != nil {
+			return DebitRequest{}, err
+		}
+		if d, err = dt.LockBankDebit(ctx, id, ""); err != nil {
+			return DebitRequest{}, notFound(err, "bank_debit")
+		}
+		if d.Status != DebitAttention {
+			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_not_in_attention", "the debit is %s, not waiting for an operator", d.Status)
+		}
+		d.Status, d.Attempts, d.NextAttemptAt, d.LastError = DebitRequested, 0, u.now, ""
+		if err := dt.UpdateBankDebit(ctx, d); err != nil {
+			return DebitRequest{}, &dirtyError{err}
+		}
+		return d, u.appendEvent(ctx, d.LoanID, []string{d.BuyerID}, "loan.debit_retried", map[string]any{
+			"loan_id": d.LoanID, "debit_id": d.ID, "amount": d.Amount, "by": u.actor.UserID})
+	})
+}
