@@ -137,6 +137,7 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	app.Handle("POST /orders/{id}/messages", s.auth(s.postMessage))
 	app.Handle("POST /orders/{id}/{action}", s.auth(s.orderAction))
 	s.adminRoutes(app)
+	s.adminUserRoutes(app)
 	s.arbiterRoutes(app)
 	s.contractRoutes(app)
 	s.creditRoutes(app)
