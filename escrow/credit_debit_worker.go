@@ -18,8 +18,8 @@ import (
 // lastErrorMax bounds the bank's error kept on a request.
 const lastErrorMax = 500
 
-// The results OnDebit hears besides the final statuses: the bank gave no answer and the request
-// waits for its next attempt.
+// DebitResultRetry is what OnDebit hears, besides the statuses a request ends in, when the bank
+// gave no answer and the request waits for its next attempt.
 const DebitResultRetry = "retry"
 
 // RunBankDebits asks the bank for the debits due now, each in turn, and records the answers; it
