@@ -411,6 +411,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		{"pay-later", buyer, "/credit"},
 		{"notifications", buyer, "/notifications"},
 		{"dashboard-supplier", supplier, "/"},
+		{"payouts", supplier, "/payouts"},
 		{"case", arbiter, "/orders/" + escalated.ID + "/case"},
 		{"admin-suppliers", admin, "/admin/suppliers"},
 		{"admin-ledger", admin, "/admin/ledger"},
