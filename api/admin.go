@@ -21,6 +21,7 @@ func (s *Server) register(a huma.API) {
 	s.registerMoney(a)
 	s.registerCredit(a)
 	s.registerPayouts(a)
+	s.registerFiles(a)
 	s.registerQuality(a)
 	huma.Register(a, huma.Operation{OperationID: "get_sampling_plan", Method: http.MethodGet, Path: "/v1/sampling-plans",
 		Summary: "The ISO 2859-1 single sampling plan for a lot (R5)", Tags: []string{"Quality"}, Security: bearerAuth},

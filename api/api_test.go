@@ -117,15 +117,19 @@ type resp struct {
 }
 
 // call sends one request as who; every POST gets a fresh idempotency key unless headers say.
+// A rawBody is sent as it is (a file to upload), any other body as JSON.
 func (w *world) call(who, method, path string, body any, out any, headers ...string) resp {
 	w.t.Helper()
 	var rd io.Reader
-	if body != nil {
+	contentType := "application/json"
+	if raw, ok := body.(rawBody); ok {
+		rd, contentType = bytes.NewReader(raw.data), raw.contentType
+	} else if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, w.srv.URL+path, rd)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	if who != "" {
 		req.Header.Set("Authorization", "Bearer "+w.keys[who])
 	}

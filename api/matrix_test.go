@@ -39,7 +39,8 @@ var matrixRoles = []string{"buyer", "supplier", "inspector", "arbiter", "admin"}
 // when the operation names no tenant's resource. For lifecycle commands event is set and the
 // expectations are derived from trade.RolesFor instead.
 //
-// Placeholders in path and query: {order} {org} {supplier} {key} {endpoint} {delivery} {suspense}.
+// Placeholders in path and query: {order} {org} {supplier} {key} {endpoint} {delivery} {suspense}
+// {notification} {attachment}.
 type matrixRow struct {
 	op, method, path string
 	body             func(t *target) any
@@ -191,7 +192,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, r := range matrix {
 			switch r.op {
 			case "get_order", "cancel", "release", "list_api_keys", "delete_webhook_endpoint", "redeliver_webhook", "list_events",
-				"read_notification":
+				"read_notification", "upload_file", "get_order_attachment":
 				sample = append(sample, r)
 			}
 		}
@@ -411,7 +412,7 @@ func (f *fixture) send(r matrixRow, tg *target, who string) resp {
 	}{
 		{"{order}", tg.order}, {"{org}", tg.org}, {"{supplier}", tg.supplier}, {"{key}", tg.key},
 		{"{endpoint}", tg.endpoint}, {"{delivery}", tg.delivery}, {"{suspense}", tg.suspenseItem},
-		{"{notification}", tg.notification},
+		{"{notification}", tg.notification}, {"{attachment}", tg.attachment},
 	} {
 		if strings.Contains(path, p.name) {
 			path = strings.ReplaceAll(path, p.name, url.PathEscape(p.val()))

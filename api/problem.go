@@ -45,6 +45,10 @@ func statusOf(c fault.Code, reason string) int {
 		return http.StatusPreconditionFailed
 	case reason == "idempotency_key_reused":
 		return http.StatusUnprocessableEntity // draft-ietf-httpapi-idempotency-key-header §2.7
+	case reason == "file_too_large":
+		return http.StatusRequestEntityTooLarge
+	case reason == "media_type_not_allowed":
+		return http.StatusUnsupportedMediaType
 	case c == fault.Invalid:
 		return http.StatusUnprocessableEntity
 	case c == fault.NotFound:

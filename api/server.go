@@ -108,11 +108,12 @@ func (s *Server) writeProblem(ctx huma.Context, p *Problem) {
 	ctx.BodyWriter().Write(b)
 }
 
-// observe limits the body, names the request, logs it and counts it.
+// observe limits the body, names the request, logs it and counts it. An operation that takes
+// files names its own, larger limit in MaxBodyBytes (UploadBodyMax).
 func (s *Server) observe(ctx huma.Context, next func(huma.Context)) {
 	start := time.Now()
 	r, w := humago.Unwrap(ctx)
-	r.Body = http.MaxBytesReader(w, r.Body, BodyMax)
+	r.Body = http.MaxBytesReader(w, r.Body, max(BodyMax, ctx.Operation().MaxBodyBytes))
 	id := ctx.Header("X-Request-Id")
 	if id == "" || len(id) > 64 {
 		var b [8]byte

@@ -1,7 +1,8 @@
 // Package client is a small Go client for the tradeassure JSON API: orders and every lifecycle
-// command, the events feed and webhook endpoints. Errors come back as *Problem with the API's
-// stable reason; every command carries an idempotency key (generated when not given), and
-// requests that are safe to repeat are retried, with the same key, after a 5xx or a 429.
+// command, files to attach, the events feed and webhook endpoints. Errors come back as *Problem
+// with the API's stable reason; every command carries an idempotency key (generated when not
+// given), and requests that are safe to repeat are retried, with the same key, after a 5xx or a
+// 429.
 //
 //	c := client.New("https://api.tradeassure.dev", os.Getenv("TRADEASSURE_KEY"), nil)
 //	o, err := c.Order(ctx, "ord_…")
@@ -90,6 +91,7 @@ type request struct {
 	method, path string
 	query        url.Values
 	body         any
+	contentType  string // the media type of a body of bytes, sent as they are (a file); "" for JSON
 	idemKey      string // sent as Idempotency-Key when set
 	ifMatch      string // sent as If-Match when set
 	// safe means a repeat cannot do the work twice (a read, a delete, or a POST with an
@@ -114,7 +116,9 @@ func keyOr(key string) string {
 // the response headers of the last attempt.
 func (c *Client) do(ctx context.Context, r request, out any) (http.Header, error) {
 	var payload []byte
-	if r.body != nil {
+	if b, ok := r.body.([]byte); ok && r.contentType != "" {
+		payload = b
+	} else if r.body != nil {
 		var err error
 		if payload, err = json.Marshal(r.body); err != nil {
 			return nil, fmt.Errorf("encode %s %s: %w", r.method, r.path, err)
@@ -160,7 +164,10 @@ func (c *Client) once(ctx context.Context, r request, payload []byte) (http.Head
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	if payload != nil {
+	switch {
+	case r.contentType != "":
+		req.Header.Set("Content-Type", r.contentType)
+	case payload != nil:
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if r.idemKey != "" {

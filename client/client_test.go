@@ -13,6 +13,7 @@ import (
 
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/api"
+	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/store"
@@ -40,8 +41,12 @@ func newEnv(t *testing.T, rl api.RateLimit, front func(http.Handler) http.Handle
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := escrow.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	files, err := blob.OpenDir(t.TempDir(), blob.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(),
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}})
+		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: files})
 	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	hooks := webhook.New(db.Webhooks(), webhook.Options{Clock: clock, AllowPrivateNetworks: true})
 	rl.Now = clock.Now

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -65,6 +66,28 @@ func ValidFileName(name string) error {
 			"name the file in 1 to %d bytes of UTF-8, without control characters, slashes or backslashes", FileNameMax)
 	}
 	return nil
+}
+
+// SafeFileName makes any name, as a browser or an attachment gives it, into one ValidFileName
+// takes: the last element of a path, without control characters or invalid UTF-8, at most
+// FileNameMax bytes cut on a rune; "attachment" when nothing is left. Downloads name their
+// files with it, so a stored name never makes a path on the receiving side.
+func SafeFileName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
+	name = strings.TrimSpace(path.Base(strings.ReplaceAll(name, `\`, "/")))
+	for len(name) > FileNameMax {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if ValidFileName(name) != nil {
+		return "attachment"
+	}
+	return name
 }
 
 // Upload stores a file of the declared media type in the blob store, under its policy (allowed

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
@@ -275,34 +274,8 @@ func (s *Server) store(ctx context.Context, p *multipart.Part) (trade.Attachment
 	return trade.Attachment{}, "", fmt.Errorf("store upload %q: %w", name, err)
 }
 
-// attachmentName is the file's name as the domain takes it (escrow.ValidFileName): UTF-8
-// without control characters, at most escrow.FileNameMax bytes, cut on a rune.
-func attachmentName(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(name, ""))
-	name = strings.TrimSpace(path.Base(strings.ReplaceAll(name, "\\", "/")))
-	for len(name) > escrow.FileNameMax {
-		_, size := lastRune(name)
-		name = name[:len(name)-size]
-	}
-	if escrow.ValidFileName(name) != nil {
-		return "attachment"
-	}
-	return name
-}
-
-func lastRune(s string) (rune, int) {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i]&0xC0 != 0x80 {
-			return rune(s[i]), len(s) - i
-		}
-	}
-	return 0, 1
-}
+// attachmentName is the file's name as the domain takes it (escrow.SafeFileName).
+func attachmentName(name string) string { return escrow.SafeFileName(name) }
 
 // keptAttachments reads the attachment list of a form: every entry whose "keep" box is ticked,
 // if the person's organization may attach it (escrow.MayAttach: a file of this order or one it

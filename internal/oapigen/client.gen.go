@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for ApplicationBodyChannel.
@@ -1049,6 +1050,21 @@ type FileDisputeBody struct {
 	Requirements *[]string `json:"requirements,omitempty"`
 }
 
+// FileView defines model for FileView.
+type FileView struct {
+	// MediaType The media type, as declared and checked against the content; text types carry their charset.
+	MediaType string `json:"media_type"`
+
+	// Name The file name given with ?name=.
+	Name string `json:"name"`
+
+	// Ref The SHA-256 of the content (sha256:…): what attachments and photos name.
+	Ref string `json:"ref"`
+
+	// Size Bytes.
+	Size int64 `json:"size"`
+}
+
 // Finding defines model for Finding.
 type Finding struct {
 	Attribute string  `json:"attribute"`
@@ -1789,6 +1805,18 @@ type ListEventsParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// UploadFileTextBody defines parameters for UploadFile.
+type UploadFileTextBody = openapi_types.File
+
+// UploadFileParams defines parameters for UploadFile.
+type UploadFileParams struct {
+	// Name The file's name: 1 to 255 bytes of UTF-8, without control characters, slashes or backslashes.
+	Name string `form:"name" json:"name"`
+
+	// IdempotencyKey Unique per intended upload; a retry with the same key returns the first response.
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // AcceptLoanParams defines parameters for AcceptLoan.
 type AcceptLoanParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
@@ -1853,6 +1881,12 @@ type AcceptResolutionParams struct {
 
 	// IfMatch An ETag from a previous read: the command applies only if the order is still at that version.
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetOrderAttachmentParams defines parameters for GetOrderAttachment.
+type GetOrderAttachmentParams struct {
+	// IfNoneMatch An ETag from a previous download: 304 if it is this file.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // BookInspectionParams defines parameters for BookInspection.
@@ -2126,6 +2160,9 @@ type RetryBankDebitJSONRequestBody = RetryBankDebitRequest
 // SetSandboxBankJSONRequestBody defines body for SetSandboxBank for application/json ContentType.
 type SetSandboxBankJSONRequestBody = SetSandboxBankRequest
 
+// UploadFileTextRequestBody defines body for UploadFile for text/plain ContentType.
+type UploadFileTextRequestBody = UploadFileTextBody
+
 // AcceptLoanJSONRequestBody defines body for AcceptLoan for application/json ContentType.
 type AcceptLoanJSONRequestBody = AcceptLoanRequest
 
@@ -2396,6 +2433,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/events (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UploadFileWithBody Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+	//
+	// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/files (the `UploadFile` operationId).
+	UploadFileWithBody(ctx context.Context, params *UploadFileParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileWithTextBody Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+	//
+	// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+	//
+	// Takes a body of the `text/plain` content type.
+	//
+	// Corresponds with POST /v1/files (the `UploadFile` operationId).
+	UploadFileWithTextBody(ctx context.Context, params *UploadFileParams, body UploadFileTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CheckLedger Verify every ledger invariant and audit chain; with the trial balance (admin)
 	//
 	// Corresponds with GET /v1/ledger/check (the `CheckLedger` operationId).
@@ -2543,6 +2598,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orders/{id}/accept-resolution (the `AcceptResolution` operationId).
 	AcceptResolution(ctx context.Context, id string, params *AcceptResolutionParams, body AcceptResolutionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrderAttachment Download a file the order refers to (R3, R16, R23)
+	//
+	// A file of the order's contract versions, open proposal, inspection reports or message thread, to whoever may see the order (its inspection company included); 404 for any other file. Always a download (Content-Disposition: attachment) of the media type recorded at upload, never sniffed, sandboxed. The ETag is the ref: If-None-Match with it answers 304.
+	//
+	// Corresponds with GET /v1/orders/{id}/attachments/{ref} (the `GetOrderAttachment` operationId).
+	GetOrderAttachment(ctx context.Context, id string, ref string, params *GetOrderAttachmentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// BookInspectionWithBody Book a pre-shipment inspection (R15)
 	//
@@ -3337,6 +3399,44 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 	return c.Client.Do(req)
 }
 
+// UploadFileWithBody Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+//
+// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/files (the `UploadFile` operationId).
+func (c *Client) UploadFileWithBody(ctx context.Context, params *UploadFileParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileWithTextBody Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+//
+// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+//
+// Takes a body of the `text/plain` content type.
+//
+// Corresponds with POST /v1/files (the `UploadFile` operationId).
+func (c *Client) UploadFileWithTextBody(ctx context.Context, params *UploadFileParams, body UploadFileTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileRequestWithTextBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CheckLedger Verify every ledger invariant and audit chain; with the trial balance (admin)
 //
 // Corresponds with GET /v1/ledger/check (the `CheckLedger` operationId).
@@ -3675,6 +3775,23 @@ func (c *Client) AcceptResolutionWithBody(ctx context.Context, id string, params
 // Corresponds with POST /v1/orders/{id}/accept-resolution (the `AcceptResolution` operationId).
 func (c *Client) AcceptResolution(ctx context.Context, id string, params *AcceptResolutionParams, body AcceptResolutionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAcceptResolutionRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrderAttachment Download a file the order refers to (R3, R16, R23)
+//
+// A file of the order's contract versions, open proposal, inspection reports or message thread, to whoever may see the order (its inspection company included); 404 for any other file. Always a download (Content-Disposition: attachment) of the media type recorded at upload, never sniffed, sandboxed. The ETag is the ref: If-None-Match with it answers 304.
+//
+// Corresponds with GET /v1/orders/{id}/attachments/{ref} (the `GetOrderAttachment` operationId).
+func (c *Client) GetOrderAttachment(ctx context.Context, id string, ref string, params *GetOrderAttachmentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderAttachmentRequest(c.Server, id, ref, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5571,6 +5688,82 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 	return req, nil
 }
 
+// NewUploadFileRequestWithTextBody calls the generic UploadFile builder with text/plain body
+func NewUploadFileRequestWithTextBody(server string, params *UploadFileParams, body UploadFileTextRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
+		bodyReader = strings.NewReader(stringer.String())
+	} else {
+		bodyReader = strings.NewReader(fmt.Sprint(body))
+	}
+	return NewUploadFileRequestWithBody(server, params, "text/plain", bodyReader)
+}
+
+// NewUploadFileRequestWithBody constructs an http.Request for the UploadFile method, with any body, and a specified content type
+func NewUploadFileRequestWithBody(server string, params *UploadFileParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/files")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewCheckLedgerRequest constructs an http.Request for the CheckLedger method
 func NewCheckLedgerRequest(server string) (*http.Request, error) {
 	var err error
@@ -6296,6 +6489,62 @@ func NewAcceptResolutionRequestWithBody(server string, id string, params *Accept
 			}
 
 			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOrderAttachmentRequest constructs an http.Request for the GetOrderAttachment method
+func NewGetOrderAttachmentRequest(server string, id string, ref string, params *GetOrderAttachmentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ref", ref, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orders/%s/attachments/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
 		}
 
 	}
@@ -9087,6 +9336,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/events (the `ListEvents` operationId).
 	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsReply, error)
 
+	// UploadFileWithBodyWithResponse Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+	//
+	// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/files (the `UploadFile` operationId).
+	UploadFileWithBodyWithResponse(ctx context.Context, params *UploadFileParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileReply, error)
+
+	// UploadFileWithTextBodyWithResponse Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+	//
+	// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+	//
+	// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/files (the `UploadFile` operationId).
+	UploadFileWithTextBodyWithResponse(ctx context.Context, params *UploadFileParams, body UploadFileTextRequestBody, reqEditors ...RequestEditorFn) (*UploadFileReply, error)
+
 	// CheckLedgerWithResponse Verify every ledger invariant and audit chain; with the trial balance (admin)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9246,6 +9513,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orders/{id}/accept-resolution (the `AcceptResolution` operationId).
 	AcceptResolutionWithResponse(ctx context.Context, id string, params *AcceptResolutionParams, body AcceptResolutionJSONRequestBody, reqEditors ...RequestEditorFn) (*AcceptResolutionReply, error)
+
+	// GetOrderAttachmentWithResponse Download a file the order refers to (R3, R16, R23)
+	//
+	// A file of the order's contract versions, open proposal, inspection reports or message thread, to whoever may see the order (its inspection company included); 404 for any other file. Always a download (Content-Disposition: attachment) of the media type recorded at upload, never sniffed, sandboxed. The ETag is the ref: If-None-Match with it answers 304.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orders/{id}/attachments/{ref} (the `GetOrderAttachment` operationId).
+	GetOrderAttachmentWithResponse(ctx context.Context, id string, ref string, params *GetOrderAttachmentParams, reqEditors ...RequestEditorFn) (*GetOrderAttachmentReply, error)
 
 	// BookInspectionWithBodyWithResponse Book a pre-shipment inspection (R15)
 	//
@@ -10371,6 +10647,54 @@ func (r ListEventsReply) ContentType() string {
 	return ""
 }
 
+type UploadFileReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *FileView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadFileReply) GetJSON201() *FileView {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UploadFileReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadFileReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadFileReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadFileReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadFileReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CheckLedgerReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11017,6 +11341,40 @@ func (r AcceptResolutionReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AcceptResolutionReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetOrderAttachmentReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrderAttachmentReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrderAttachmentReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrderAttachmentReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrderAttachmentReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13491,6 +13849,36 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 	return ParseListEventsReply(rsp)
 }
 
+// UploadFileWithBodyWithResponse Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+//
+// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/files (the `UploadFile` operationId).
+func (c *ClientWithResponses) UploadFileWithBodyWithResponse(ctx context.Context, params *UploadFileParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileReply, error) {
+	rsp, err := c.UploadFileWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileReply(rsp)
+}
+
+// UploadFileWithTextBodyWithResponse Upload a file to attach to a contract, a message or an inspection report (R3, R16, R23)
+//
+// The request body is the file itself, its Content-Type the file's media type (PDF, PNG, JPEG, WebP, GIF, plain text, CSV, ZIP, Word .docx or Excel .xlsx), and ?name= its name. At most 25 MiB (413 file_too_large); a type not taken is 415 media_type_not_allowed, content that is not what its type says 422 content_type_mismatch, an empty body 422 empty_file, a bad name 422 invalid_file_name. The answer's ref goes into attachments or photos: an organization may attach the files it uploaded and the ones the order already refers to, nothing else.
+//
+// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/files (the `UploadFile` operationId).
+func (c *ClientWithResponses) UploadFileWithTextBodyWithResponse(ctx context.Context, params *UploadFileParams, body UploadFileTextRequestBody, reqEditors ...RequestEditorFn) (*UploadFileReply, error) {
+	rsp, err := c.UploadFileWithTextBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileReply(rsp)
+}
+
 // CheckLedgerWithResponse Verify every ledger invariant and audit chain; with the trial balance (admin)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13769,6 +14157,21 @@ func (c *ClientWithResponses) AcceptResolutionWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseAcceptResolutionReply(rsp)
+}
+
+// GetOrderAttachmentWithResponse Download a file the order refers to (R3, R16, R23)
+//
+// A file of the order's contract versions, open proposal, inspection reports or message thread, to whoever may see the order (its inspection company included); 404 for any other file. Always a download (Content-Disposition: attachment) of the media type recorded at upload, never sniffed, sandboxed. The ETag is the ref: If-None-Match with it answers 304.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orders/{id}/attachments/{ref} (the `GetOrderAttachment` operationId).
+func (c *ClientWithResponses) GetOrderAttachmentWithResponse(ctx context.Context, id string, ref string, params *GetOrderAttachmentParams, reqEditors ...RequestEditorFn) (*GetOrderAttachmentReply, error) {
+	rsp, err := c.GetOrderAttachment(ctx, id, ref, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderAttachmentReply(rsp)
 }
 
 // BookInspectionWithBodyWithResponse Book a pre-shipment inspection (R15)
@@ -15176,6 +15579,39 @@ func ParseListEventsReply(rsp *http.Response) (*ListEventsReply, error) {
 	return response, nil
 }
 
+// ParseUploadFileReply parses an HTTP response from a UploadFileWithResponse call
+func ParseUploadFileReply(rsp *http.Response) (*UploadFileReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadFileReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest FileView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCheckLedgerReply parses an HTTP response from a CheckLedgerWithResponse call
 func ParseCheckLedgerReply(rsp *http.Response) (*CheckLedgerReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15652,6 +16088,22 @@ func ParseAcceptResolutionReply(rsp *http.Response) (*AcceptResolutionReply, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrderAttachmentReply parses an HTTP response from a GetOrderAttachmentWithResponse call
+func ParseGetOrderAttachmentReply(rsp *http.Response) (*GetOrderAttachmentReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrderAttachmentReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
