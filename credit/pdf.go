@@ -65,7 +65,7 @@ func (p *statementPDF) row(w []float64, cells []string, style string, aligns ...
 }
 
 // decimal writes an amount with thousands separators: 1,234,567.89.
-func (p *statementPDF) decimal(a money.Amount) string { return pdfdoc.Group(a.Decimal()) }
+func (p *statementPDF) decimal(a money.Amount) string { return money.GroupThousands(a.Decimal()) }
 
 func monthName(p Period) string { return p.Start().Format("January 2006") }
 

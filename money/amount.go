@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 )
 
 // Amount is a quantity of money: Minor units of Currency (cents of USD, yen
@@ -224,4 +225,35 @@ func Parse(decimal string, c Currency) (Amount, error) {
 		minor = -minor
 	}
 	return Amount{Minor: minor, Currency: c}, nil
+}
+
+// Display returns the amount for people to read: its code and the decimal with thousands
+// grouped, "USD 12,345.67", "JPY -1,500". Parse does not read it back; Decimal is for that.
+func (a Amount) Display() string {
+	if !a.Currency.Valid() {
+		return a.String()
+	}
+	return string(a.Currency) + " " + GroupThousands(a.Decimal())
+}
+
+// GroupThousands puts commas between the thousands of a decimal's integer part:
+// "-1234567.89" → "-1,234,567.89".
+func GroupThousands(dec string) string {
+	sign := ""
+	if strings.HasPrefix(dec, "-") {
+		sign, dec = "-", dec[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(dec, ".")
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if hasFrac {
+		b.WriteString("." + frac)
+	}
+	return b.String()
 }

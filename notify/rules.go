@@ -88,7 +88,7 @@ func (r *rules) plan(typ string) Plan {
 // OrderLink is an order's page in the portal.
 func OrderLink(orderID string) string { return "/orders/" + orderID }
 
-func (r *rules) amount(minor int64) string { return money.New(minor, r.o.Currency).String() }
+func (r *rules) amount(minor int64) string { return money.New(minor, r.o.Currency).Display() }
 
 func (r *rules) ref() string { return ShortRef(r.o.ID) }
 

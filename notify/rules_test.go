@@ -88,7 +88,7 @@ func TestProposalGoesToTheOtherParty(t *testing.T) {
 	for by, want := range map[string]string{"supplier": "buyer", "buyer": "supplier"} {
 		p := notify.For(event(o, "contract.proposed", map[string]any{"hash": "h2", "by": by, "total": 780_000}), o, parties)
 		if len(p.Notices) != 1 || p.Notices[0].To.OrgID != want || p.Notices[0].Kind != notify.ContractToConfirm ||
-			p.Notices[0].Link != "/orders/"+o.ID || !strings.Contains(p.Notices[0].Body, "USD 7800.00") {
+			p.Notices[0].Link != "/orders/"+o.ID || !strings.Contains(p.Notices[0].Body, "USD 7,800.00") {
 			t.Errorf("proposed by %s: %+v", by, p.Notices)
 		}
 	}

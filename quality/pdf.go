@@ -165,7 +165,7 @@ func (p *pdfDoc) render() {
 		w := []float64{8, 138, 20, 14}
 		p.Header(w, "#", "Description", "Quantity", "Unit")
 		for i, li := range c.LineItems {
-			p.Row(w, []string{strconv.Itoa(i + 1), li.Description, pdfdoc.Group(strconv.FormatInt(li.Quantity, 10)), li.Unit},
+			p.Row(w, []string{strconv.Itoa(i + 1), li.Description, money.GroupThousands(strconv.FormatInt(li.Quantity, 10)), li.Unit},
 				nil, true, "R", "L", "R", "L")
 		}
 	} else {
@@ -173,7 +173,7 @@ func (p *pdfDoc) render() {
 		p.Header(w, "#", "Description", "Quantity", "Unit", "Unit price", "Line total")
 		for i, li := range c.LineItems {
 			line := li.Quantity * li.UnitPrice // validated when the contract was confirmed
-			p.Row(w, []string{strconv.Itoa(i + 1), li.Description, pdfdoc.Group(strconv.FormatInt(li.Quantity, 10)), li.Unit,
+			p.Row(w, []string{strconv.Itoa(i + 1), li.Description, money.GroupThousands(strconv.FormatInt(li.Quantity, 10)), li.Unit,
 				p.money(li.UnitPrice, c.Currency), p.money(line, c.Currency)}, nil, true, "R", "L", "R", "L", "R", "R")
 		}
 		p.Row([]float64{w[0] + w[1] + w[2] + w[3] + w[4], w[5]}, []string{"Order total", p.money(total, c.Currency)},
@@ -214,7 +214,7 @@ func (p *pdfDoc) render() {
 		w := []float64{8, 50, 27, 17, 78}
 		p.Header(w, "#", "Name", "Type", "Size", "Content (SHA-256)")
 		for i, a := range c.Attachments {
-			p.Row(w, []string{strconv.Itoa(i + 1), a.Name, a.MediaType, pdfdoc.Group(strconv.FormatInt(a.Size, 10)) + " B", a.Ref},
+			p.Row(w, []string{strconv.Itoa(i + 1), a.Name, a.MediaType, money.GroupThousands(strconv.FormatInt(a.Size, 10)) + " B", a.Ref},
 				[]string{"", "", "", "", "mono"}, true, "R", "L", "L", "R", "L")
 		}
 	}
@@ -287,7 +287,7 @@ func (p *pdfDoc) money(minor int64, c money.Currency) string {
 	if !c.Valid() {
 		return strconv.FormatInt(minor, 10)
 	}
-	return string(c) + " " + pdfdoc.Group(money.New(minor, c).Decimal())
+	return string(c) + " " + money.GroupThousands(money.New(minor, c).Decimal())
 }
 
 // partyName names an organization ID as one of the parties, or gives the ID.

@@ -217,7 +217,7 @@ func (s *Server) quotes(c money.Currency, due int64) []quoteRow {
 			row.Available = true
 			row.Fee, row.Total, row.Collected = q.Fee.Minor, q.Total.Minor, q.Collector == payment.CollectedByPlatform
 			if q.EstimateMin != nil && q.EstimateMax != nil {
-				row.Estimate = "about " + formatMoney(q.EstimateMin.Minor, c) + "–" + group(q.EstimateMax.Decimal())
+				row.Estimate = "about " + formatMoney(q.EstimateMin.Minor, c) + "–" + money.GroupThousands(q.EstimateMax.Decimal())
 			}
 		}
 		out = append(out, row)

@@ -263,8 +263,8 @@ func TestAdminLedger(t *testing.T) {
 		if debits == 0 {
 			t.Fatal("no money moved")
 		}
-		want := `<td data-label="Debits" class="num">USD ` + group(money.New(debits, "USD").Decimal()) + `</td>
-<td data-label="Credits" class="num">USD ` + group(money.New(debits, "USD").Decimal()) + `</td>
+		want := `<td data-label="Debits" class="num">USD ` + money.GroupThousands(money.New(debits, "USD").Decimal()) + `</td>
+<td data-label="Credits" class="num">USD ` + money.GroupThousands(money.New(debits, "USD").Decimal()) + `</td>
 <td data-label="Balanced">Yes</td>`
 		admin := w.login("admin")
 		for _, path := range []string{"/admin/ledger", "/admin/ledger?check=1"} {
@@ -290,22 +290,6 @@ func TestAdminLedger(t *testing.T) {
 			t.Error("the ledger check does not report the forged event")
 		}
 	})
-}
-
-// group is the thousands grouping the portal shows ("12345.67" → "12,345.67").
-func group(dec string) string {
-	whole, frac, _ := strings.Cut(dec, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	return b.String()
 }
 
 // TestAdminSuspense ensures money that matched no order waits in suspense (R8), is listed for the

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tradeassure/tradeassure/credit"
+	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -110,7 +111,9 @@ func payLaterJourney(t *testing.T, w *world) {
 	}
 }
 
-func usd(minor int64) string { return "USD " + group(fmt.Sprintf("%d.%02d", minor/100, minor%100)) }
+func usd(minor int64) string {
+	return "USD " + money.GroupThousands(fmt.Sprintf("%d.%02d", minor/100, minor%100))
+}
 
 // TestBrowserPayLaterPhoneWidth ensures the Pay Later screens work on a phone (R24): the
 // application form, the credit page with a running loan and the loan page have no horizontal

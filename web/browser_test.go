@@ -392,6 +392,13 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	w.order(trade.InProduction)
 	escalated := w.order(trade.Escalated)
 	o := w.order(trade.Confirmed)
+	w.released()
+	w.clock.Advance(26 * time.Hour) // the next day's automatic payout sends it (R12)
+	w.timers()
+	w.released()                  // and a balance owed now
+	notes := withNotifications(w) // as serve mounts the portal: with the inbox
+	runNotifier(t, notes)
+	w.approve(500_000_00) // the buyer's Pay Later line
 	ctx := browser(t)
 	visitor, buyer := w.person(ctx, "visitor"), w.person(ctx, "buyer")
 	supplier, arbiter, admin := w.person(ctx, "supplier"), w.person(ctx, "arbiter"), w.person(ctx, "admin")
@@ -415,6 +422,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		{"case", arbiter, "/orders/" + escalated.ID + "/case"},
 		{"admin-suppliers", admin, "/admin/suppliers"},
 		{"admin-ledger", admin, "/admin/ledger"},
+		{"admin-users", admin, "/admin/users"},
 		{"audit", admin, "/orders/" + escalated.ID + "/audit"},
 	}
 	update := os.Getenv("UPDATE_SCREENSHOTS") == "1"
@@ -435,6 +443,10 @@ func TestBrowserPhoneWidth(t *testing.T) {
 			}
 			p.do("viewport", chromedp.EmulateViewport(size.w, size.h, opts...))
 			p.open(pg.path)
+			if title := run(p, "title", chromedp.Evaluate[string](`document.title`)); strings.HasPrefix(title, "Not ") ||
+				strings.HasPrefix(title, "Error") {
+				t.Fatalf("%s (%s) shows %q, not the page", pg.name, pg.path, title)
+			}
 			fits := run(p, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
 			if !fits {
 				sw := run(p, "scrollWidth", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))

@@ -345,11 +345,11 @@ func TestCreditFinancingAtCheckout(t *testing.T) {
 		ag := l.Agreement
 		agreement := c.get(loc)
 		want := []string{"Your loan agreement", "USD 3,480.00", "3 months", "Accept the agreement",
-			"USD " + group(ag.TotalCost.Decimal()), "USD " + group(ag.NetFees.Decimal()),
+			"USD " + money.GroupThousands(ag.TotalCost.Decimal()), "USD " + money.GroupThousands(ag.NetFees.Decimal()),
 			ag.DisbursementDue.Format("Mon 2 Jan 2006"), ag.DisbursementLatest.Format("Mon 2 Jan 2006")}
 		for _, in := range ag.Installments {
-			want = append(want, in.DueDate.Format("Mon 2 Jan 2006"), "USD "+group(in.Total.Decimal()),
-				"USD "+group(in.Fee.Decimal())+" <small>("+in.Rate.String()+")</small>")
+			want = append(want, in.DueDate.Format("Mon 2 Jan 2006"), "USD "+money.GroupThousands(in.Total.Decimal()),
+				"USD "+money.GroupThousands(in.Fee.Decimal())+" <small>("+in.Rate.String()+")</small>")
 		}
 		shows(t, "agreement", agreement, want...)
 		if ag.TermMonths != 3 || ag.Principal.Minor != 3_480_00 || len(ag.Installments) != 3 {

@@ -47,7 +47,7 @@ func formatMoney(minor int64, c money.Currency) string {
 	if !c.Valid() {
 		return strconv.FormatInt(minor, 10)
 	}
-	return string(c) + " " + group(money.New(minor, c).Decimal())
+	return money.New(minor, c).Display()
 }
 
 // formatDecimal shows minor units as a plain decimal a form input can read back ("12345.67").
@@ -56,26 +56,6 @@ func formatDecimal(minor int64, c money.Currency) string {
 		return ""
 	}
 	return money.New(minor, c).Decimal()
-}
-
-// group puts thousands separators in the integer part of a decimal: "-1234567.89" → "-1,234,567.89".
-func group(d string) string {
-	sign := ""
-	if strings.HasPrefix(d, "-") {
-		sign, d = "-", d[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(d, ".")
-	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if hasFrac {
-		return sign + b.String() + "." + frac
-	}
-	return sign + b.String()
 }
 
 // reqTable is a titled list of a contract's requirements.

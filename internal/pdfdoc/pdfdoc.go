@@ -169,24 +169,3 @@ func (d *Doc) Footer(text string) {
 	f.CellFormat(Width, 3.5, "Page "+strconv.Itoa(f.PageNo())+" of {nb}", "", 0, "R", false, 0, "")
 	f.SetTextColor(0, 0, 0)
 }
-
-// Group puts thousands separators into the integer part of a decimal: 1234567.89 → 1,234,567.89.
-func Group(dec string) string {
-	whole, frac, hasFrac := strings.Cut(dec, ".")
-	neg := strings.HasPrefix(whole, "-")
-	whole = strings.TrimPrefix(whole, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if hasFrac {
-		b.WriteString("." + frac)
-	}
-	return b.String()
-}
