@@ -1,7 +1,6 @@
 package credit
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -27,29 +26,12 @@ const (
 func (st Statement) PDF() ([]byte, error) {
 	pd := pdfdoc.New(8.5)
 	p := &statementPDF{Doc: pd, f: pd.F, st: st}
-	f := p.f
-	at := st.Period.End()
-	f.SetCreationDate(at)
-	f.SetModificationDate(at)
-	f.SetCatalogSort(true)
-	f.SetCompression(true)
-	f.SetProducer("tradeassure", false)
-	f.SetCreator("tradeassure", false)
-	f.SetTitle(p.T("Pay Later statement, "+monthName(st.Period)+", line "+st.LineID), false)
-	f.SetMargins(pdfMargin, pdfMargin, pdfMargin)
-	f.SetAutoPageBreak(false, pdfMargin+8)
-	f.AliasNbPages("{nb}")
-	f.SetFooterFunc(p.footer)
-	f.AddPage()
-	p.render()
-	if err := f.Error(); err != nil {
+	b, err := pd.Render(pdfdoc.Meta{Title: "Pay Later statement, " + monthName(st.Period) + ", line " + st.LineID,
+		At: st.Period.End()}, p.footer, p.render)
+	if err != nil {
 		return nil, fmt.Errorf("credit: statement pdf: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := f.Output(&buf); err != nil {
-		return nil, fmt.Errorf("credit: statement pdf: %w", err)
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // statementPDF is one rendering.

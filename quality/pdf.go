@@ -1,7 +1,6 @@
 package quality
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,30 +50,12 @@ const (
 func ContractPDF(d ContractDoc) ([]byte, error) {
 	pd := pdfdoc.New(9)
 	p := &pdfDoc{Doc: pd, f: pd.F, doc: d}
-	f := p.f
-	at := d.Version.ConfirmedAt.UTC()
-	f.SetCreationDate(at)
-	f.SetModificationDate(at)
-	f.SetCatalogSort(true)
-	f.SetCompression(true)
-	f.SetProducer("tradeassure", false)
-	f.SetCreator("tradeassure", false)
-	f.SetTitle(p.T(fmt.Sprintf("Purchase contract, order %s, version %d", d.OrderID, d.Version.Version)), false)
-	f.SetSubject(p.T(d.Version.Hash), false)
-	f.SetMargins(pdfMargin, pdfMargin, pdfMargin)
-	f.SetAutoPageBreak(false, pdfMargin+8)
-	f.AliasNbPages("{nb}")
-	f.SetFooterFunc(p.footer)
-	f.AddPage()
-	p.render()
-	if err := f.Error(); err != nil {
+	b, err := pd.Render(pdfdoc.Meta{Title: fmt.Sprintf("Purchase contract, order %s, version %d", d.OrderID, d.Version.Version),
+		Subject: d.Version.Hash, At: d.Version.ConfirmedAt.UTC()}, p.footer, p.render)
+	if err != nil {
 		return nil, fmt.Errorf("quality: contract pdf: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := f.Output(&buf); err != nil {
-		return nil, fmt.Errorf("quality: contract pdf: %w", err)
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // pdfDoc is one rendering.

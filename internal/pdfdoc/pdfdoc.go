@@ -6,8 +6,10 @@
 package pdfdoc
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 )
@@ -31,6 +33,43 @@ type Doc struct {
 func New(size float64) *Doc {
 	f := fpdf.New("P", "mm", "A4", "")
 	return &Doc{F: f, BodySize: size, tr: f.UnicodeTranslatorFromDescriptor("")} // Windows-1252
+}
+
+// Meta is what a document says about itself. At dates it (created and modified), so that the
+// same document always gives the same bytes.
+type Meta struct {
+	Title, Subject string
+	At             time.Time
+}
+
+// Render sets the metadata and the page setup, calls footer on every page and body once, and
+// returns the document's bytes.
+func (d *Doc) Render(m Meta, footer, body func()) ([]byte, error) {
+	f := d.F
+	f.SetCreationDate(m.At)
+	f.SetModificationDate(m.At)
+	f.SetCatalogSort(true)
+	f.SetCompression(true)
+	f.SetProducer("tradeassure", false)
+	f.SetCreator("tradeassure", false)
+	f.SetTitle(d.T(m.Title), false)
+	if m.Subject != "" {
+		f.SetSubject(d.T(m.Subject), false)
+	}
+	f.SetMargins(Margin, Margin, Margin)
+	f.SetAutoPageBreak(false, Margin+8)
+	f.AliasNbPages("{nb}")
+	f.SetFooterFunc(footer)
+	f.AddPage()
+	body()
+	if err := f.Error(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := f.Output(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // symbols spells out common characters that Windows-1252 lacks.
