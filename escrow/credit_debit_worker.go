@@ -8,6 +8,7 @@ import (
 
 	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/internal/poll"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -51,22 +52,7 @@ func (s *Service) RunBankDebits(ctx context.Context, owner string) (int, error) 
 // BankDebitWorker runs RunBankDebits every interval until ctx ends, at once again after a round
 // that claimed something.
 func (s *Service) BankDebitWorker(ctx context.Context, owner string, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		n, err := s.RunBankDebits(ctx, owner)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("bank worker", "err", err)
-		}
-		if n > 0 && err == nil && ctx.Err() == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	poll.Every(ctx, interval, s.log, "bank worker", func(ctx context.Context) (int, error) { return s.RunBankDebits(ctx, owner) })
 }
 
 // attemptDebit asks the bank once for a claimed request and records what it said.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/internal/poll"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -164,20 +165,10 @@ func (s *Service) sandboxSettle(ctx context.Context, u *unit, t StoredTimer) (st
 	return "", fault.New(fault.NotFound, "payment_not_found", "no such payment")
 }
 
-// Worker runs RunTimers every interval until ctx ends.
+// Worker runs RunTimers every interval until ctx ends, and again at once after a round that
+// fired something, so a backlog of due timers drains without waiting for the tick.
 func (s *Service) Worker(ctx context.Context, owner string, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		if _, err := s.RunTimers(ctx, owner); err != nil && ctx.Err() == nil {
-			s.log.Error("timer worker", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	poll.Every(ctx, interval, s.log, "timer worker", func(ctx context.Context) (int, error) { return s.RunTimers(ctx, owner) })
 }
 
 // Timers lists an order's timers.

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/internal/poll"
 )
 
 // Sender submits one composed email; *SMTP is the production one.
@@ -80,22 +81,7 @@ func (s *Service) RunOnce(ctx context.Context, owner string) (int, error) {
 
 // Run works every interval until ctx ends, and again at once after a round that did something.
 func (s *Service) Run(ctx context.Context, owner string, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		n, err := s.RunOnce(ctx, owner)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("notifier", "err", err)
-		}
-		if n > 0 && err == nil && ctx.Err() == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	poll.Every(ctx, interval, s.log, "notifier", func(ctx context.Context) (int, error) { return s.RunOnce(ctx, owner) })
 }
 
 // HandleEvents turns the next batch of events into notifications (and emails and reminders),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/internal/poll"
 )
 
 // Message is the JSON body of a delivery, in the Standard Webhooks shape.
@@ -59,22 +60,7 @@ func (s *Service) RunOnce(ctx context.Context, owner string) (int, error) {
 // something it goes again at once, so an order's next event follows its predecessor without
 // waiting for the tick.
 func (s *Service) Run(ctx context.Context, owner string, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		n, err := s.RunOnce(ctx, owner)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("webhook dispatcher", "err", err)
-		}
-		if n > 0 && err == nil && ctx.Err() == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	poll.Every(ctx, interval, s.log, "webhook dispatcher", func(ctx context.Context) (int, error) { return s.RunOnce(ctx, owner) })
 }
 
 func (s *Service) attempt(ctx context.Context, owner string, j Job) error {
