@@ -162,19 +162,7 @@ func (db *DB) ClaimBankDebits(ctx context.Context, now time.Time, owner string, 
 }
 
 func scanDebits(rows *sql.Rows) ([]escrow.DebitRequest, error) {
-	defer rows.Close()
-	var out []escrow.DebitRequest
-	for rows.Next() {
-		d, err := scanDebit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan debit request: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select debit requests: %w", err)
-	}
-	return out, nil
+	return scanAll(rows, "debit requests", func(r scanner) (escrow.DebitRequest, error) { return scanDebit(r) })
 }
 
 func scanDebit(row interface{ Scan(...any) error }) (escrow.DebitRequest, error) {

@@ -123,19 +123,7 @@ func (db *DB) ClaimTimers(ctx context.Context, now time.Time, owner string, leas
 }
 
 func scanTimers(rows *sql.Rows) ([]escrow.StoredTimer, error) {
-	defer rows.Close()
-	var out []escrow.StoredTimer
-	for rows.Next() {
-		st, err := scanTimer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan timer: %w", err)
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select timers: %w", err)
-	}
-	return out, nil
+	return scanAll(rows, "timers", func(r scanner) (escrow.StoredTimer, error) { return scanTimer(r) })
 }
 
 func scanTimer(row interface{ Scan(...any) error }) (escrow.StoredTimer, error) {

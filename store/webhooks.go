@@ -326,32 +326,11 @@ func prefixed(alias, cols string) string {
 }
 
 func scanIDs(rows *sql.Rows) ([]int64, error) {
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan id: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanAll(rows, "ids", func(r scanner) (id int64, err error) { err = r.Scan(&id); return id, err })
 }
 
 func scanDeliveries(rows *sql.Rows) ([]webhook.Delivery, error) {
-	defer rows.Close()
-	var out []webhook.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan webhook delivery: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select webhook deliveries: %w", err)
-	}
-	return out, nil
+	return scanAll(rows, "webhook deliveries", func(r scanner) (webhook.Delivery, error) { return scanDelivery(r) })
 }
 
 func scanDelivery(row interface{ Scan(...any) error }) (webhook.Delivery, error) {
