@@ -35,7 +35,7 @@ var funcs = template.FuncMap{
 	"inc":       func(i int) int { return i + 1 },
 	"first":     firstRow,
 	"reqTable":  func(title string, items []trade.Requirement) reqTable { return reqTable{title, items} },
-	"reqRow":    func(f *form, list string, i int, label string) reqRow { return reqRow{f, list, i, label} },
+	"formRow":    func(f *form, list string, i int, label string) formRow { return formRow{f, list, i, label} },
 	"bp":        bpLabel,
 	"lower":     strings.ToLower,
 	"stateAttr": func(s trade.State) string { return string(s) },
@@ -64,8 +64,8 @@ type reqTable struct {
 	Items []trade.Requirement
 }
 
-// reqRow is one row of a requirement list in the order form.
-type reqRow struct {
+// formRow is one row of a repeated group in a contract form (a line item, a requirement).
+type formRow struct {
 	Form  *form
 	List  string
 	Index int
