@@ -35,7 +35,7 @@ var funcs = template.FuncMap{
 	"inc":       func(i int) int { return i + 1 },
 	"first":     firstRow,
 	"reqTable":  func(title string, items []trade.Requirement) reqTable { return reqTable{title, items} },
-	"formRow":    func(f *form, list string, i int, label string) formRow { return formRow{f, list, i, label} },
+	"formRow":   func(f *form, list string, i int, label string) formRow { return formRow{f, list, i, label} },
 	"bp":        bpLabel,
 	"lower":     strings.ToLower,
 	"stateAttr": func(s trade.State) string { return string(s) },
