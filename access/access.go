@@ -38,6 +38,9 @@ type User struct {
 	PasswordHash string     `json:"-"`
 	CreatedAt    time.Time  `json:"created_at"`
 	DisabledAt   *time.Time `json:"disabled_at,omitempty"`
+	// MustChangePassword is set while the user holds a one-time password an admin handed over
+	// (AddUser, ResetPassword) and cleared when they choose their own (ChangePassword).
+	MustChangePassword bool `json:"must_change_password,omitempty"`
 }
 
 // APIKey is a credential for software. The secret is shown once; only its hash is kept.
@@ -69,7 +72,8 @@ type Store interface {
 	// SweepLogins deletes up to max failures recorded before failedBefore and throttles idle
 	// (no attempt, no lockout) since idleBefore.
 	SweepLogins(ctx context.Context, failedBefore, idleBefore time.Time, max int) (int64, error)
-	// SetPasswordOnce replaces a user's password hash unless key was used before: applied is
+	// SetPasswordOnce replaces a user's password hash with a one-time password's and marks that
+	// they must change it (User.MustChangePassword), unless key was used before: applied is
 	// false for a repeat on the same user; ErrDuplicate when key was used for another request,
 	// ErrNotFound for an unknown user.
 	SetPasswordOnce(ctx context.Context, key, userID, hash string, at time.Time) (applied bool, err error)

@@ -74,7 +74,7 @@ func (s *Service) Users(ctx context.Context, by trade.Actor, orgID string) ([]Us
 }
 
 // AddUser adds a person to an organization with a one-time password to hand over, by the rules
-// of CreateUser. A repeat with the same key returns the user it created and no password.
+// of CreateUser; they must change it at first login (User.MustChangePassword). A repeat with the same key returns the user it created and no password.
 func (s *Service) AddUser(ctx context.Context, by trade.Actor, key, orgID, email, name string, role trade.Role) (User, string, error) {
 	if err := checkKey(key); err != nil {
 		return User{}, "", err
@@ -84,7 +84,7 @@ func (s *Service) AddUser(ctx context.Context, by trade.Actor, key, orgID, email
 		return User{}, "", err
 	}
 	id := onceID("usr", orgID, key)
-	u, err := s.createUser(ctx, by, id, orgID, email, name, role, pw)
+	u, err := s.createUser(ctx, by, id, orgID, email, name, role, pw, true)
 	if err == nil {
 		u.PasswordHash = ""
 		return u, pw, nil
@@ -107,7 +107,8 @@ func (s *Service) AddUser(ctx context.Context, by trade.Actor, key, orgID, email
 	return prev, "", nil
 }
 
-// ResetPassword gives a user a new one-time password and lifts the account's login lockout;
+// ResetPassword gives a user a new one-time password, which they must change at their next
+// login (User.MustChangePassword), and lifts the account's login lockout;
 // only an admin does. A repeat with the same key returns the user and no password.
 func (s *Service) ResetPassword(ctx context.Context, by trade.Actor, key, userID string) (User, string, error) {
 	if err := requireAdmin(by); err != nil {
@@ -140,6 +141,7 @@ func (s *Service) ResetPassword(ctx context.Context, by trade.Actor, key, userID
 	if err := s.clearAccount(ctx, u.Email); err != nil {
 		return User{}, "", fmt.Errorf("lift lockout: %w", err)
 	}
+	u.MustChangePassword = true
 	return u, pw, nil
 }
 

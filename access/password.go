@@ -71,11 +71,12 @@ func validPassword(pw string) error {
 // CreateUser adds a person to an organization. Admins add anyone; an organization's own users
 // add colleagues.
 func (s *Service) CreateUser(ctx context.Context, by trade.Actor, orgID, email, name string, role trade.Role, password string) (User, error) {
-	return s.createUser(ctx, by, newID("usr"), orgID, email, name, role, password)
+	return s.createUser(ctx, by, newID("usr"), orgID, email, name, role, password, false)
 }
 
-// createUser is CreateUser with the new user's ID given.
-func (s *Service) createUser(ctx context.Context, by trade.Actor, id, orgID, email, name string, role trade.Role, password string) (User, error) {
+// createUser is CreateUser with the new user's ID given, and whether the password is a one-time
+// password the user must change at first login.
+func (s *Service) createUser(ctx context.Context, by trade.Actor, id, orgID, email, name string, role trade.Role, password string, oneTime bool) (User, error) {
 	if by.Role != trade.RoleAdmin && by.Role != trade.RoleSystem && by.OrgID != orgID {
 		return User{}, fault.New(fault.Forbidden, "role_not_allowed", "only an admin or the organization itself adds its users")
 	}
@@ -99,7 +100,8 @@ func (s *Service) createUser(ctx context.Context, by trade.Actor, id, orgID, ema
 	if err != nil {
 		return User{}, err
 	}
-	u := User{ID: id, OrgID: orgID, Email: strings.ToLower(email), Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now()}
+	u := User{ID: id, OrgID: orgID, Email: strings.ToLower(email), Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(),
+		MustChangePassword: oneTime}
 	if err := s.store.InsertUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return User{}, fault.FieldErr("email", "email_taken", "a user with this email exists")
@@ -127,7 +129,8 @@ func (s *Service) checkLogin(ctx context.Context, email, password string) (trade
 	return trade.Actor{Role: u.Role, OrgID: u.OrgID, UserID: u.ID}, u, nil
 }
 
-// ChangePassword replaces a user's password after checking the current one.
+// ChangePassword replaces a user's password after checking the current one, and so ends the
+// obligation to replace a one-time password (User.MustChangePassword).
 func (s *Service) ChangePassword(ctx context.Context, by trade.Actor, current, next string) error {
 	u, err := s.store.User(ctx, by.UserID)
 	if err != nil || u.DisabledAt != nil || !checkPassword(current, u.PasswordHash) {
@@ -136,8 +139,12 @@ func (s *Service) ChangePassword(ctx context.Context, by trade.Actor, current, n
 	if err := validPassword(next); err != nil {
 		return err
 	}
+	if next == current {
+		return fault.FieldErr("password", "password_unchanged", "choose a password other than the current one")
+	}
 	if u.PasswordHash, err = hashPassword(next, s.params); err != nil {
 		return err
 	}
+	u.MustChangePassword = false
 	return s.store.UpdateUser(ctx, u)
 }

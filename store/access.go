@@ -31,13 +31,13 @@ var _ access.Store = accessStore{}
 // Access returns the store of users and API keys.
 func (db *DB) Access() access.Store { return accessStore{db: db} }
 
-const userColumns = `id, org_id, email, name, role, password_hash, created_at, disabled_at`
+const userColumns = `id, org_id, email, name, role, password_hash, created_at, disabled_at, must_change_password`
 
 // InsertUser stores a new user, or returns access.ErrDuplicate when its ID or email exists.
 func (s accessStore) InsertUser(ctx context.Context, u access.User) error {
 	res, err := s.db.w.ExecContext(ctx,
-		`INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-		u.ID, u.OrgID, u.Email, u.Name, string(u.Role), u.PasswordHash, micros(u.CreatedAt), optMicros(u.DisabledAt))
+		`INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		u.ID, u.OrgID, u.Email, u.Name, string(u.Role), u.PasswordHash, micros(u.CreatedAt), optMicros(u.DisabledAt), flag(u.MustChangePassword))
 	if err != nil {
 		if uniqueViolation(err) {
 			return access.ErrDuplicate
@@ -57,13 +57,14 @@ func (s accessStore) User(ctx context.Context, id string) (access.User, error) {
 	return scanUser(s.db.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 }
 
-// UpdateUser replaces a user's email, name, role, password hash and disabled time; its
+// UpdateUser replaces a user's email, name, role, password hash, disabled time and whether they
+// must change their password; its
 // organization and creation time never change. It returns access.ErrNotFound for an unknown ID
 // and access.ErrDuplicate when the new email belongs to another user.
 func (s accessStore) UpdateUser(ctx context.Context, u access.User) error {
 	res, err := s.db.w.ExecContext(ctx,
-		`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, disabled_at = $6 WHERE id = $1`,
-		u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, optMicros(u.DisabledAt))
+		`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, disabled_at = $6, must_change_password = $7 WHERE id = $1`,
+		u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, optMicros(u.DisabledAt), flag(u.MustChangePassword))
 	if err != nil {
 		if uniqueViolation(err) {
 			return access.ErrDuplicate
@@ -103,7 +104,8 @@ func scanUser(r accessRow) (access.User, error) {
 	var role string
 	var created int64
 	var disabled sql.NullInt64
-	err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &disabled)
+	var mustChange int64
+	err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &disabled, &mustChange)
 	if errors.Is(err, sql.ErrNoRows) {
 		return access.User{}, access.ErrNotFound
 	}
@@ -111,6 +113,7 @@ func scanUser(r accessRow) (access.User, error) {
 		return access.User{}, fmt.Errorf("scan user: %w", err)
 	}
 	u.Role, u.CreatedAt, u.DisabledAt = trade.Role(role), fromMicros(created), fromOptMicros(disabled)
+	u.MustChangePassword = mustChange != 0
 	return u, nil
 }
 
@@ -185,6 +188,14 @@ func scanAPIKey(r accessRow) (access.APIKey, error) {
 	}
 	k.Role, k.CreatedAt, k.RevokedAt = trade.Role(role), fromMicros(created), fromOptMicros(revoked)
 	return k, nil
+}
+
+// flag stores a bool as the 0 or 1 of an INTEGER column (the same type in both databases).
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // optMicros stores a nil time as NULL.

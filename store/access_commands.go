@@ -10,7 +10,8 @@ import (
 	"github.com/tradeassure/tradeassure/access"
 )
 
-// SetPasswordOnce replaces a user's password hash unless key was used before, in one
+// SetPasswordOnce replaces a user's password hash with a one-time password's, so that they must
+// change it at their next login, unless key was used before, in one
 // transaction with the record of key: it reports applied=false for a repeat on the same user,
 // access.ErrDuplicate when key was used for something else, access.ErrNotFound for an unknown
 // user.
@@ -38,7 +39,7 @@ func (s accessStore) SetPasswordOnce(ctx context.Context, key, userID, hash stri
 			}
 			return nil // a repeat: nothing to do
 		}
-		res, err = t.q.ExecContext(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hash)
+		res, err = t.q.ExecContext(ctx, `UPDATE users SET password_hash = $2, must_change_password = 1 WHERE id = $1`, userID, hash)
 		if err != nil {
 			return t.fail(fmt.Errorf("set password of %q: %w", userID, err))
 		}

@@ -134,9 +134,11 @@ func TestAdminAddUser(t *testing.T) {
 			t.Errorf("%d platform users, want 3 (admin, arbiter, zoe)", len(users))
 		}
 		zoe := w.client()
-		if res := zoe.post("/login", url.Values{"email": {"zoe@portal.test"}, "password": {m[1]}}); res.status != http.StatusSeeOther {
-			t.Fatalf("login with the one-time password: %d", res.status)
+		if res := zoe.post("/login", url.Values{"email": {"zoe@portal.test"}, "password": {m[1]}}); res.status != http.StatusSeeOther ||
+			res.header.Get("Location") != "/account/password" {
+			t.Fatalf("login with the one-time password: %d to %q", res.status, res.header.Get("Location"))
 		}
+		changeOwnPassword(t, zoe, m[1], "zoe's own passphrase")
 		if !strings.Contains(zoe.get("/").body, "Escalated disputes") {
 			t.Error("the new arbiter does not see the arbiter's dashboard")
 		}

@@ -21,7 +21,14 @@ type viewer struct {
 	Email   string
 	Name    string
 	OrgName string
+	// MustChangePassword: the user logged in with a one-time password and may reach only the
+	// password page until they choose their own.
+	MustChangePassword bool
 }
+
+// passwordPath is the page where a user changes their password; the only page a user who must
+// change theirs may reach.
+const passwordPath = "/account/password"
 
 // Is reports whether the viewer acts as role; templates use it to show role-specific links.
 func (v *viewer) Is(role string) bool { return string(v.Role) == role }
@@ -56,6 +63,7 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
+			v.MustChangePassword = err == nil && u.MustChangePassword
 			if err != nil || u.DisabledAt != nil || u.Role != v.Role || u.OrgID != v.OrgID {
 				if err := s.sm.Destroy(ctx); err != nil {
 					s.fail(w, r, err)
@@ -70,6 +78,12 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 				return
 			}
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if v.MustChangePassword && r.URL.Path != passwordPath {
+			// A one-time password opens the password page only (logout and the static assets
+			// are outside auth); a form posted elsewhere is not acted on.
+			http.Redirect(w, r, passwordPath, http.StatusSeeOther)
 			return
 		}
 		v.OrgName = s.orgName(ctx, v.OrgID)
@@ -182,6 +196,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.sm.Put(ctx, sessOrg, a.OrgID)
 	s.sm.Put(ctx, sessEmail, u.Email)
 	s.sm.Put(ctx, sessName, u.Name)
+	if u.MustChangePassword {
+		next = passwordPath // a one-time password is good for choosing one's own, nothing else
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -193,8 +210,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
 }
 
+// passwordData is the password page: its form, and whether the user must change a one-time
+// password before anything else (the page says why).
+type passwordData struct {
+	Form   *form
+	Forced bool
+}
+
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "password.html", "Change your password", newForm(nil))
+	s.render(w, r, http.StatusOK, "password.html", "Change your password",
+		passwordData{Form: newForm(nil), Forced: viewerFrom(r.Context()).MustChangePassword})
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
@@ -217,7 +242,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "password.html", "Change your password", f)
+		s.render(w, r, http.StatusUnprocessableEntity, "password.html", "Change your password",
+			passwordData{Form: f, Forced: viewerFrom(r.Context()).MustChangePassword})
 		return
 	}
 	if err := s.sm.RenewToken(r.Context()); err != nil {
