@@ -55,17 +55,22 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-// Store keeps users and keys. The package store implements it for both databases.
+// Store keeps users and keys. The package store implements it for both databases. A write
+// given audit records appends them in the same transaction, only when it changes something.
 type Store interface {
-	InsertUser(ctx context.Context, u User) error // ErrDuplicate on the email
+	InsertUser(ctx context.Context, u User, audit ...Record) error // ErrDuplicate on the email
 	UserByEmail(ctx context.Context, email string) (User, error)
 	User(ctx context.Context, id string) (User, error)
-	UpdateUser(ctx context.Context, u User) error
+	UpdateUser(ctx context.Context, u User, audit ...Record) error
 	Users(ctx context.Context, orgID string) ([]User, error)
-	InsertAPIKey(ctx context.Context, k APIKey) error
+	InsertAPIKey(ctx context.Context, k APIKey, audit ...Record) error
 	APIKey(ctx context.Context, id string) (APIKey, error)
 	APIKeys(ctx context.Context, orgID string) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, id string, at time.Time) error // ErrNotFound
+	// RevokeAPIKey revokes a key (ErrNotFound for none); revoking it again changes nothing and
+	// records nothing.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time, audit ...Record) error
+	// AccessAudit lists an organization's audit records, newest first, at most max.
+	AccessAudit(ctx context.Context, orgID string, max int) ([]Record, error)
 
 	// LoginTx runs fn in one transaction over the login throttles, again if the database asks.
 	LoginTx(ctx context.Context, fn func(LoginTx) error) error
@@ -76,7 +81,7 @@ type Store interface {
 	// they must change it (User.MustChangePassword), unless key was used before: applied is
 	// false for a repeat on the same user; ErrDuplicate when key was used for another request,
 	// ErrNotFound for an unknown user.
-	SetPasswordOnce(ctx context.Context, key, userID, hash string, at time.Time) (applied bool, err error)
+	SetPasswordOnce(ctx context.Context, key, userID, hash string, at time.Time, audit ...Record) (applied bool, err error)
 }
 
 // Orgs looks organizations up; the escrow service provides it.
@@ -187,7 +192,7 @@ func (s *Service) createAPIKey(ctx context.Context, by trade.Actor, id, orgID st
 	enc := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret))
 	k = APIKey{ID: id, OrgID: orgID, Role: role, Name: name, Hash: hashSecret(enc),
 		CreatedAt: s.now(), CreatedBy: by.UserID}
-	if err := s.store.InsertAPIKey(ctx, k); err != nil {
+	if err := s.store.InsertAPIKey(ctx, k, s.record(by, ActionAPIKeyCreated, orgID, k.ID, keyDetail(k))); err != nil {
 		return "", APIKey{}, err
 	}
 	return keyPrefix + k.ID + "." + enc, k, nil
@@ -235,7 +240,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, by trade.Actor, id string) e
 	if k.RevokedAt != nil {
 		return nil
 	}
-	return s.store.RevokeAPIKey(ctx, id, s.now())
+	return s.store.RevokeAPIKey(ctx, id, s.now(), s.record(by, ActionAPIKeyRevoked, k.OrgID, k.ID, keyDetail(k)))
 }
 
 // APIKeys lists the keys of an organization the actor belongs to (any, for an admin).

@@ -129,7 +129,7 @@ func (s *Service) ResetPassword(ctx context.Context, by trade.Actor, key, userID
 	if err != nil {
 		return User{}, "", err
 	}
-	applied, err := s.store.SetPasswordOnce(ctx, key, u.ID, hash, s.now())
+	applied, err := s.store.SetPasswordOnce(ctx, key, u.ID, hash, s.now(), s.record(by, ActionPasswordReset, u.OrgID, u.ID, userDetail(u)))
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		return User{}, "", keyReused()
@@ -160,7 +160,7 @@ func (s *Service) DisableUser(ctx context.Context, by trade.Actor, userID string
 	}
 	now := s.now()
 	u.DisabledAt = &now
-	return u, s.store.UpdateUser(ctx, u)
+	return u, s.store.UpdateUser(ctx, u, s.record(by, ActionUserDisabled, u.OrgID, u.ID, userDetail(u)))
 }
 
 // EnableUser lets a disabled user log in again with their password.
@@ -173,7 +173,7 @@ func (s *Service) EnableUser(ctx context.Context, by trade.Actor, userID string)
 		return u, err
 	}
 	u.DisabledAt = nil
-	return u, s.store.UpdateUser(ctx, u)
+	return u, s.store.UpdateUser(ctx, u, s.record(by, ActionUserEnabled, u.OrgID, u.ID, userDetail(u)))
 }
 
 // user reads a user for a command, as a not_found fault when there is none.

@@ -102,7 +102,7 @@ func (s *Service) createUser(ctx context.Context, by trade.Actor, id, orgID, ema
 	}
 	u := User{ID: id, OrgID: orgID, Email: strings.ToLower(email), Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(),
 		MustChangePassword: oneTime}
-	if err := s.store.InsertUser(ctx, u); err != nil {
+	if err := s.store.InsertUser(ctx, u, s.record(by, ActionUserAdded, orgID, u.ID, userDetail(u))); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return User{}, fault.FieldErr("email", "email_taken", "a user with this email exists")
 		}
@@ -146,5 +146,5 @@ func (s *Service) ChangePassword(ctx context.Context, by trade.Actor, current, n
 		return err
 	}
 	u.MustChangePassword = false
-	return s.store.UpdateUser(ctx, u)
+	return s.store.UpdateUser(ctx, u, s.record(by, ActionPasswordChanged, u.OrgID, u.ID, userDetail(u)))
 }

@@ -18,8 +18,9 @@ const (
 )
 
 // accessStore implements access.Store on the same database as the escrow store. Every write is
-// one statement on the writer handle (on SQLite its single connection, taken only for that
-// statement, so it never waits on itself); every read is one statement on the reader pool.
+// one transaction on the writer handle: its statement and the audit records it was given (on
+// SQLite the single connection, taken only for that transaction, so it never waits on itself);
+// every read is one statement on the reader pool.
 //
 // It returns access.ErrNotFound and access.ErrDuplicate unwrapped: the access service compares
 // them with ==, and what was looked for (an email, a credential's ID) does not belong in error
@@ -33,9 +34,14 @@ func (db *DB) Access() access.Store { return accessStore{db: db} }
 
 const userColumns = `id, org_id, email, name, role, password_hash, created_at, disabled_at, must_change_password`
 
-// InsertUser stores a new user, or returns access.ErrDuplicate when its ID or email exists.
-func (s accessStore) InsertUser(ctx context.Context, u access.User) error {
-	res, err := s.db.w.ExecContext(ctx,
+// InsertUser stores a new user with its audit records, or returns access.ErrDuplicate when its
+// ID or email exists.
+func (s accessStore) InsertUser(ctx context.Context, u access.User, audit ...access.Record) error {
+	return s.audited(ctx, audit, func(q querier) error { return insertUser(ctx, q, u) })
+}
+
+func insertUser(ctx context.Context, q querier, u access.User) error {
+	res, err := q.ExecContext(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
 		u.ID, u.OrgID, u.Email, u.Name, string(u.Role), u.PasswordHash, micros(u.CreatedAt), optMicros(u.DisabledAt), flag(u.MustChangePassword))
 	if err != nil {
@@ -58,11 +64,15 @@ func (s accessStore) User(ctx context.Context, id string) (access.User, error) {
 }
 
 // UpdateUser replaces a user's email, name, role, password hash, disabled time and whether they
-// must change their password; its
-// organization and creation time never change. It returns access.ErrNotFound for an unknown ID
-// and access.ErrDuplicate when the new email belongs to another user.
-func (s accessStore) UpdateUser(ctx context.Context, u access.User) error {
-	res, err := s.db.w.ExecContext(ctx,
+// must change their password, with its audit records; its organization and creation time never
+// change. It returns access.ErrNotFound for an unknown ID and access.ErrDuplicate when the new
+// email belongs to another user.
+func (s accessStore) UpdateUser(ctx context.Context, u access.User, audit ...access.Record) error {
+	return s.audited(ctx, audit, func(q querier) error { return updateUser(ctx, q, u) })
+}
+
+func updateUser(ctx context.Context, q querier, u access.User) error {
+	res, err := q.ExecContext(ctx,
 		`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, disabled_at = $6, must_change_password = $7 WHERE id = $1`,
 		u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, optMicros(u.DisabledAt), flag(u.MustChangePassword))
 	if err != nil {
@@ -119,9 +129,14 @@ func scanUser(r accessRow) (access.User, error) {
 
 const apiKeyColumns = `id, org_id, role, name, hash, created_at, created_by, revoked_at`
 
-// InsertAPIKey stores a new key, or returns access.ErrDuplicate when its ID exists.
-func (s accessStore) InsertAPIKey(ctx context.Context, k access.APIKey) error {
-	res, err := s.db.w.ExecContext(ctx,
+// InsertAPIKey stores a new key with its audit records, or returns access.ErrDuplicate when its
+// ID exists.
+func (s accessStore) InsertAPIKey(ctx context.Context, k access.APIKey, audit ...access.Record) error {
+	return s.audited(ctx, audit, func(q querier) error { return insertAPIKey(ctx, q, k) })
+}
+
+func insertAPIKey(ctx context.Context, q querier, k access.APIKey) error {
+	res, err := q.ExecContext(ctx,
 		`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
 		k.ID, k.OrgID, string(k.Role), k.Name, k.Hash, micros(k.CreatedAt), k.CreatedBy, optMicros(k.RevokedAt))
 	if err != nil {
@@ -161,17 +176,84 @@ func (s accessStore) APIKeys(ctx context.Context, orgID string) ([]access.APIKey
 	return out, nil
 }
 
-// RevokeAPIKey marks a key revoked at at, or returns access.ErrNotFound. Revoking a revoked key
-// changes nothing: the first revocation time stays.
-func (s accessStore) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	// One statement, so no read-then-write race: COALESCE keeps an earlier revocation, and the
-	// row still counts as changed, so only an unknown ID changes none.
-	res, err := s.db.w.ExecContext(ctx,
-		`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, micros(at))
-	if err != nil {
-		return fmt.Errorf("revoke API key %q: %w", id, err)
+// RevokeAPIKey marks a key revoked at at and appends its audit records, or returns
+// access.ErrNotFound. Revoking a revoked key changes nothing and records nothing: the first
+// revocation time stays.
+func (s accessStore) RevokeAPIKey(ctx context.Context, id string, at time.Time, audit ...access.Record) error {
+	return s.db.write(ctx, func(t *tx) error {
+		// The condition makes concurrent revocations one: only the first changes the row.
+		res, err := t.q.ExecContext(ctx,
+			`UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(at))
+		if err != nil {
+			return t.fail(fmt.Errorf("revoke API key %q: %w", id, err))
+		}
+		if err := changed(res, errUnchanged); err == errUnchanged {
+			var one int
+			err := t.q.QueryRowContext(ctx, `SELECT 1 FROM api_keys WHERE id = $1`, id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return access.ErrNotFound
+			}
+			if err != nil {
+				return t.fail(fmt.Errorf("read API key %q: %w", id, err))
+			}
+			return nil // revoked before
+		} else if err != nil {
+			return t.fail(err)
+		}
+		return appendAudit(ctx, t, audit)
+	})
+}
+
+// errUnchanged says a conditional statement changed no row.
+var errUnchanged = errors.New("unchanged")
+
+// audited runs one write statement and appends audit in the same transaction; an error from
+// the statement rolls both back.
+func (s accessStore) audited(ctx context.Context, audit []access.Record, stmt func(querier) error) error {
+	return s.db.write(ctx, func(t *tx) error {
+		if err := stmt(t.q); err != nil {
+			return err
+		}
+		return appendAudit(ctx, t, audit)
+	})
+}
+
+// appendAudit appends records to the audit of account administration.
+func appendAudit(ctx context.Context, t *tx, audit []access.Record) error {
+	for _, r := range audit {
+		_, err := t.q.ExecContext(ctx, `INSERT INTO access_audit (org_id, at, actor_role, actor_org, actor_id, action, target, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			r.OrgID, micros(r.At), string(r.Actor.Role), r.Actor.OrgID, r.Actor.UserID, string(r.Action), r.Target, r.Detail)
+		if err != nil {
+			return t.fail(fmt.Errorf("append access audit of %q: %w", r.OrgID, err))
+		}
 	}
-	return changed(res, access.ErrNotFound)
+	return nil
+}
+
+// AccessAudit lists an organization's audit records, newest first, at most max.
+func (s accessStore) AccessAudit(ctx context.Context, orgID string, max int) ([]access.Record, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT id, at, actor_role, actor_org, actor_id, action, target, detail
+		FROM access_audit WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, max)
+	if err != nil {
+		return nil, fmt.Errorf("select access audit of %q: %w", orgID, err)
+	}
+	defer rows.Close()
+	out := []access.Record{}
+	for rows.Next() {
+		r := access.Record{OrgID: orgID}
+		var at int64
+		var role, action string
+		if err := rows.Scan(&r.ID, &at, &role, &r.Actor.OrgID, &r.Actor.UserID, &action, &r.Target, &r.Detail); err != nil {
+			return nil, fmt.Errorf("scan access audit: %w", err)
+		}
+		r.At, r.Actor.Role, r.Action = fromMicros(at), trade.Role(role), access.Action(action)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select access audit of %q: %w", orgID, err)
+	}
+	return out, nil
 }
 
 func scanAPIKey(r accessRow) (access.APIKey, error) {

@@ -12,10 +12,10 @@ import (
 
 // SetPasswordOnce replaces a user's password hash with a one-time password's, so that they must
 // change it at their next login, unless key was used before, in one
-// transaction with the record of key: it reports applied=false for a repeat on the same user,
+// transaction with the record of key and the audit records: it reports applied=false for a repeat on the same user,
 // access.ErrDuplicate when key was used for something else, access.ErrNotFound for an unknown
 // user.
-func (s accessStore) SetPasswordOnce(ctx context.Context, key, userID, hash string, at time.Time) (bool, error) {
+func (s accessStore) SetPasswordOnce(ctx context.Context, key, userID, hash string, at time.Time, audit ...access.Record) (bool, error) {
 	const kind = "reset_password"
 	applied := false
 	err := s.db.write(ctx, func(t *tx) error {
@@ -47,7 +47,7 @@ func (s accessStore) SetPasswordOnce(ctx context.Context, key, userID, hash stri
 			return err // rolls the record of key back with it
 		}
 		applied = true
-		return nil
+		return appendAudit(ctx, t, audit)
 	})
 	return applied, err
 }

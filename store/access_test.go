@@ -333,12 +333,12 @@ func testAccessTimeRoundTrip(t *testing.T, s access.Store) {
 	}
 }
 
-// TestAccessSchemaSame ensures the users and api_keys tables have the same columns, in the same
+// TestAccessSchemaSame ensures the users, api_keys and access_audit tables have the same columns, in the same
 // order and with the same nullability, on SQLite and PostgreSQL.
 func TestAccessSchemaSame(t *testing.T) {
 	ctx := context.Background()
 	lite, pg := openSQLiteT(t), openPostgresT(t, "")
-	for _, table := range []string{"users", "api_keys"} {
+	for _, table := range []string{"users", "api_keys", "access_audit"} {
 		var liteCols, pgCols []string
 		rows, err := lite.SQL().QueryContext(ctx, `SELECT name, "notnull" OR pk FROM pragma_table_info($1) ORDER BY cid`, table)
 		must(t, "sqlite columns", err)
