@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -91,6 +92,61 @@ type orgUsersData struct {
 	Actions  string  // a refused action on a user or key, shown above the tables
 	Shown    *secret // what a command just created, shown once
 	ViewerID string
+	History  []accessHistoryRow // the audit of the organization's credentials, newest first
+}
+
+// HistoryMax is how many records the History shows at most.
+func (orgUsersData) HistoryMax() int { return access.AuditMax }
+
+// accessHistoryRow is one record of the audit of account administration, as the page shows it.
+type accessHistoryRow struct {
+	access.Record
+	What string // "Reset the password"
+	By   string // the actor's email when a user did it, else their role and credential ID
+}
+
+// auditActions says what each recorded action did.
+var auditActions = map[access.Action]string{
+	access.ActionUserAdded:       "Added the user",
+	access.ActionUserDisabled:    "Disabled the user",
+	access.ActionUserEnabled:     "Enabled the user",
+	access.ActionPasswordReset:   "Reset the password",
+	access.ActionPasswordChanged: "Changed their own password",
+	access.ActionAPIKeyCreated:   "Issued the API key",
+	access.ActionAPIKeyRevoked:   "Revoked the API key",
+}
+
+// history reads an organization's audit records and names who did each.
+func (s *Server) history(ctx context.Context, a trade.Actor, orgID string) ([]accessHistoryRow, error) {
+	recs, err := s.acc.AccessAudit(ctx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	out := make([]accessHistoryRow, 0, len(recs))
+	for _, rec := range recs {
+		by, ok := names[rec.Actor.UserID]
+		if !ok {
+			by = string(rec.Actor.Role)
+			if rec.Actor.UserID != "" {
+				by += " " + rec.Actor.UserID // an API key, or a user no longer found
+			}
+			if s.lookup != nil && rec.Actor.UserID != "" {
+				if u, err := s.lookup(ctx, rec.Actor.UserID); err == nil {
+					by = u.Email
+				} else if !errors.Is(err, access.ErrNotFound) {
+					return nil, err
+				}
+			}
+			names[rec.Actor.UserID] = by
+		}
+		what := auditActions[rec.Action]
+		if what == "" {
+			what = string(rec.Action)
+		}
+		out = append(out, accessHistoryRow{Record: rec, What: what, By: by})
+	}
+	return out, nil
 }
 
 // userRow is a user without the password hash, and the key of the row's action forms.
@@ -134,6 +190,10 @@ func (s *Server) showOrgUsers(w http.ResponseWriter, r *http.Request, status int
 	}
 	keys, err := s.acc.APIKeys(ctx, a, org.ID)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.History, err = s.history(ctx, a, org.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}
