@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -141,30 +142,32 @@ func (s *Server) registerOrgs(a huma.API) {
 			return &orgOut{o}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "create_api_key", Method: http.MethodPost, Path: "/v1/orgs/{id}/api-keys",
-		Summary: "Issue an API key; the token is shown only in this response", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusCreated},
+		Summary: "Issue an API key; the token is shown only in this response", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusCreated,
+		Description: "Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, " +
+			"role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no " +
+			"token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke " +
+			"that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 " +
+			"idempotency_key_reused.",
+		Responses: map[string]*huma.Response{"200": {Description: "A retry: the key issued before, replayed, without its token",
+			Content: map[string]*huma.MediaType{"application/json": {
+				Schema: a.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[APIKeyIssued](), true, "")}}}}},
 		func(ctx context.Context, in *struct {
-			ID   string `path:"id" maxLength:"64"`
-			Body struct {
+			ID             string `path:"id" maxLength:"64"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct {
 				Role string `json:"role" enum:"buyer,supplier,inspector,admin,arbiter"`
 				Name string `json:"name" maxLength:"100"`
 			}
-		}) (*struct {
-			Body struct {
-				Token string        `json:"token" doc:"Send as Authorization: Bearer <token>. It cannot be shown again."`
-				Key   access.APIKey `json:"key"`
-			}
-		}, error) {
-			tok, k, err := s.acc.CreateAPIKey(ctx, actor(ctx), in.ID, trade.Role(in.Body.Role), in.Body.Name)
+		}) (*apiKeyOut, error) {
+			tok, k, err := s.acc.CreateAPIKeyOnce(ctx, actor(ctx), in.IdempotencyKey, in.ID, trade.Role(in.Body.Role), in.Body.Name)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := &struct {
-				Body struct {
-					Token string        `json:"token" doc:"Send as Authorization: Bearer <token>. It cannot be shown again."`
-					Key   access.APIKey `json:"key"`
-				}
-			}{}
+			out := &apiKeyOut{Status: http.StatusCreated}
 			out.Body.Token, out.Body.Key = tok, k
+			if tok == "" {
+				out.Status, out.Body.Replayed = http.StatusOK, true
+			}
 			return out, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_api_keys", Method: http.MethodGet, Path: "/v1/orgs/{id}/api-keys",
@@ -214,10 +217,15 @@ func (s *Server) registerMoney(a huma.API) {
 		})
 	huma.Register(a, huma.Operation{OperationID: "receive_funds", Method: http.MethodPost, Path: "/v1/rails/{method}/credits",
 		Summary: "Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)",
-		Tags:    tags, Security: bearerAuth},
+		Tags:    tags, Security: bearerAuth,
+		Description: "Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever " +
+			"reports it. The Idempotency-Key header, required as on every POST, must be that id (422 " +
+			"idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id " +
+			"with another amount, reference or payer is 422 idempotency_key_reused."},
 		func(ctx context.Context, in *struct {
-			Method string `path:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
-			Body   struct {
+			Method         string `path:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"200" doc:"The credit's id, as in the body."`
+			Body           struct {
 				ID        string       `json:"id" minLength:"1" maxLength:"200" doc:"The rail's own ID for this credit: importing it twice books it once."`
 				Amount    money.Amount `json:"amount"`
 				Reference string       `json:"reference" maxLength:"2000"`
@@ -226,6 +234,11 @@ func (s *Server) registerMoney(a huma.API) {
 		}) (*struct{ Body escrow.Allocation }, error) {
 			if r := actor(ctx).Role; r != trade.RoleAdmin {
 				return nil, s.fail(ctx, fault.New(fault.Forbidden, "role_not_allowed", "only an admin or a rail adapter reports money"))
+			}
+			if in.IdempotencyKey != in.Body.ID {
+				return nil, newProblem(http.StatusUnprocessableEntity, "idempotency_key_mismatch",
+					"send the credit's id as its Idempotency-Key", &huma.ErrorDetail{Location: "header.Idempotency-Key",
+						Message: "must equal body.id", Value: in.IdempotencyKey})
 			}
 			al, err := s.svc.ReceiveFunds(ctx, in.Body.ID, escrow.Incoming{Method: payment.Method(in.Method),
 				Amount: in.Body.Amount, Reference: in.Body.Reference, Payer: in.Body.Payer})
@@ -285,4 +298,17 @@ type eligibilityBody struct {
 // coverageLimitBody is the body of set_coverage_limit.
 type coverageLimitBody struct {
 	Limit money.Amount `json:"limit"`
+}
+
+// apiKeyOut answers create_api_key: 201 with the token, or 200 replayed without it.
+type apiKeyOut struct {
+	Status int
+	Body   APIKeyIssued
+}
+
+// APIKeyIssued is an issued API key: its token when it is issued, never after.
+type APIKeyIssued struct {
+	Token    string        `json:"token,omitempty" doc:"Send as Authorization: Bearer <token>. Only in the 201 that issues the key: it is never stored, so it cannot be shown again."`
+	Key      access.APIKey `json:"key"`
+	Replayed bool          `json:"replayed" doc:"True in the 200 answering a retry with the same Idempotency-Key: the key was issued before and its token is not shown again."`
 }

@@ -325,9 +325,12 @@ func (s *Server) registerCredit(a huma.API) {
 		"what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)",
 		s.svc.ChargeOffLoan)
 	huma.Register(a, huma.Operation{OperationID: "set_sandbox_bank", Method: http.MethodPost, Path: "/v1/credit/sandbox-bank",
-		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)", Tags: tags, Security: bearerAuth},
+		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)", Tags: tags, Security: bearerAuth,
+		Description: "Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry " +
+			"(with any key) sets it to the same value and is answered from the current state."},
 		func(ctx context.Context, in *struct {
-			Body struct {
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct {
 				BuyerID string `json:"buyer_id" maxLength:"64"`
 				Fail    bool   `json:"fail"`
 			}

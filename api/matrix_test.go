@@ -395,8 +395,10 @@ func (f *fixture) newSuspense(amount int64) (id string, o order) {
 		amount = full.Payments[0].Total
 	}
 	var al escrow.Allocation
-	w.ok(w.call("admin", "POST", "/v1/rails/tt_wire/credits", map[string]any{"id": f.unique("credit"),
-		"amount": map[string]any{"minor": amount, "currency": "USD"}, "reference": "no such reference"}, &al), 200)
+	credit := f.unique("credit")
+	w.ok(w.call("admin", "POST", "/v1/rails/tt_wire/credits", map[string]any{"id": credit,
+		"amount": map[string]any{"minor": amount, "currency": "USD"}, "reference": "no such reference"}, &al,
+		"Idempotency-Key", credit), 200)
 	if al.SuspenseID == "" {
 		w.t.Fatalf("credit not in suspense: %+v", al)
 	}
@@ -423,6 +425,9 @@ func (f *fixture) send(r matrixRow, tg *target, who string) resp {
 		body = r.body(tg)
 	} else if r.method == "POST" {
 		body = map[string]any{}
+	}
+	if m, ok := body.(map[string]any); ok && r.op == "receive_funds" {
+		return f.w.call(who, r.method, path, body, nil, "Idempotency-Key", m["id"].(string)) // the credit's id
 	}
 	return f.w.call(who, r.method, path, body, nil)
 }

@@ -55,10 +55,12 @@ func RegisterNotifications(a huma.API, ns *notify.Service, log *slog.Logger) {
 		})
 	huma.Register(a, huma.Operation{OperationID: "read_notification", Method: http.MethodPost, Path: "/v1/notifications/{id}/read",
 		Summary: "Mark a notification read", Tags: tags, Security: bearerAuth,
-		Description: "Idempotent without a key: marking it again returns it unchanged, with the time it was first read. " +
-			"Another organization's notification is not found."},
+		Description: "Takes an Idempotency-Key like every POST, but needs no record of it: marking it read is idempotent " +
+			"by nature, so a retry (with any key) is answered from the current state — the notification unchanged, with " +
+			"the time it was first read. Another organization's notification is not found."},
 		func(ctx context.Context, in *struct {
-			ID int64 `path:"id" minimum:"1"`
+			ID             int64  `path:"id" minimum:"1"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
 		}) (*struct{ Body notify.Notification }, error) {
 			n, err := ns.MarkRead(ctx, notify.OrgScope(actor(ctx).OrgID), in.ID)
 			if err != nil {

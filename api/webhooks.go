@@ -36,7 +36,7 @@ type EndpointView struct {
 	Description string     `json:"description"`
 	CreatedAt   time.Time  `json:"created_at"`
 	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
-	Secret      string     `json:"secret,omitempty" doc:"whsec_…: the signing secret, shown only in the response that creates the endpoint."`
+	Secret      string     `json:"secret,omitempty" doc:"whsec_…: the signing secret, shown only in the response that creates the endpoint (and a retry of it)."`
 }
 
 func endpointView(e webhook.Endpoint) EndpointView {
@@ -89,14 +89,17 @@ func (s *Server) registerEndpoints(a huma.API, wh *webhook.Service) {
 		Summary: "Register a URL to receive your organization's events; the signing secret is shown only here",
 		Tags:    tags, Security: bearerAuth, DefaultStatus: http.StatusCreated,
 		Description: "The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without " +
-			"credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint."},
+			"credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same " +
+			"Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first " +
+			"time, secret included; another URL or description under that key is 422 idempotency_key_reused."},
 		func(ctx context.Context, in *struct {
-			Body struct {
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255" doc:"Unique per intended endpoint; a retry with the same key returns the first response."`
+			Body           struct {
 				URL         string `json:"url" doc:"https://…, at most 2048 bytes."`
 				Description string `json:"description,omitempty" maxLength:"200"`
 			}
 		}) (*struct{ Body EndpointView }, error) {
-			e, err := wh.CreateEndpoint(ctx, actor(ctx), in.Body.URL, in.Body.Description)
+			e, err := wh.CreateEndpoint(ctx, actor(ctx), in.IdempotencyKey, in.Body.URL, in.Body.Description)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
@@ -155,11 +158,14 @@ func (s *Server) registerDeliveries(a huma.API, wh *webhook.Service) {
 		})
 	huma.Register(a, huma.Operation{OperationID: "redeliver_webhook", Method: http.MethodPost, Path: "/v1/webhook-deliveries/{id}/redeliver",
 		Summary: "Send a dead or delivered delivery again, with a fresh attempt budget", Tags: tags, Security: bearerAuth,
-		Description: "Later events of the same order wait until it is delivered again, so their order is kept."},
+		Description: "Later events of the same order wait until it is delivered again, so their order is kept. " +
+			"Idempotent by key: a retry with the same Idempotency-Key sends nothing again and answers the delivery as it " +
+			"is now (pending, or delivered by then); the key used for another delivery is 422 idempotency_key_reused."},
 		func(ctx context.Context, in *struct {
-			ID int64 `path:"id" minimum:"1"`
+			ID             int64  `path:"id" minimum:"1"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255" doc:"Unique per intended redelivery."`
 		}) (*struct{ Body webhook.Delivery }, error) {
-			d, err := wh.Redeliver(ctx, actor(ctx), in.ID)
+			d, err := wh.Redeliver(ctx, actor(ctx), in.IdempotencyKey, in.ID)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}

@@ -267,9 +267,13 @@ func TestWebhookEndpoints(t *testing.T) {
 	e := newEnv(t, api.RateLimit{Disabled: true}, nil)
 	ctx := context.Background()
 	buyer := e.clients["buyer"]
-	ep, err := buyer.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/hooks", "orders")
+	ep, err := buyer.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/hooks", "orders", "ep-orders")
 	if err != nil || ep.Secret == "" {
 		t.Fatalf("create: %+v %v", ep, err)
+	}
+	again, err := buyer.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/hooks", "orders", "ep-orders")
+	if err != nil || again.ID != ep.ID || again.Secret != ep.Secret {
+		t.Fatalf("retry: %+v %v, want %s", again, err, ep.ID)
 	}
 	e.place(ctx, "")
 	eps, err := buyer.WebhookEndpoints(ctx)
@@ -281,7 +285,7 @@ func TestWebhookEndpoints(t *testing.T) {
 		t.Fatalf("deliveries: %+v %v", page, err)
 	}
 	var p *Problem
-	if _, err := buyer.Redeliver(ctx, page.Items[0].ID); !errors.As(err, &p) || p.Reason != "webhook_delivery_pending" {
+	if _, err := buyer.Redeliver(ctx, page.Items[0].ID, ""); !errors.As(err, &p) || p.Reason != "webhook_delivery_pending" {
 		t.Fatalf("redeliver a pending one: %v", err)
 	}
 	if err := buyer.DeleteWebhookEndpoint(ctx, ep.ID); err != nil {
@@ -324,8 +328,8 @@ func (f *flaky) wrap(next http.Handler) http.Handler {
 }
 
 // TestRetries ensures a command is retried after 5xx with the same idempotency key and applied
-// once, that retries stop after AttemptsMax, that a request that is not idempotent is not
-// retried after a 5xx, and that a 429 is waited out for Retry-After on the server's own limiter.
+// once, that retries stop after AttemptsMax, that registering a webhook endpoint is retried
+// under one key like a command, and that a 429 is waited out for Retry-After on the server's own limiter.
 func TestRetries(t *testing.T) {
 	ctx := context.Background()
 	t.Run("5xx, same key", func(t *testing.T) {
@@ -356,15 +360,14 @@ func TestRetries(t *testing.T) {
 			t.Fatalf("%d attempts, want %d", len(f.keys), AttemptsMax)
 		}
 	})
-	t.Run("not idempotent", func(t *testing.T) {
+	t.Run("webhook endpoint, same key", func(t *testing.T) {
 		f := &flaky{n: 1, status: 502, match: func(r *http.Request) bool { return r.URL.Path == "/v1/webhook-endpoints" }}
 		e := newEnv(t, api.RateLimit{Disabled: true}, f.wrap)
-		var p *Problem
-		if _, err := e.clients["buyer"].CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/h", ""); !errors.As(err, &p) || p.Status != 502 {
+		if _, err := e.clients["buyer"].CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/h", "", ""); err != nil {
 			t.Fatalf("got %v", err)
 		}
-		if len(f.keys) != 1 {
-			t.Fatalf("%d attempts of a request that is not idempotent", len(f.keys))
+		if len(f.keys) != 2 || f.keys[0] == "" || f.keys[0] != f.keys[1] {
+			t.Fatalf("attempts with keys %q, want 2 with one key", f.keys)
 		}
 	})
 	t.Run("429 Retry-After", func(t *testing.T) {

@@ -102,12 +102,12 @@ type DeliveryPage struct {
 }
 
 // CreateWebhookEndpoint registers url (https://…) for the key's organization. Keep the returned
-// Secret: it is shown only here. Registering is not idempotent, so it is retried only after a
-// 429, never after a 5xx or a lost connection (list the endpoints to find out).
-func (c *Client) CreateWebhookEndpoint(ctx context.Context, rawURL, description string) (*WebhookEndpoint, error) {
+// Secret: it is shown only here (and to a retry with the same idempotency key, "" for a random
+// one), so the call is retried after a 5xx or a lost connection like a command.
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, rawURL, description, idempotencyKey string) (*WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/webhook-endpoints",
-		body: map[string]string{"url": rawURL, "description": description}}, &e)
+		body: map[string]string{"url": rawURL, "description": description}, idemKey: keyOr(idempotencyKey), safe: true}, &e)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +142,13 @@ func (c *Client) WebhookDeliveries(ctx context.Context, endpointID string, after
 }
 
 // Redeliver sends a dead or delivered delivery again (reason webhook_delivery_pending if it is
-// still pending).
-func (c *Client) Redeliver(ctx context.Context, deliveryID int64) (*WebhookDelivery, error) {
+// still pending), idempotent by key ("" for a random one): a retry with the same key sends
+// nothing again and returns the delivery as it is now.
+func (c *Client) Redeliver(ctx context.Context, deliveryID int64, idempotencyKey string) (*WebhookDelivery, error) {
 	var d WebhookDelivery
 	_, err := c.do(ctx, request{method: http.MethodPost,
-		path: "/v1/webhook-deliveries/" + strconv.FormatInt(deliveryID, 10) + "/redeliver"}, &d)
+		path:    "/v1/webhook-deliveries/" + strconv.FormatInt(deliveryID, 10) + "/redeliver",
+		idemKey: keyOr(idempotencyKey), safe: true}, &d)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,31 +86,99 @@ func (s webhookStore) read(ctx context.Context, fn func(reader) error) error {
 // InsertEndpoint stores e unless its organization has perOrgMax enabled endpoints already.
 func (s webhookStore) InsertEndpoint(ctx context.Context, e webhook.Endpoint, perOrgMax int) error {
 	return s.db.write(ctx, func(t *tx) error {
-		if t.db.d == postgresDialect {
-			// Two concurrent inserts for one organization would both count perOrgMax−1 under
-			// READ COMMITTED; this lock makes the second count after the first commits. SQLite's
-			// single writer already does.
-			if _, err := t.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-				"webhook_endpoints/"+e.OrgID); err != nil {
-				return t.fail(fmt.Errorf("lock endpoints of %q: %w", e.OrgID, err))
-			}
+		if err := lockEndpoints(ctx, t, e.OrgID); err != nil {
+			return err
 		}
-		var n int
-		if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE org_id = $1 AND disabled_at IS NULL`,
-			e.OrgID).Scan(&n); err != nil {
-			return t.fail(fmt.Errorf("count endpoints of %q: %w", e.OrgID, err))
-		}
-		if n >= perOrgMax {
-			return webhook.ErrLimit
-		}
-		res, err := t.q.ExecContext(ctx, `INSERT INTO webhook_endpoints (`+endpointCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			e.ID, e.OrgID, e.URL, e.Secret, e.Description, micros(e.CreatedAt), optMicros(e.DisabledAt))
-		if err != nil {
-			return t.fail(insertErr("webhook endpoint", e.ID, err))
-		}
-		return changed(res, duplicate("webhook endpoint", e.ID))
+		return insertEndpoint(ctx, t, e, perOrgMax)
 	})
+}
+
+// InsertEndpointOnce is InsertEndpoint recorded as an idempotent command; see webhook.Store.
+func (s webhookStore) InsertEndpointOnce(ctx context.Context, e webhook.Endpoint, perOrgMax int, cmd escrow.CommandRecord) (webhook.Endpoint, error) {
+	var out webhook.Endpoint
+	err := s.db.write(ctx, func(t *tx) error {
+		// The lock comes first, so a concurrent run of the same key finds this one's record.
+		if err := lockEndpoints(ctx, t, e.OrgID); err != nil {
+			return err
+		}
+		var id string
+		done, err := recordedCommand(ctx, t, cmd, &id)
+		if err != nil || done {
+			if err == nil {
+				out, err = scanEndpoint(t.q.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = $1`, id))
+				err = t.fail(wrapNotFound(err, "webhook endpoint", id))
+			}
+			return err
+		}
+		if err := insertEndpoint(ctx, t, e, perOrgMax); err != nil {
+			return err
+		}
+		if cmd.Result, err = json.Marshal(e.ID); err != nil {
+			return err
+		}
+		out = e
+		return t.SaveCommand(ctx, cmd)
+	})
+	return out, err
+}
+
+// lockEndpoints serializes the writes to one organization's endpoints on PostgreSQL: two
+// concurrent inserts would both count perOrgMax−1 under READ COMMITTED; this lock makes the
+// second count after the first commits. SQLite's single writer already does.
+func lockEndpoints(ctx context.Context, t *tx, orgID string) error {
+	if t.db.d != postgresDialect {
+		return nil
+	}
+	if _, err := t.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+		"webhook_endpoints/"+orgID); err != nil {
+		return t.fail(fmt.Errorf("lock endpoints of %q: %w", orgID, err))
+	}
+	return nil
+}
+
+func insertEndpoint(ctx context.Context, t *tx, e webhook.Endpoint, perOrgMax int) error {
+	var n int
+	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE org_id = $1 AND disabled_at IS NULL`,
+		e.OrgID).Scan(&n); err != nil {
+		return t.fail(fmt.Errorf("count endpoints of %q: %w", e.OrgID, err))
+	}
+	if n >= perOrgMax {
+		return webhook.ErrLimit
+	}
+	res, err := t.q.ExecContext(ctx, `INSERT INTO webhook_endpoints (`+endpointCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		e.ID, e.OrgID, e.URL, e.Secret, e.Description, micros(e.CreatedAt), optMicros(e.DisabledAt))
+	if err != nil {
+		return t.fail(insertErr("webhook endpoint", e.ID, err))
+	}
+	return changed(res, duplicate("webhook endpoint", e.ID))
+}
+
+// recordedCommand looks cmd's key up in the commands table: not done when it is not recorded;
+// done with the recorded result decoded into result when it is, for the same request hash;
+// done with webhook.ErrKeyReused when it was recorded for another request.
+func recordedCommand(ctx context.Context, t *tx, cmd escrow.CommandRecord, result any) (bool, error) {
+	rec, err := t.Command(ctx, cmd.Scope, cmd.Key)
+	if err != nil || rec == nil {
+		return false, err
+	}
+	if rec.RequestHash != cmd.RequestHash {
+		return true, webhook.ErrKeyReused
+	}
+	if err := json.Unmarshal(rec.Result, result); err != nil {
+		return true, fmt.Errorf("command %s/%s: %w", cmd.Scope, cmd.Key, err)
+	}
+	return true, nil
+}
+
+func wrapNotFound(err error, what, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(what, id)
+	}
+	if err != nil {
+		return fmt.Errorf("select %s %q: %w", what, id, err)
+	}
+	return nil
 }
 
 // Endpoint reads an endpoint, secret included.
@@ -194,26 +263,61 @@ func (s webhookStore) Redeliver(ctx context.Context, id int64, at time.Time) (we
 	var d webhook.Delivery
 	err := s.db.write(ctx, func(t *tx) error {
 		var err error
-		d, err = scanDelivery(t.q.QueryRowContext(ctx, `UPDATE webhook_deliveries SET state = 'pending', attempts = 0,
-				next_attempt_at = $2, lease_owner = '', lease_until = NULL, delivered_at = NULL
-			WHERE id = $1 AND state IN ('dead', 'delivered') RETURNING `+deliveryCols, id, micros(at)))
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return t.fail(fmt.Errorf("redeliver %d: %w", id, err))
-		}
-		var state string
-		err = t.q.QueryRowContext(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1`, id).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("webhook delivery", strconv.FormatInt(id, 10))
-		}
-		if err != nil {
-			return t.fail(fmt.Errorf("select webhook delivery %d: %w", id, err))
-		}
-		return fmt.Errorf("redeliver %d: it is %s: %w", id, state, escrow.ErrConflict)
+		d, err = redeliver(ctx, t, id, at)
+		return err
 	})
 	return d, err
+}
+
+// RedeliverOnce is Redeliver recorded as an idempotent command; see webhook.Store.
+func (s webhookStore) RedeliverOnce(ctx context.Context, id int64, at time.Time, cmd escrow.CommandRecord) (webhook.Delivery, error) {
+	var d webhook.Delivery
+	err := s.db.write(ctx, func(t *tx) error {
+		var recorded int64
+		done, err := recordedCommand(ctx, t, cmd, &recorded)
+		if !done && err == nil {
+			d, err = redeliver(ctx, t, id, at)
+			if errors.Is(err, escrow.ErrConflict) {
+				// On PostgreSQL a concurrent run of the same key may have made it pending while
+				// this one waited for the row: then it is that run's answer, not a conflict.
+				if done, rerr := recordedCommand(ctx, t, cmd, &recorded); done {
+					err = rerr
+				}
+			} else if err == nil {
+				if cmd.Result, err = json.Marshal(id); err != nil {
+					return err
+				}
+				return t.SaveCommand(ctx, cmd)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		d, err = scanDelivery(t.q.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE id = $1`, recorded))
+		return t.fail(wrapNotFound(err, "webhook delivery", strconv.FormatInt(recorded, 10)))
+	})
+	return d, err
+}
+
+func redeliver(ctx context.Context, t *tx, id int64, at time.Time) (webhook.Delivery, error) {
+	d, err := scanDelivery(t.q.QueryRowContext(ctx, `UPDATE webhook_deliveries SET state = 'pending', attempts = 0,
+			next_attempt_at = $2, lease_owner = '', lease_until = NULL, delivered_at = NULL
+		WHERE id = $1 AND state IN ('dead', 'delivered') RETURNING `+deliveryCols, id, micros(at)))
+	if err == nil {
+		return d, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return d, t.fail(fmt.Errorf("redeliver %d: %w", id, err))
+	}
+	var state string
+	err = t.q.QueryRowContext(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1`, id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, notFound("webhook delivery", strconv.FormatInt(id, 10))
+	}
+	if err != nil {
+		return d, t.fail(fmt.Errorf("select webhook delivery %d: %w", id, err))
+	}
+	return d, fmt.Errorf("redeliver %d: it is %s: %w", id, state, escrow.ErrConflict)
 }
 
 // ClaimDeliveries leases due deliveries, at most one per endpoint and stream; see webhook.Store.

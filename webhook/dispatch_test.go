@@ -149,7 +149,7 @@ func (e *env) states(endpointID string) string {
 func TestGiveUpThenRedeliver(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		r := newFlaky(t, http.StatusServiceUnavailable)
-		ep := must(e.hooks.CreateEndpoint(e.ctx, e.buyer, r.srv.URL, "flaky"))
+		ep := must(e.hooks.CreateEndpoint(e.ctx, e.buyer, "ep-flaky", r.srv.URL, "flaky"))
 		o := e.order(2) // seq 1, 2, 3
 		var first webhook.Delivery
 		for _, d := range must(e.hooks.Deliveries(e.ctx, e.buyer, webhook.DeliveryFilter{EndpointID: ep.ID})) {
@@ -186,7 +186,7 @@ func TestGiveUpThenRedeliver(t *testing.T) {
 		}
 		_ = other
 
-		d := must(e.hooks.Redeliver(e.ctx, e.buyer, first.ID))
+		d := must(e.hooks.Redeliver(e.ctx, e.buyer, "redeliver-1", first.ID))
 		if d.State != webhook.Pending || d.Attempts != 0 {
 			t.Fatalf("redelivered: %+v", d)
 		}
@@ -194,7 +194,7 @@ func TestGiveUpThenRedeliver(t *testing.T) {
 		if got := strings.Join(r.take(), " "); got != "1:200 2:200 3:200" {
 			t.Fatalf("after redelivery: %s", got)
 		}
-		_, err := e.hooks.Redeliver(e.ctx, e.supplier, first.ID)
+		_, err := e.hooks.Redeliver(e.ctx, e.supplier, "redeliver-2", first.ID)
 		if !errors.Is(err, &fault.Error{Reason: "webhook_delivery_not_found"}) {
 			t.Fatalf("redeliver by another organization: %v", err)
 		}
@@ -206,7 +206,7 @@ func TestGiveUpThenRedeliver(t *testing.T) {
 func TestDisabledEndpointGetsNothing(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		r := newFlaky(t, http.StatusOK)
-		ep := must(e.hooks.CreateEndpoint(e.ctx, e.buyer, r.srv.URL, ""))
+		ep := must(e.hooks.CreateEndpoint(e.ctx, e.buyer, "ep-1", r.srv.URL, ""))
 		e.order(1)
 		if err := e.hooks.DisableEndpoint(e.ctx, e.buyer, ep.ID); err != nil {
 			t.Fatal(err)
@@ -315,7 +315,7 @@ func TestPrivateAddressRefused(t *testing.T) {
 	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "ta.db"))
 	r := newFlaky(t, http.StatusOK)
 	strict := webhook.New(e.db.Webhooks(), webhook.Options{Clock: e.clock})
-	ep := must(strict.CreateEndpoint(e.ctx, e.buyer, r.srv.URL, ""))
+	ep := must(strict.CreateEndpoint(e.ctx, e.buyer, "ep-strict", r.srv.URL, ""))
 	e.order(0)
 	if n := must(strict.RunOnce(e.ctx, "w1")); n != 1 {
 		t.Fatalf("attempted %d", n)

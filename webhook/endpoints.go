@@ -2,11 +2,15 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -47,11 +51,17 @@ func loopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// CreateEndpoint registers a URL at which a's organization receives its events from now on.
-// The returned endpoint carries its signing secret: the only time it is shown.
-func (s *Service) CreateEndpoint(ctx context.Context, a trade.Actor, rawURL, description string) (Endpoint, error) {
+// CreateEndpoint registers a URL at which a's organization receives its events from now on,
+// idempotent by key: the same key with the same URL and description returns the endpoint the
+// first call created (its secret too: secrets are stored to sign deliveries), another URL or
+// description under that key is idempotency_key_reused. Keys share the organization's scope
+// with its escrow commands.
+func (s *Service) CreateEndpoint(ctx context.Context, a trade.Actor, key, rawURL, description string) (Endpoint, error) {
 	if a.OrgID == "" || a.Role == trade.RoleSystem {
 		return Endpoint{}, fault.New(fault.Forbidden, "role_not_allowed", "only an organization registers endpoints")
+	}
+	if err := checkKey(key); err != nil {
+		return Endpoint{}, err
 	}
 	if err := ValidateURL(rawURL); err != nil {
 		return Endpoint{}, err
@@ -59,17 +69,48 @@ func (s *Service) CreateEndpoint(ctx context.Context, a trade.Actor, rawURL, des
 	if len(description) > DescriptionMax {
 		return Endpoint{}, fault.FieldErr("description", "description_too_long", "at most %d bytes", DescriptionMax)
 	}
+	now := s.clock.Now()
 	e := Endpoint{ID: "whe_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", ""), OrgID: a.OrgID,
-		URL: rawURL, Secret: NewSecret(), Description: description, CreatedAt: s.clock.Now()}
-	err := s.store.InsertEndpoint(ctx, e, EndpointsPerOrgMax)
-	if errors.Is(err, ErrLimit) {
+		URL: rawURL, Secret: NewSecret(), Description: description, CreatedAt: now}
+	cmd := command(a, key, now, "create_webhook_endpoint", rawURL, description)
+	got, err := s.store.InsertEndpointOnce(ctx, e, EndpointsPerOrgMax, cmd)
+	if errors.Is(err, escrow.ErrDuplicate) {
+		// A concurrent run of the same key committed first: this one finds its endpoint.
+		got, err = s.store.InsertEndpointOnce(ctx, e, EndpointsPerOrgMax, cmd)
+	}
+	switch {
+	case errors.Is(err, ErrLimit):
 		return Endpoint{}, fault.New(fault.Conflict, "webhook_endpoints_limit",
 			"an organization has at most %d enabled endpoints; delete one first", EndpointsPerOrgMax)
-	}
-	if err != nil {
+	case errors.Is(err, ErrKeyReused):
+		return Endpoint{}, keyReused()
+	case err != nil:
 		return Endpoint{}, fmt.Errorf("insert endpoint: %w", err)
 	}
-	return e, nil
+	return got, nil
+}
+
+// checkKey applies the idempotency key rule of escrow commands: 1 to escrow.KeyMax characters.
+func checkKey(key string) error {
+	if key == "" || len(key) > escrow.KeyMax {
+		return fault.FieldErr("idempotency_key", "invalid_idempotency_key", "give an idempotency key of 1 to %d characters", escrow.KeyMax)
+	}
+	return nil
+}
+
+func keyReused() error {
+	return fault.New(fault.Invalid, "idempotency_key_reused", "this idempotency key was used for a different request")
+}
+
+// command is the record of a keyed command: its request hash covers the operation and its
+// arguments, so the same key for another operation or other arguments is told apart.
+func command(a trade.Actor, key string, at time.Time, op string, args ...any) escrow.CommandRecord {
+	b, err := json.Marshal(append([]any{op}, args...))
+	if err != nil {
+		panic(fmt.Sprintf("hash request: %v", err)) // requests are plain data
+	}
+	h := sha256.Sum256(b)
+	return escrow.CommandRecord{Scope: a.OrgID, Key: key, RequestHash: hex.EncodeToString(h[:]), At: at}
 }
 
 // Endpoints lists the endpoints of orgID ("" for a's own), disabled ones too, without secrets.
@@ -126,9 +167,15 @@ func (s *Service) Deliveries(ctx context.Context, a trade.Actor, f DeliveryFilte
 	return s.store.Deliveries(ctx, f)
 }
 
-// Redeliver sends a dead or delivered delivery again, now, with a fresh attempt budget. While it
-// is pending, later events of its order wait for it, as for any delivery.
-func (s *Service) Redeliver(ctx context.Context, a trade.Actor, id int64) (Delivery, error) {
+// Redeliver sends a dead or delivered delivery again, now, with a fresh attempt budget,
+// idempotent by key: a retry with the same key changes nothing and returns the delivery as it
+// is now (so a redelivery that went out is not sent a third time); the key used for another
+// delivery is idempotency_key_reused. While it is pending, later events of its order wait for
+// it, as for any delivery.
+func (s *Service) Redeliver(ctx context.Context, a trade.Actor, key string, id int64) (Delivery, error) {
+	if err := checkKey(key); err != nil {
+		return Delivery{}, err
+	}
 	d, err := s.store.Delivery(ctx, id)
 	if errors.Is(err, escrow.ErrNotFound) || (err == nil && d.OrgID != a.OrgID && a.Role != trade.RoleAdmin) {
 		return Delivery{}, fault.New(fault.NotFound, "webhook_delivery_not_found", "no such delivery")
@@ -140,12 +187,20 @@ func (s *Service) Redeliver(ctx context.Context, a trade.Actor, id int64) (Deliv
 	if err != nil {
 		return Delivery{}, err
 	}
+	now := s.clock.Now()
+	cmd := command(a, key, now, "redeliver_webhook", id)
 	if e.DisabledAt != nil {
 		return Delivery{}, fault.New(fault.Conflict, "webhook_endpoint_disabled", "the endpoint is disabled")
 	}
-	d, err = s.store.Redeliver(ctx, id, s.clock.Now())
-	if errors.Is(err, escrow.ErrConflict) {
+	d, err = s.store.RedeliverOnce(ctx, id, now, cmd)
+	if errors.Is(err, escrow.ErrDuplicate) {
+		d, err = s.store.RedeliverOnce(ctx, id, now, cmd)
+	}
+	switch {
+	case errors.Is(err, escrow.ErrConflict):
 		return Delivery{}, fault.New(fault.Conflict, "webhook_delivery_pending", "the delivery is pending: it will be attempted anyway")
+	case errors.Is(err, ErrKeyReused):
+		return Delivery{}, keyReused()
 	}
 	return d, err
 }

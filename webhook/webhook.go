@@ -39,7 +39,10 @@ const (
 )
 
 // Errors a Store returns besides escrow.ErrNotFound and escrow.ErrConflict.
-var ErrLimit = errors.New("limit reached")
+var (
+	ErrLimit     = errors.New("limit reached")
+	ErrKeyReused = errors.New("idempotency key recorded for another request")
+)
 
 // Endpoint is a URL an organization receives its events at.
 type Endpoint struct {
@@ -120,6 +123,12 @@ type Store interface {
 	// InsertEndpoint stores e unless its organization has perOrgMax enabled endpoints already
 	// (ErrLimit), checked and inserted atomically; escrow.ErrDuplicate when e.ID exists.
 	InsertEndpoint(ctx context.Context, e Endpoint, perOrgMax int) error
+	// InsertEndpointOnce is InsertEndpoint as an idempotent command: cmd (scope, key, request
+	// hash) is recorded in the endpoint's transaction, in the commands table the escrow
+	// commands use. When its key is recorded already nothing is inserted: the endpoint that
+	// key created is returned, secret included, or ErrKeyReused if the request hash differs.
+	// escrow.ErrDuplicate when a concurrent run of the key committed first (run it again).
+	InsertEndpointOnce(ctx context.Context, e Endpoint, perOrgMax int, cmd escrow.CommandRecord) (Endpoint, error)
 	Endpoint(ctx context.Context, id string) (Endpoint, error) // escrow.ErrNotFound
 	// Endpoints lists an organization's endpoints, disabled ones too, oldest first.
 	Endpoints(ctx context.Context, orgID string, limit int) ([]Endpoint, error)
@@ -131,6 +140,10 @@ type Store interface {
 	// Redeliver makes a dead or delivered delivery pending again, due at, with a fresh
 	// attempt count; escrow.ErrConflict when it is pending, escrow.ErrNotFound when absent.
 	Redeliver(ctx context.Context, id int64, at time.Time) (Delivery, error)
+	// RedeliverOnce is Redeliver as an idempotent command recorded like InsertEndpointOnce's:
+	// a recorded key changes nothing and returns the delivery as it is now (ErrKeyReused if
+	// the key was recorded for another request).
+	RedeliverOnce(ctx context.Context, id int64, at time.Time, cmd escrow.CommandRecord) (Delivery, error)
 	// ClaimDeliveries leases up to limit due deliveries to owner until now+lease, counting an
 	// attempt for each. Due: pending, next_attempt_at <= now, not leased (or the lease has
 	// run out), its endpoint enabled, and no delivery of the same endpoint and stream with a

@@ -443,6 +443,17 @@ type APIKey struct {
 	Role      string     `json:"role"`
 }
 
+// APIKeyIssued defines model for APIKeyIssued.
+type APIKeyIssued struct {
+	Key APIKey `json:"key"`
+
+	// Replayed True in the 200 answering a retry with the same Idempotency-Key: the key was issued before and its token is not shown again.
+	Replayed bool `json:"replayed"`
+
+	// Token Send as Authorization: Bearer <token>. Only in the 201 that issues the key: it is never stored, so it cannot be shown again.
+	Token *string `json:"token,omitempty"`
+}
+
 // AQL defines model for AQL.
 type AQL struct {
 	Critical string `json:"critical"`
@@ -758,14 +769,6 @@ type CreateApiKeyRequest struct {
 // CreateApiKeyRequestRole defines model for CreateApiKeyRequest.Role.
 type CreateApiKeyRequestRole string
 
-// CreateApiKeyResponse defines model for Create_api_keyResponse.
-type CreateApiKeyResponse struct {
-	Key APIKey `json:"key"`
-
-	// Token Send as Authorization: Bearer <token>. It cannot be shown again.
-	Token string `json:"token"`
-}
-
 // CreateOrgRequest defines model for Create_orgRequest.
 type CreateOrgRequest struct {
 	Country string               `json:"country"`
@@ -966,7 +969,7 @@ type EndpointView struct {
 	Id          string     `json:"id"`
 	OrgId       string     `json:"org_id"`
 
-	// Secret whsec_…: the signing secret, shown only in the response that creates the endpoint.
+	// Secret whsec_…: the signing secret, shown only in the response that creates the endpoint (and a retry of it).
 	Secret *string `json:"secret,omitempty"`
 	Url    string  `json:"url"`
 }
@@ -1784,6 +1787,11 @@ type ListLoansParams struct {
 	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
 }
 
+// SetSandboxBankParams defines parameters for SetSandboxBank.
+type SetSandboxBankParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // ListCreditStatementsParams defines parameters for ListCreditStatements.
 type ListCreditStatementsParams struct {
 	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
@@ -1848,6 +1856,11 @@ type ListNotificationsParams struct {
 
 	// UserId Only those of one of your organization's users.
 	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+}
+
+// ReadNotificationParams defines parameters for ReadNotification.
+type ReadNotificationParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
 // ListOrdersParams defines parameters for ListOrders.
@@ -2069,6 +2082,11 @@ type CreateOrgParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// CreateApiKeyParams defines parameters for CreateApiKey.
+type CreateApiKeyParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // SetCoverageLimitParams defines parameters for SetCoverageLimit.
 type SetCoverageLimitParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
@@ -2112,6 +2130,12 @@ type QuotePaymentParams struct {
 // QuotePaymentParamsMethod defines parameters for QuotePayment.
 type QuotePaymentParamsMethod string
 
+// ReceiveFundsParams defines parameters for ReceiveFunds.
+type ReceiveFundsParams struct {
+	// IdempotencyKey The credit's id, as in the body.
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // ReceiveFundsParamsMethod defines parameters for ReceiveFunds.
 type ReceiveFundsParamsMethod string
 
@@ -2145,10 +2169,22 @@ type ListWebhookDeliveriesParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// RedeliverWebhookParams defines parameters for RedeliverWebhook.
+type RedeliverWebhookParams struct {
+	// IdempotencyKey Unique per intended redelivery.
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
 type ListWebhookEndpointsParams struct {
 	// OrgId Another organization's (admin only).
 	OrgId *string `form:"org_id,omitempty" json:"org_id,omitempty"`
+}
+
+// CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointParams struct {
+	// IdempotencyKey Unique per intended endpoint; a retry with the same key returns the first response.
+	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
 // ApplyForCreditJSONRequestBody defines body for ApplyForCredit for application/json ContentType.
@@ -2400,17 +2436,21 @@ type ClientInterface interface {
 
 	// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
 	//
+	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-	SetSandboxBankWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetSandboxBankWithBody(ctx context.Context, params *SetSandboxBankParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+	//
+	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-	SetSandboxBank(ctx context.Context, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetSandboxBank(ctx context.Context, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCreditStatements Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
 	//
@@ -2530,10 +2570,10 @@ type ClientInterface interface {
 
 	// ReadNotification Mark a notification read
 	//
-	// Idempotent without a key: marking it again returns it unchanged, with the time it was first read. Another organization's notification is not found.
+	// Takes an Idempotency-Key like every POST, but needs no record of it: marking it read is idempotent by nature, so a retry (with any key) is answered from the current state — the notification unchanged, with the time it was first read. Another organization's notification is not found.
 	//
 	// Corresponds with POST /v1/notifications/{id}/read (the `ReadNotification` operationId).
-	ReadNotification(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReadNotification(ctx context.Context, id int64, params *ReadNotificationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListOrders List the orders you may see
 	//
@@ -3001,17 +3041,21 @@ type ClientInterface interface {
 
 	// CreateApiKeyWithBody Issue an API key; the token is shown only in this response
 	//
+	// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-	CreateApiKeyWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateApiKeyWithBody(ctx context.Context, id string, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateApiKey Issue an API key; the token is shown only in this response
+	//
+	// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-	CreateApiKey(ctx context.Context, id string, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateApiKey(ctx context.Context, id string, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetCoverageLimitWithBody Set a supplier's coverage limit (R22; admin)
 	//
@@ -3083,17 +3127,21 @@ type ClientInterface interface {
 
 	// ReceiveFundsWithBody Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 	//
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-	ReceiveFundsWithBody(ctx context.Context, method ReceiveFundsParamsMethod, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReceiveFundsWithBody(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReceiveFunds Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
+	//
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-	ReceiveFunds(ctx context.Context, method ReceiveFundsParamsMethod, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReceiveFunds(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSamplingPlan The ISO 2859-1 single sampling plan for a lot (R5)
 	//
@@ -3131,10 +3179,10 @@ type ClientInterface interface {
 
 	// RedeliverWebhook Send a dead or delivered delivery again, with a fresh attempt budget
 	//
-	// Later events of the same order wait until it is delivered again, so their order is kept.
+	// Later events of the same order wait until it is delivered again, so their order is kept. Idempotent by key: a retry with the same Idempotency-Key sends nothing again and answers the delivery as it is now (pending, or delivered by then); the key used for another delivery is 422 idempotency_key_reused.
 	//
 	// Corresponds with POST /v1/webhook-deliveries/{id}/redeliver (the `RedeliverWebhook` operationId).
-	RedeliverWebhook(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RedeliverWebhook(ctx context.Context, id int64, params *RedeliverWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhookEndpoints Your organization's webhook endpoints, disabled ones too (never their secrets)
 	//
@@ -3143,21 +3191,21 @@ type ClientInterface interface {
 
 	// CreateWebhookEndpointWithBody Register a URL to receive your organization's events; the signing secret is shown only here
 	//
-	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateWebhookEndpoint Register a URL to receive your organization's events; the signing secret is shown only here
 	//
-	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpoint(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateWebhookEndpoint(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWebhookEndpoint Disable an endpoint: nothing more is sent to it, pending deliveries included
 	//
@@ -3316,11 +3364,13 @@ func (c *Client) ListLoans(ctx context.Context, params *ListLoansParams, reqEdit
 
 // SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
 //
+// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-func (c *Client) SetSandboxBankWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetSandboxBankRequestWithBody(c.Server, contentType, body)
+func (c *Client) SetSandboxBankWithBody(ctx context.Context, params *SetSandboxBankParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSandboxBankRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3333,11 +3383,13 @@ func (c *Client) SetSandboxBankWithBody(ctx context.Context, contentType string,
 
 // SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
 //
+// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-func (c *Client) SetSandboxBank(ctx context.Context, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetSandboxBankRequest(c.Server, body)
+func (c *Client) SetSandboxBank(ctx context.Context, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSandboxBankRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3626,11 +3678,11 @@ func (c *Client) ListNotifications(ctx context.Context, params *ListNotification
 
 // ReadNotification Mark a notification read
 //
-// Idempotent without a key: marking it again returns it unchanged, with the time it was first read. Another organization's notification is not found.
+// Takes an Idempotency-Key like every POST, but needs no record of it: marking it read is idempotent by nature, so a retry (with any key) is answered from the current state — the notification unchanged, with the time it was first read. Another organization's notification is not found.
 //
 // Corresponds with POST /v1/notifications/{id}/read (the `ReadNotification` operationId).
-func (c *Client) ReadNotification(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReadNotificationRequest(c.Server, id)
+func (c *Client) ReadNotification(ctx context.Context, id int64, params *ReadNotificationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadNotificationRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4667,11 +4719,13 @@ func (c *Client) ListApiKeys(ctx context.Context, id string, reqEditors ...Reque
 
 // CreateApiKeyWithBody Issue an API key; the token is shown only in this response
 //
+// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-func (c *Client) CreateApiKeyWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateApiKeyRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) CreateApiKeyWithBody(ctx context.Context, id string, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApiKeyRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4684,11 +4738,13 @@ func (c *Client) CreateApiKeyWithBody(ctx context.Context, id string, contentTyp
 
 // CreateApiKey Issue an API key; the token is shown only in this response
 //
+// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-func (c *Client) CreateApiKey(ctx context.Context, id string, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateApiKeyRequest(c.Server, id, body)
+func (c *Client) CreateApiKey(ctx context.Context, id string, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApiKeyRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4869,11 +4925,13 @@ func (c *Client) QuotePayment(ctx context.Context, params *QuotePaymentParams, r
 
 // ReceiveFundsWithBody Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-func (c *Client) ReceiveFundsWithBody(ctx context.Context, method ReceiveFundsParamsMethod, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReceiveFundsRequestWithBody(c.Server, method, contentType, body)
+func (c *Client) ReceiveFundsWithBody(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveFundsRequestWithBody(c.Server, method, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4886,11 +4944,13 @@ func (c *Client) ReceiveFundsWithBody(ctx context.Context, method ReceiveFundsPa
 
 // ReceiveFunds Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-func (c *Client) ReceiveFunds(ctx context.Context, method ReceiveFundsParamsMethod, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReceiveFundsRequest(c.Server, method, body)
+func (c *Client) ReceiveFunds(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveFundsRequest(c.Server, method, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4997,11 +5057,11 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, params *ListWebhookD
 
 // RedeliverWebhook Send a dead or delivered delivery again, with a fresh attempt budget
 //
-// Later events of the same order wait until it is delivered again, so their order is kept.
+// Later events of the same order wait until it is delivered again, so their order is kept. Idempotent by key: a retry with the same Idempotency-Key sends nothing again and answers the delivery as it is now (pending, or delivered by then); the key used for another delivery is 422 idempotency_key_reused.
 //
 // Corresponds with POST /v1/webhook-deliveries/{id}/redeliver (the `RedeliverWebhook` operationId).
-func (c *Client) RedeliverWebhook(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRedeliverWebhookRequest(c.Server, id)
+func (c *Client) RedeliverWebhook(ctx context.Context, id int64, params *RedeliverWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRedeliverWebhookRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5029,13 +5089,13 @@ func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEn
 
 // CreateWebhookEndpointWithBody Register a URL to receive your organization's events; the signing secret is shown only here
 //
-// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5048,13 +5108,13 @@ func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, contentType 
 
 // CreateWebhookEndpoint Register a URL to receive your organization's events; the signing secret is shown only here
 //
-// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-func (c *Client) CreateWebhookEndpoint(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateWebhookEndpointRequest(c.Server, body)
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5456,18 +5516,18 @@ func NewListLoansRequest(server string, params *ListLoansParams) (*http.Request,
 }
 
 // NewSetSandboxBankRequest calls the generic SetSandboxBank builder with application/json body
-func NewSetSandboxBankRequest(server string, body SetSandboxBankJSONRequestBody) (*http.Request, error) {
+func NewSetSandboxBankRequest(server string, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSetSandboxBankRequestWithBody(server, "application/json", bodyReader)
+	return NewSetSandboxBankRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewSetSandboxBankRequestWithBody constructs an http.Request for the SetSandboxBank method, with any body, and a specified content type
-func NewSetSandboxBankRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewSetSandboxBankRequestWithBody(server string, params *SetSandboxBankParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5491,6 +5551,19 @@ func NewSetSandboxBankRequestWithBody(server string, contentType string, body io
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
 
 	return req, nil
 }
@@ -6156,7 +6229,7 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 }
 
 // NewReadNotificationRequest constructs an http.Request for the ReadNotification method
-func NewReadNotificationRequest(server string, id int64) (*http.Request, error) {
+func NewReadNotificationRequest(server string, id int64, params *ReadNotificationParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6184,6 +6257,19 @@ func NewReadNotificationRequest(server string, id int64) (*http.Request, error) 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
 	}
 
 	return req, nil
@@ -8232,18 +8318,18 @@ func NewListApiKeysRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewCreateApiKeyRequest calls the generic CreateApiKey builder with application/json body
-func NewCreateApiKeyRequest(server string, id string, body CreateApiKeyJSONRequestBody) (*http.Request, error) {
+func NewCreateApiKeyRequest(server string, id string, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateApiKeyRequestWithBody(server, id, "application/json", bodyReader)
+	return NewCreateApiKeyRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewCreateApiKeyRequestWithBody constructs an http.Request for the CreateApiKey method, with any body, and a specified content type
-func NewCreateApiKeyRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateApiKeyRequestWithBody(server string, id string, params *CreateApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8274,6 +8360,19 @@ func NewCreateApiKeyRequestWithBody(server string, id string, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
 
 	return req, nil
 }
@@ -8696,18 +8795,18 @@ func NewQuotePaymentRequest(server string, params *QuotePaymentParams) (*http.Re
 }
 
 // NewReceiveFundsRequest calls the generic ReceiveFunds builder with application/json body
-func NewReceiveFundsRequest(server string, method ReceiveFundsParamsMethod, body ReceiveFundsJSONRequestBody) (*http.Request, error) {
+func NewReceiveFundsRequest(server string, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, body ReceiveFundsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReceiveFundsRequestWithBody(server, method, "application/json", bodyReader)
+	return NewReceiveFundsRequestWithBody(server, method, params, "application/json", bodyReader)
 }
 
 // NewReceiveFundsRequestWithBody constructs an http.Request for the ReceiveFunds method, with any body, and a specified content type
-func NewReceiveFundsRequestWithBody(server string, method ReceiveFundsParamsMethod, contentType string, body io.Reader) (*http.Request, error) {
+func NewReceiveFundsRequestWithBody(server string, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8738,6 +8837,19 @@ func NewReceiveFundsRequestWithBody(server string, method ReceiveFundsParamsMeth
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
 
 	return req, nil
 }
@@ -9021,7 +9133,7 @@ func NewListWebhookDeliveriesRequest(server string, params *ListWebhookDeliverie
 }
 
 // NewRedeliverWebhookRequest constructs an http.Request for the RedeliverWebhook method
-func NewRedeliverWebhookRequest(server string, id int64) (*http.Request, error) {
+func NewRedeliverWebhookRequest(server string, id int64, params *RedeliverWebhookParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9049,6 +9161,19 @@ func NewRedeliverWebhookRequest(server string, id int64) (*http.Request, error) 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
 	}
 
 	return req, nil
@@ -9109,18 +9234,18 @@ func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsP
 }
 
 // NewCreateWebhookEndpointRequest calls the generic CreateWebhookEndpoint builder with application/json body
-func NewCreateWebhookEndpointRequest(server string, body CreateWebhookEndpointJSONRequestBody) (*http.Request, error) {
+func NewCreateWebhookEndpointRequest(server string, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateWebhookEndpointRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateWebhookEndpointRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateWebhookEndpointRequestWithBody constructs an http.Request for the CreateWebhookEndpoint method, with any body, and a specified content type
-func NewCreateWebhookEndpointRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateWebhookEndpointRequestWithBody(server string, params *CreateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9144,6 +9269,19 @@ func NewCreateWebhookEndpointRequestWithBody(server string, contentType string, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
 
 	return req, nil
 }
@@ -9297,17 +9435,21 @@ type ClientWithResponsesInterface interface {
 
 	// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
 	//
+	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-	SetSandboxBankWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
+	SetSandboxBankWithBodyWithResponse(ctx context.Context, params *SetSandboxBankParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
 
 	// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+	//
+	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-	SetSandboxBankWithResponse(ctx context.Context, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
+	SetSandboxBankWithResponse(ctx context.Context, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
 
 	// ListCreditStatementsWithResponse Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
 	//
@@ -9439,12 +9581,12 @@ type ClientWithResponsesInterface interface {
 
 	// ReadNotificationWithResponse Mark a notification read
 	//
-	// Idempotent without a key: marking it again returns it unchanged, with the time it was first read. Another organization's notification is not found.
+	// Takes an Idempotency-Key like every POST, but needs no record of it: marking it read is idempotent by nature, so a retry (with any key) is answered from the current state — the notification unchanged, with the time it was first read. Another organization's notification is not found.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/notifications/{id}/read (the `ReadNotification` operationId).
-	ReadNotificationWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*ReadNotificationReply, error)
+	ReadNotificationWithResponse(ctx context.Context, id int64, params *ReadNotificationParams, reqEditors ...RequestEditorFn) (*ReadNotificationReply, error)
 
 	// ListOrdersWithResponse List the orders you may see
 	//
@@ -9932,17 +10074,21 @@ type ClientWithResponsesInterface interface {
 
 	// CreateApiKeyWithBodyWithResponse Issue an API key; the token is shown only in this response
 	//
+	// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-	CreateApiKeyWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error)
+	CreateApiKeyWithBodyWithResponse(ctx context.Context, id string, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error)
 
 	// CreateApiKeyWithResponse Issue an API key; the token is shown only in this response
+	//
+	// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-	CreateApiKeyWithResponse(ctx context.Context, id string, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error)
+	CreateApiKeyWithResponse(ctx context.Context, id string, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error)
 
 	// SetCoverageLimitWithBodyWithResponse Set a supplier's coverage limit (R22; admin)
 	//
@@ -10022,17 +10168,21 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveFundsWithBodyWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 	//
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-	ReceiveFundsWithBodyWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error)
+	ReceiveFundsWithBodyWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error)
 
 	// ReceiveFundsWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
+	//
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-	ReceiveFundsWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error)
+	ReceiveFundsWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error)
 
 	// GetSamplingPlanWithResponse The ISO 2859-1 single sampling plan for a lot (R5)
 	//
@@ -10078,12 +10228,12 @@ type ClientWithResponsesInterface interface {
 
 	// RedeliverWebhookWithResponse Send a dead or delivered delivery again, with a fresh attempt budget
 	//
-	// Later events of the same order wait until it is delivered again, so their order is kept.
+	// Later events of the same order wait until it is delivered again, so their order is kept. Idempotent by key: a retry with the same Idempotency-Key sends nothing again and answers the delivery as it is now (pending, or delivered by then); the key used for another delivery is 422 idempotency_key_reused.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/webhook-deliveries/{id}/redeliver (the `RedeliverWebhook` operationId).
-	RedeliverWebhookWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RedeliverWebhookReply, error)
+	RedeliverWebhookWithResponse(ctx context.Context, id int64, params *RedeliverWebhookParams, reqEditors ...RequestEditorFn) (*RedeliverWebhookReply, error)
 
 	// ListWebhookEndpointsWithResponse Your organization's webhook endpoints, disabled ones too (never their secrets)
 	//
@@ -10094,21 +10244,21 @@ type ClientWithResponsesInterface interface {
 
 	// CreateWebhookEndpointWithBodyWithResponse Register a URL to receive your organization's events; the signing secret is shown only here
 	//
-	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error)
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error)
 
 	// CreateWebhookEndpointWithResponse Register a URL to receive your organization's events; the signing secret is shown only here
 	//
-	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+	// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithResponse(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error)
+	CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error)
 
 	// DeleteWebhookEndpointWithResponse Disable an endpoint: nothing more is sent to it, pending deliveries included
 	//
@@ -12801,20 +12951,20 @@ func (r ListApiKeysReply) ContentType() string {
 type CreateApiKeyReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APIKeyIssued
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *CreateApiKeyResponse
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *Problem
+	JSON201 *APIKeyIssued
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateApiKeyReply) GetJSON200() *APIKeyIssued {
+	return r.JSON200
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r CreateApiKeyReply) GetJSON201() *CreateApiKeyResponse {
+func (r CreateApiKeyReply) GetJSON201() *APIKeyIssued {
 	return r.JSON201
-}
-
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r CreateApiKeyReply) GetApplicationproblemJSONDefault() *Problem {
-	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -13780,11 +13930,13 @@ func (c *ClientWithResponses) ListLoansWithResponse(ctx context.Context, params 
 
 // SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
 //
+// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-func (c *ClientWithResponses) SetSandboxBankWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error) {
-	rsp, err := c.SetSandboxBankWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SetSandboxBankWithBodyWithResponse(ctx context.Context, params *SetSandboxBankParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error) {
+	rsp, err := c.SetSandboxBankWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13793,11 +13945,13 @@ func (c *ClientWithResponses) SetSandboxBankWithBodyWithResponse(ctx context.Con
 
 // SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
 //
+// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
-func (c *ClientWithResponses) SetSandboxBankWithResponse(ctx context.Context, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error) {
-	rsp, err := c.SetSandboxBank(ctx, body, reqEditors...)
+func (c *ClientWithResponses) SetSandboxBankWithResponse(ctx context.Context, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error) {
+	rsp, err := c.SetSandboxBank(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14030,13 +14184,13 @@ func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context,
 
 // ReadNotificationWithResponse Mark a notification read
 //
-// Idempotent without a key: marking it again returns it unchanged, with the time it was first read. Another organization's notification is not found.
+// Takes an Idempotency-Key like every POST, but needs no record of it: marking it read is idempotent by nature, so a retry (with any key) is answered from the current state — the notification unchanged, with the time it was first read. Another organization's notification is not found.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/notifications/{id}/read (the `ReadNotification` operationId).
-func (c *ClientWithResponses) ReadNotificationWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*ReadNotificationReply, error) {
-	rsp, err := c.ReadNotification(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ReadNotificationWithResponse(ctx context.Context, id int64, params *ReadNotificationParams, reqEditors ...RequestEditorFn) (*ReadNotificationReply, error) {
+	rsp, err := c.ReadNotification(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14865,11 +15019,13 @@ func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, id st
 
 // CreateApiKeyWithBodyWithResponse Issue an API key; the token is shown only in this response
 //
+// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error) {
-	rsp, err := c.CreateApiKeyWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Context, id string, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error) {
+	rsp, err := c.CreateApiKeyWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14878,11 +15034,13 @@ func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Conte
 
 // CreateApiKeyWithResponse Issue an API key; the token is shown only in this response
 //
+// Idempotent by key, scoped to the organization the key is for: a retry with the same Idempotency-Key, role and name issues nothing new and answers 200 with the key issued the first time, replayed true and no token — the token is never stored (only its hash), so it cannot be shown again; if it was lost, revoke that key and issue another with a new Idempotency-Key. Another role or name under the same key is 422 idempotency_key_reused.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{id}/api-keys (the `CreateApiKey` operationId).
-func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, id string, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error) {
-	rsp, err := c.CreateApiKey(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, id string, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyReply, error) {
+	rsp, err := c.CreateApiKey(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15027,11 +15185,13 @@ func (c *ClientWithResponses) QuotePaymentWithResponse(ctx context.Context, para
 
 // ReceiveFundsWithBodyWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-func (c *ClientWithResponses) ReceiveFundsWithBodyWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error) {
-	rsp, err := c.ReceiveFundsWithBody(ctx, method, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ReceiveFundsWithBodyWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error) {
+	rsp, err := c.ReceiveFundsWithBody(ctx, method, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15040,11 +15200,13 @@ func (c *ClientWithResponses) ReceiveFundsWithBodyWithResponse(ctx context.Conte
 
 // ReceiveFundsWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/rails/{method}/credits (the `ReceiveFunds` operationId).
-func (c *ClientWithResponses) ReceiveFundsWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error) {
-	rsp, err := c.ReceiveFunds(ctx, method, body, reqEditors...)
+func (c *ClientWithResponses) ReceiveFundsWithResponse(ctx context.Context, method ReceiveFundsParamsMethod, params *ReceiveFundsParams, body ReceiveFundsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceiveFundsReply, error) {
+	rsp, err := c.ReceiveFunds(ctx, method, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15131,13 +15293,13 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 
 // RedeliverWebhookWithResponse Send a dead or delivered delivery again, with a fresh attempt budget
 //
-// Later events of the same order wait until it is delivered again, so their order is kept.
+// Later events of the same order wait until it is delivered again, so their order is kept. Idempotent by key: a retry with the same Idempotency-Key sends nothing again and answers the delivery as it is now (pending, or delivered by then); the key used for another delivery is 422 idempotency_key_reused.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/webhook-deliveries/{id}/redeliver (the `RedeliverWebhook` operationId).
-func (c *ClientWithResponses) RedeliverWebhookWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RedeliverWebhookReply, error) {
-	rsp, err := c.RedeliverWebhook(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RedeliverWebhookWithResponse(ctx context.Context, id int64, params *RedeliverWebhookParams, reqEditors ...RequestEditorFn) (*RedeliverWebhookReply, error) {
+	rsp, err := c.RedeliverWebhook(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15159,13 +15321,13 @@ func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Conte
 
 // CreateWebhookEndpointWithBodyWithResponse Register a URL to receive your organization's events; the signing secret is shown only here
 //
-// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error) {
-	rsp, err := c.CreateWebhookEndpointWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error) {
+	rsp, err := c.CreateWebhookEndpointWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15174,13 +15336,13 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx cont
 
 // CreateWebhookEndpointWithResponse Register a URL to receive your organization's events; the signing secret is shown only here
 //
-// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Not idempotent: a retry registers a second endpoint.
+// The URL must be https (plain http only to 127.0.0.1 or localhost), at most 2048 bytes, without credentials. An organization has at most 10 enabled endpoints. Idempotent by key: a retry with the same Idempotency-Key, URL and description registers nothing new and answers the endpoint registered the first time, secret included; another URL or description under that key is 422 idempotency_key_reused.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error) {
-	rsp, err := c.CreateWebhookEndpoint(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointReply, error) {
+	rsp, err := c.CreateWebhookEndpoint(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -17255,19 +17417,19 @@ func ParseCreateApiKeyReply(rsp *http.Response) (*CreateApiKeyReply, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APIKeyIssued
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest CreateApiKeyResponse
+		var dest APIKeyIssued
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON201 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
