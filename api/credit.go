@@ -29,8 +29,10 @@ type ApplicationView struct {
 	OrderID     string              `json:"order_id,omitempty"`
 	Status      string              `json:"status" doc:"submitted, approved, declined or more_information_needed."`
 	SubmittedAt time.Time           `json:"submitted_at"`
-	Decision    *CreditDecisionView `json:"decision,omitempty" doc:"The lender's decision with every reason."`
-	Business    struct {
+	Decision    *CreditDecisionView `json:"decision,omitempty" doc:"The lender's decision with every reason; absent while submitted."`
+	// EarlierDecisions are the requests for more information this application answered.
+	EarlierDecisions []CreditDecisionView `json:"earlier_decisions,omitempty" doc:"The requests for more information this application answered, oldest first."`
+	Business         struct {
 		LegalName   string        `json:"legal_name"`
 		EINLast4    string        `json:"ein_last4,omitempty"`
 		Country     string        `json:"country"`
@@ -45,7 +47,7 @@ type CreditDecisionView struct {
 	Status           string             `json:"status" doc:"approved, declined or more_information_needed."`
 	Limit            money.Amount       `json:"limit" doc:"Zero unless approved."`
 	Reasons          []credit.Reason    `json:"reasons" doc:"Why: every failed rule of a decline, everything missing, or how an approval's limit was set."`
-	Rates            credit.FeeSchedule `json:"rates" doc:"Monthly fee rates in millionths of the original principal: early (months 1-2), late (from month 3)."`
+	Rates            credit.FeeSchedule `json:"rates" doc:"Monthly fee rates in millionths of the original principal: early (months 1-2, 1.25-2.75%), late (from month 3, 0.25-0.75%)."`
 	FirstMonthCredit money.Amount       `json:"first_month_credit"`
 	DecidedAt        time.Time          `json:"decided_at"`
 }
@@ -53,9 +55,16 @@ type CreditDecisionView struct {
 func applicationView(a credit.Application) ApplicationView {
 	v := ApplicationView{ID: a.ID, BuyerID: a.BuyerID, Channel: a.Channel, OrderID: a.OrderID, Status: string(a.Status),
 		SubmittedAt: a.SubmittedAt}
-	if d := a.Decision; d != nil {
-		v.Decision = &CreditDecisionView{Status: string(d.Status), Limit: d.Limit, Reasons: d.Reasons, Rates: d.Rates,
+	decision := func(d credit.Decision) CreditDecisionView {
+		return CreditDecisionView{Status: string(d.Status), Limit: d.Limit, Reasons: d.Reasons, Rates: d.Rates,
 			FirstMonthCredit: d.FirstMonthCredit, DecidedAt: d.DecidedAt}
+	}
+	if d := a.Decision; d != nil {
+		dv := decision(*d)
+		v.Decision = &dv
+	}
+	for _, d := range a.EarlierDecisions {
+		v.EarlierDecisions = append(v.EarlierDecisions, decision(d))
 	}
 	b := a.Business
 	v.Business.LegalName, v.Business.EINLast4, v.Business.Country, v.Business.State = b.LegalName, string(b.EINLast4), b.Country, b.State
@@ -187,8 +196,11 @@ func (s *Server) registerCredit(a huma.API) {
 	tags := []string{"Pay Later"}
 	huma.Register(a, huma.Operation{OperationID: "apply_for_credit", Method: http.MethodPost, Path: "/v1/credit/applications",
 		Summary: "Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)", Tags: tags, Security: bearerAuth,
-		DefaultStatus: http.StatusCreated, Description: "The lender decides at once: approved (with a limit of up to " +
-			"US$150,000), declined or more information needed, always with every reason. US businesses only; USD only."},
+		DefaultStatus: http.StatusAccepted, Description: "The application is stored as submitted and sent to the lender by " +
+			"the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — " +
+			"approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always " +
+			"with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); " +
+			"USD only; one application being decided at a time (credit_application_pending)."},
 		func(ctx context.Context, in *struct {
 			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
 			Body           applicationBody
@@ -218,6 +230,38 @@ func (s *Server) registerCredit(a huma.API) {
 				out.Body.Line = &v
 			}
 			return out, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "get_credit_application", Method: http.MethodGet, Path: "/v1/credit/applications/{id}",
+		Summary: "One credit application with the lender's decision, once recorded (buyer; admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			ID string `path:"id" maxLength:"64"`
+		}) (*struct{ Body ApplicationView }, error) {
+			app, err := s.svc.CreditApplication(ctx, actor(ctx), in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body ApplicationView }{applicationView(app)}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "supply_credit_information", Method: http.MethodPost,
+		Path: "/v1/credit/applications/{id}/information", DefaultStatus: http.StatusAccepted, Tags: tags, Security: bearerAuth,
+		Summary: "Give the lender what it asked for on an application that needs more information (R11; buyer)",
+		Description: "The same application goes back to submitted and the lender decides it again; the request for " +
+			"more information is kept in earlier_decisions. Only an application in more_information_needed can be " +
+			"completed (application_not_awaiting_information); give at least one field (nothing_supplied)."},
+		func(ctx context.Context, in *struct {
+			ID             string `path:"id" maxLength:"64"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           supplementBody
+		}) (*struct{ Body ApplicationView }, error) {
+			sup, err := in.Body.supplement()
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			res, err := s.svc.SupplyCreditInformation(ctx, actor(ctx), in.IdempotencyKey, in.ID, sup)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body ApplicationView }{applicationView(res.Application)}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_credit_applications", Method: http.MethodGet, Path: "/v1/credit/applications",
 		Summary: "Your credit applications with their decisions, newest first (buyer; admin names the buyer)", Tags: tags, Security: bearerAuth},
@@ -325,26 +369,64 @@ func (s *Server) registerCredit(a huma.API) {
 		"what it owes directly, the line closes, the loan book moves the balance to the lender's credit loss (R11; admin)",
 		s.svc.ChargeOffLoan)
 	huma.Register(a, huma.Operation{OperationID: "set_sandbox_bank", Method: http.MethodPost, Path: "/v1/credit/sandbox-bank",
-		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)", Tags: tags, Security: bearerAuth,
-		Description: "Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry " +
-			"(with any key) sets it to the same value and is answered from the current state."},
+		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)", Tags: tags,
+		Security: bearerAuth,
+		Description: "Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting " +
+			"is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs " +
+			"no record of it: it sets a flag, so a retry (with any key) sets it to the same value."},
 		func(ctx context.Context, in *struct {
 			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
 			Body           struct {
 				BuyerID string `json:"buyer_id" maxLength:"64"`
 				Fail    bool   `json:"fail"`
 			}
-		}) (*struct{ Body struct{} }, error) {
+		}) (*struct{ Body sandboxBankView }, error) {
 			if actor(ctx).Role != trade.RoleAdmin {
 				return nil, s.fail(ctx, fault.New(fault.Forbidden, "role_not_allowed", "only an admin configures the sandbox bank"))
 			}
-			b, ok := s.svc.Bank().(*escrow.SandboxBank)
+			b, ok := s.svc.SandboxBank()
 			if !ok {
-				return nil, s.fail(ctx, fault.New(fault.Conflict, "sandbox_bank_disabled", "repayments go to a real bank"))
+				return nil, s.fail(ctx, fault.New(fault.Conflict, "sandbox_bank_disabled",
+					"the sandbox is off: repayments wait for the bank's answer, recorded by an operator"))
 			}
-			b.SetFailing(in.Body.BuyerID, in.Body.Fail)
-			return &struct{ Body struct{} }{}, nil
+			if err := b.SetFailing(ctx, in.Body.BuyerID, in.Body.Fail); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body sandboxBankView }{sandboxBankView{BuyerID: in.Body.BuyerID, Fail: in.Body.Fail, Sandbox: true}}, nil
 		})
+}
+
+// sandboxBankView is the sandbox bank's setting for one buyer.
+type sandboxBankView struct {
+	BuyerID string `json:"buyer_id"`
+	Fail    bool   `json:"fail" doc:"The sandbox refuses the buyer's debits."`
+	Sandbox bool   `json:"sandbox" doc:"Always true: the sandbox bank is simulated, no money moves."`
+}
+
+// supplementBody is what a buyer adds to an application that needs more information.
+type supplementBody struct {
+	EIN           string        `json:"ein,omitempty" maxLength:"20" doc:"The employer identification number (9 digits); only the last four are kept."`
+	Established   string        `json:"established,omitempty" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$" doc:"The date the business started."`
+	AnnualRevenue *money.Amount `json:"annual_revenue,omitempty" doc:"In USD."`
+}
+
+func (b *supplementBody) supplement() (credit.Supplement, error) {
+	sup := credit.Supplement{Revenue: b.AnnualRevenue}
+	if b.EIN != "" {
+		l, err := credit.MaskDigits("business.ein", b.EIN, 9, 9)
+		if err != nil {
+			return sup, err
+		}
+		sup.EINLast4 = l
+	}
+	if b.Established != "" {
+		d, err := time.Parse(time.DateOnly, b.Established)
+		if err != nil {
+			return sup, fault.FieldErr("business.established", "invalid_date", "give the date as YYYY-MM-DD")
+		}
+		sup.Established = d
+	}
+	return sup, nil
 }
 
 // statementBody is a statement download: CSV, JSON or PDF bytes with their type.

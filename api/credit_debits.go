@@ -47,4 +47,61 @@ func (s *Server) registerBankDebits(a huma.API, tags []string) {
 			}
 			return &struct{ Body escrow.DebitRequest }{d}, nil
 		})
+	huma.Register(a, huma.Operation{OperationID: "record_bank_debit_result", Method: http.MethodPost,
+		Path: "/v1/credit/bank-debits/{id}/result", Tags: tags, Security: bearerAuth,
+		Summary: "Record the bank's answer to a debit by hand: paid or refused (R11; admin)",
+		Description: "Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator " +
+			"records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same " +
+			"answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), " +
+			"and so is one the bank worker is asking about right now (bank_debit_in_progress)."},
+		func(ctx context.Context, in *struct {
+			ID             string `path:"id" maxLength:"64"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct {
+				Paid bool `json:"paid" doc:"true: the bank paid the debit; false: it refused it."`
+			}
+		}) (*struct{ Body escrow.DebitRequest }, error) {
+			d, err := s.svc.RecordBankDebitResult(ctx, actor(ctx), in.IdempotencyKey, in.ID, in.Body.Paid)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body escrow.DebitRequest }{d}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "list_lender_requests", Method: http.MethodGet, Path: "/v1/credit/lender-requests",
+		Summary: "Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)",
+		Description: "The lender worker asks the lender outside any transaction and records each answer. status=attention " +
+			"lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a " +
+			"disbursement that does not match its loan): an operator looks, and retries them. At most 200.",
+		Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *struct {
+			Status        string `query:"status" enum:"requested,recorded,attention"`
+			Kind          string `query:"kind" enum:"decision,disbursement"`
+			LoanID        string `query:"loan_id" maxLength:"64"`
+			ApplicationID string `query:"application_id" maxLength:"64"`
+		}) (*struct{ Body []escrow.LenderRequest }, error) {
+			list, err := s.svc.LenderRequests(ctx, actor(ctx), escrow.LenderFilter{Status: escrow.LenderRequestStatus(in.Status),
+				Kind: escrow.LenderRequestKind(in.Kind), LoanID: in.LoanID, ApplicationID: in.ApplicationID})
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			if list == nil {
+				list = []escrow.LenderRequest{}
+			}
+			return &struct{ Body []escrow.LenderRequest }{list}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "retry_lender_request", Method: http.MethodPost,
+		Path: "/v1/credit/lender-requests/{id}/retry", Tags: tags, Security: bearerAuth,
+		Summary: "Ask the lender again for a request waiting for an operator, with the same reference: a disbursement " +
+			"that was paid is not paid twice (R11; admin)"},
+		func(ctx context.Context, in *struct {
+			ID             string `path:"id" maxLength:"64"`
+			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"255"`
+			Body           struct{}
+		}) (*struct{ Body escrow.LenderRequest }, error) {
+			r, err := s.svc.RetryLenderRequest(ctx, actor(ctx), in.IdempotencyKey, in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body escrow.LenderRequest }{r}, nil
+		})
 }

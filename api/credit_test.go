@@ -27,19 +27,36 @@ type amount struct {
 }
 
 type loanView struct {
-	ID          string
-	State       string
-	OrderID     string `json:"order_id"`
-	PaymentID   string `json:"payment_id"`
-	Agreement   struct{ Principal amount }
-	Installment []struct{ Total amount } `json:"installments"`
-	Balance     amount
-	PayoffQuote amount `json:"payoff_quote"`
-	BankDebit   *struct {
+	ID           string
+	State        string
+	OrderID      string `json:"order_id"`
+	PaymentID    string `json:"payment_id"`
+	Agreement    struct{ Principal amount }
+	Installment  []struct{ Total amount } `json:"installments"`
+	Balance      amount
+	PayoffQuote  amount `json:"payoff_quote"`
+	Disbursement *struct {
+		ID, Status string
+	} `json:"disbursement_request"`
+	BankDebit *struct {
 		ID, Kind, Status string
 		Amount           amount
 		AccountLast4     string `json:"account_last4"`
 	} `json:"bank_debit"`
+}
+
+// lenderWorker runs the Pay Later lender worker until it finds nothing to ask the lender (R11).
+func (w *world) lenderWorker() {
+	w.t.Helper()
+	for {
+		n, err := w.svc.RunLenderRequests(context.Background(), "test-lender-worker")
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // bankWorker runs the Pay Later bank worker until it finds nothing to ask the bank (R11).
@@ -56,45 +73,73 @@ func (w *world) bankWorker() {
 	}
 }
 
-// TestPayLaterThroughHTTP drives Pay Later through the API only: a US buyer applies and gets a
-// line, a German business is declined with pay_later_us_only; the buyer pays an installment with
-// pay_later, gets a three-month agreement and accepts it; the order stays unpaid until the
-// disbursement timer fires 2 business days later; the loan, the line and the statement CSV are
-// readable, and the buyer pays off early. Identifiers are kept masked. R11
+// TestPayLaterThroughHTTP drives Pay Later through the API only: a US buyer applies without its
+// revenue and start date, the application waits as submitted until the lender worker records the
+// lender's request for more information, the buyer supplies it to the same application and gets
+// a line; a German buyer, and a US buyer naming another country, are refused; the buyer pays an
+// installment with pay_later, gets a three-month agreement and accepts it; the order stays
+// unpaid until the disbursement timer requests the lender's payment 2 business days later and
+// the lender worker records it; the loan, the line and the statement CSV are readable, and the
+// buyer pays off early. Identifiers are kept masked. R11
 func TestPayLaterThroughHTTP(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
-		var applied struct {
-			Application struct {
-				Status   string
-				Decision struct{ Reasons []struct{ Code string } }
-				Business struct {
-					EINLast4 string `json:"ein_last4"`
-				}
+		type application struct {
+			ID       string
+			Status   string
+			Decision *struct {
+				Status  string
+				Reasons []struct{ Code string }
 			}
-			Line *struct {
-				ID        string
-				Limit     amount
-				Available amount
+			EarlierDecisions []struct{ Status string } `json:"earlier_decisions"`
+			Business         struct {
+				EINLast4 string `json:"ein_last4"`
 			}
 		}
-		r := w.ok(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("US", 500_000_00), &applied), 201)
-		if applied.Application.Status != "approved" || applied.Line == nil || applied.Line.Limit.Minor != 100_000_00 ||
+		var applied struct {
+			Application application
+			Line        *struct{ ID string }
+		}
+		// The first application lacks the revenue and the start date: the lender asks for them.
+		body := creditApplication("US", 500_000_00)
+		business := body["business"].(map[string]any)
+		delete(business, "annual_revenue")
+		delete(business, "established")
+		r := w.ok(w.call("buyer", "POST", "/v1/credit/applications", body, &applied), 202)
+		if applied.Application.Status != "submitted" || applied.Line != nil || applied.Application.Decision != nil ||
 			applied.Application.Business.EINLast4 != "6789" {
 			t.Fatalf("application: %s", r.body)
 		}
 		if s := string(r.body); strings.Contains(s, "3456789") || strings.Contains(s, "45-6789") || strings.Contains(s, "123454321") {
 			t.Fatalf("a full identifier came back: %s", s)
 		}
-		var declined struct {
-			Application struct {
-				Status   string
-				Decision struct{ Reasons []struct{ Code string } }
-			}
+		w.refused(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("US", 500_000_00), nil), 409, "credit_application_pending")
+		w.lenderWorker()
+		var app application
+		w.ok(w.call("buyer", "GET", "/v1/credit/applications/"+applied.Application.ID, nil, &app), 200)
+		if app.Status != "more_information_needed" || len(app.Decision.Reasons) != 2 {
+			t.Fatalf("decided: %+v", app)
 		}
-		w.ok(w.call("buyer2", "POST", "/v1/credit/applications", creditApplication("DE", 500_000_00), &declined), 201)
-		if declined.Application.Status != "declined" || declined.Application.Decision.Reasons[0].Code != "pay_later_us_only" {
-			t.Fatalf("a German business: %+v", declined.Application)
+		w.refused(w.call("buyer2", "GET", "/v1/credit/applications/"+app.ID, nil, nil), 404, "application_not_found")
+		info := "/v1/credit/applications/" + app.ID + "/information"
+		w.refused(w.call("buyer", "POST", info, map[string]any{}, nil), 422, "nothing_supplied")
+		w.refused(w.call("buyer2", "POST", info, map[string]any{"established": "2019-04-01"}, nil), 404, "application_not_found")
+		w.ok(w.call("buyer", "POST", info, map[string]any{"established": "2019-04-01",
+			"annual_revenue": map[string]any{"minor": 500_000_00, "currency": "USD"}}, &app), 202)
+		if app.Status != "submitted" || len(app.EarlierDecisions) != 1 || app.ID != applied.Application.ID {
+			t.Fatalf("supplied: %+v", app)
 		}
+		w.lenderWorker()
+		w.ok(w.call("buyer", "GET", "/v1/credit/applications/"+app.ID, nil, &app), 200)
+		var line0 struct{ Limit amount }
+		w.ok(w.call("buyer", "GET", "/v1/credit/line", nil, &line0), 200)
+		if app.Status != "approved" || line0.Limit.Minor != 100_000_00 {
+			t.Fatalf("completed: %s, limit %d", app.Status, line0.Limit.Minor)
+		}
+		w.refused(w.call("buyer", "POST", info, map[string]any{"established": "2019-04-01"}, nil), 409, "credit_line_exists")
+		// The country is the buyer's registered one: a German buyer is refused; a US buyer
+		// naming another country too.
+		w.refused(w.call("buyer2", "POST", "/v1/credit/applications", creditApplication("DE", 500_000_00), nil), 422, "pay_later_us_only")
+		w.refused(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("CA", 500_000_00), nil), 422, "country_mismatch")
 		w.refused(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("US", 500_000_00), nil), 409, "credit_line_exists")
 
 		o := w.confirmed()
@@ -119,7 +164,13 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 		if got := w.get("buyer", o.ID); got.State != "confirmed" || got.EscrowHeld != 0 {
 			t.Fatalf("paid before the lender paid: %s, escrow %d", got.State, got.EscrowHeld)
 		}
-		w.tick(24 * time.Hour) // Wednesday: the lender pays
+		w.tick(24 * time.Hour) // Wednesday: the disbursement is requested, and the lender worker records the lender's payment
+		var requested loanView
+		w.ok(w.call("buyer", "GET", "/v1/loans/"+l.ID, nil, &requested), 200)
+		if requested.State != "agreed" || requested.Disbursement == nil || requested.Disbursement.Status != "requested" {
+			t.Fatalf("before the lender answered: %+v", requested)
+		}
+		w.lenderWorker()
 		if got := w.get("buyer", o.ID); got.State != "in_production" || got.EscrowHeld != 3_000_00 {
 			t.Fatalf("after the disbursement: %s, escrow %d", got.State, got.EscrowHeld)
 		}
@@ -172,13 +223,15 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 // check holds. R11
 func TestPayLaterStatementsThroughHTTP(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
-		w.ok(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("US", 500_000_00), nil), 201)
+		w.ok(w.call("buyer", "POST", "/v1/credit/applications", creditApplication("US", 500_000_00), nil), 202)
+		w.lenderWorker()
 		o := w.confirmed()
 		o = w.do("buyer", o.ID, "pay", map[string]any{"installment": "initial", "method": "pay_later"})
 		var l loanView
 		w.ok(w.call("buyer", "POST", "/v1/orders/"+o.ID+"/pay-later/offers", map[string]any{"term_months": 3}, &l), 201)
 		w.ok(w.call("buyer", "POST", "/v1/loans/"+l.ID+"/accept", map[string]any{}, &l), 200)
 		w.tick(48 * time.Hour) // the lender pays on Wednesday March 4
+		w.lenderWorker()
 		w.clock.Set(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 		w.tick(0) // March closes
 		var list []struct {

@@ -28,9 +28,16 @@ var (
 	FirstMonthCreditMax = usd(1_000_00)
 )
 
-// MonthlyRateMax is the highest monthly fee rate accepted: the top of the sourced range,
-// 0.25%–2.75% a month (rails.md §8.1 [S2]).
-const MonthlyRateMax money.Rate = 27_500
+// The sourced monthly fee rates (rails.md §8.1 [S2]): 1.25%–2.75% a month in months 1–2 and
+// 0.25%–0.75% from month 3, set by creditworthiness.
+const (
+	EarlyRateMin money.Rate = 12_500
+	EarlyRateMax money.Rate = 27_500
+	LateRateMin  money.Rate = 2_500
+	LateRateMax  money.Rate = 7_500
+	// MonthlyRateMax is the highest monthly fee rate accepted.
+	MonthlyRateMax = EarlyRateMax
+)
 
 // Disbursement timing in business days after the agreement (R11: funds arrive 1–3 working
 // days after the loan agreement is completed).
@@ -65,10 +72,18 @@ func (f FeeSchedule) RateFor(n int) money.Rate {
 	return f.Late
 }
 
-// Validate checks both rates are within 0..MonthlyRateMax.
+// Validate checks the rates are in the sourced ranges — months 1–2 at EarlyRateMin..EarlyRateMax,
+// later months at LateRateMin..LateRateMax — and that the fee drops, never rises, after month 2.
 func (f FeeSchedule) Validate() error {
-	if f.Early < 0 || f.Late < 0 || f.Early > MonthlyRateMax || f.Late > MonthlyRateMax {
-		return fault.FieldErr("rates", "invalid_fee_schedule", "monthly fee rates are between 0%% and %s", MonthlyRateMax)
+	switch {
+	case f.Early < EarlyRateMin || f.Early > EarlyRateMax:
+		return fault.FieldErr("rates.early", "invalid_fee_schedule", "the monthly fee rate of months 1–2 is between %s and %s",
+			EarlyRateMin, EarlyRateMax)
+	case f.Late < LateRateMin || f.Late > LateRateMax:
+		return fault.FieldErr("rates.late", "invalid_fee_schedule", "the monthly fee rate from month 3 is between %s and %s",
+			LateRateMin, LateRateMax)
+	case f.Early < f.Late: // implied by the ranges today; kept so that widening one cannot invert the schedule
+		return fault.FieldErr("rates.late", "invalid_fee_schedule", "the fee rate from month 3 is not above the rate of months 1–2")
 	}
 	return nil
 }
@@ -115,7 +130,10 @@ type Agreement struct {
 	CreditApplied money.Amount `json:"credit_applied"`
 	NetFees       money.Amount `json:"net_fees"`
 	TotalCost     money.Amount `json:"total_cost"`
-	AgreedAt      time.Time    `json:"agreed_at"`
+	// APR is the annual percentage rate of the agreement by the actuarial method over its real
+	// dates (see APR), floored to 0.01%; always below APRMax.
+	APR      money.Rate `json:"apr"`
+	AgreedAt time.Time  `json:"agreed_at"`
 	// DisbursementDue is when the lender is expected to pay into the order's escrow
 	// (DisbursementDaysExpected business days); DisbursementLatest the latest (R11: 1–3).
 	DisbursementDue    time.Time `json:"disbursement_due"`
@@ -168,7 +186,35 @@ func Offer(principal money.Amount, term int, rates FeeSchedule, credit money.Amo
 	if sum(principal, a.NetFees) != a.TotalCost {
 		panic("credit: installments do not add up to principal plus net fees")
 	}
+	a.APR = APR(a)
+	if a.APR >= APRMax {
+		return a, fault.FieldErr("rates", ReasonAPRAboveCap, "these rates come to an APR of %s over %d month(s); Pay Later stays below %s",
+			a.APR, term, APRMax)
+	}
 	return a, nil
+}
+
+// ReasonAPRAboveCap: an agreement's APR would reach APRMax.
+const ReasonAPRAboveCap = "apr_above_cap"
+
+// EarlyRateStep is how far OfferUnderCap lowers the months 1–2 rate at a time.
+const EarlyRateStep money.Rate = 500 // 0.05%
+
+// OfferUnderCap is Offer at the line's rates, except that when they would bring the agreement
+// to APRMax or above — short terms do: the months 1–2 fee is charged on the whole principal
+// while half of it or more is already repaid, so 2.00% over 2 months is about 31% APR — the
+// months 1–2 rate is lowered in steps of EarlyRateStep to the highest one that keeps the APR
+// below the cap (never below EarlyRateMin, nor below the late rate). The agreement shows the
+// rates it uses. This is the platform's rule for every lender (rails.md §8.1 [S2]: APR < 30%).
+func OfferUnderCap(principal money.Amount, term int, rates FeeSchedule, credit money.Amount, agreedAt time.Time, cal calendar.Calendar) (Agreement, error) {
+	for {
+		a, err := Offer(principal, term, rates, credit, agreedAt, cal)
+		next := rates.Early - EarlyRateStep
+		if fault.ReasonOf(err) != ReasonAPRAboveCap || next < EarlyRateMin || next < rates.Late {
+			return a, err
+		}
+		rates.Early = next
+	}
 }
 
 func validOffer(principal money.Amount, term int, rates FeeSchedule, credit money.Amount, agreedAt time.Time) error {

@@ -145,7 +145,49 @@ type Application struct {
 	Consent     Consent
 	SubmittedAt time.Time
 	Status      ApplicationStatus
-	Decision    *Decision // set once decided
+	Decision    *Decision // set once decided; nil while submitted
+	// EarlierDecisions are the requests for more information this application answered, oldest
+	// first: supplying what was missing sends it back to the lender (Supplement).
+	EarlierDecisions []Decision `json:",omitempty"`
+}
+
+// Supplement is what a buyer adds to an application the lender could not decide: the business's
+// start date, its annual revenue, its EIN (masked). Fields left zero are not changed.
+type Supplement struct {
+	Established time.Time
+	Revenue     *money.Amount
+	EINLast4    Last4
+}
+
+// Supplement adds the missing information to an application that needs more (R11) and submits
+// it again: the request for more information moves to EarlierDecisions and the lender decides
+// anew. It is refused for an application in any other status (application_not_awaiting_information),
+// when nothing is given (nothing_supplied), and for information that Validate would refuse.
+func (a *Application) Supplement(s Supplement, now time.Time) error {
+	if a.Status != MoreInformationNeeded || a.Decision == nil {
+		return fault.New(fault.Conflict, "application_not_awaiting_information",
+			"the application is %s: only one that needs more information can be completed", a.Status)
+	}
+	if s.Established.IsZero() && s.Revenue == nil && s.EINLast4 == "" {
+		return fault.FieldErr("business", "nothing_supplied", "give the information the lender asked for")
+	}
+	b := a.Business
+	if !s.Established.IsZero() {
+		b.Established = s.Established
+	}
+	if s.Revenue != nil {
+		r := *s.Revenue
+		b.Revenue = &r
+	}
+	if s.EINLast4 != "" {
+		b.EINLast4 = s.EINLast4
+	}
+	if err := b.validate(now); err != nil {
+		return err
+	}
+	a.Business, a.EarlierDecisions = b, append(a.EarlierDecisions, *a.Decision)
+	a.Decision, a.Status = nil, Submitted
+	return nil
 }
 
 // Validate checks that the application is complete enough to decide on and well formed. It

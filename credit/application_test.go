@@ -102,7 +102,7 @@ func TestUnderwriteApproves(t *testing.T) {
 	for _, tc := range tests {
 		app := application()
 		app.Business.Revenue = revenue(tc.revenue)
-		d, err := lender.Apply(app, t0)
+		d, err := lender.Apply(app, credit.History{}, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestUnderwriteApproves(t *testing.T) {
 		}
 	}
 	app := application()
-	app.Decide(lender.Policy.Underwrite(app, t0))
+	app.Decide(lender.Policy.Underwrite(app, credit.History{}, t0))
 	if app.Status != credit.Approved || app.Decision == nil {
 		t.Errorf("application status %s", app.Status)
 	}
@@ -167,7 +167,7 @@ func TestUnderwriteDeclines(t *testing.T) {
 	for _, tc := range tests {
 		app := application()
 		tc.mod(&app)
-		d, err := lender.Apply(app, t0)
+		d, err := lender.Apply(app, credit.History{}, t0)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -203,7 +203,7 @@ func TestNonUSRefused(t *testing.T) {
 	}
 	// A decision forged for a non-US business cannot open a line.
 	app := application()
-	d := lender.Policy.Underwrite(app, t0)
+	d := lender.Policy.Underwrite(app, credit.History{}, t0)
 	app.Business.Country = "FR"
 	if _, err := credit.OpenLine("line_x", app, d, t0); !isReason(err, credit.ReasonUSOnly) {
 		t.Errorf("open a line for FR: %v", err)
@@ -213,7 +213,7 @@ func TestNonUSRefused(t *testing.T) {
 	if err := line.Reserve(eur); !isReason(err, credit.ReasonUSDOnly) {
 		t.Errorf("reserve EUR: %v", err)
 	}
-	if _, err := lender.Draw(line, credit.DrawRequest{OrderID: "ord_1", Amount: eur, TermMonths: 3}, t0); !isReason(err, credit.ReasonUSDOnly) {
+	if _, err := credit.Draw(line, credit.DrawRequest{OrderID: "ord_1", Amount: eur, TermMonths: 3}, t0, fed); !isReason(err, credit.ReasonUSDOnly) {
 		t.Errorf("draw EUR: %v", err)
 	}
 	if _, err := credit.Offer(eur, 3, credit.DefaultFeeSchedule(), usd(0), t0, fed); !isReason(err, credit.ReasonUSDOnly) {

@@ -8,18 +8,6 @@ import (
 	"github.com/tradeassure/tradeassure/money"
 )
 
-// Account kinds the ledger needs for Pay Later and does not have yet (docs/pay-later.md says
-// why). Transfers on them are in Effects.LoanBook; the ledger package refuses them until the
-// kinds are added there.
-const (
-	// LoanReceivable, one per loan, is what the buyer owes the lender on it: principal drawn
-	// and fees charged, less credits, payments and refunds. Debit-normal; never negative.
-	LoanReceivable ledger.Kind = "loan_receivable"
-	// LenderFunding, one per lender, is the lender's side of the loans the platform services:
-	// the sum of its loans' receivables. Credit-normal; never negative.
-	LenderFunding ledger.Kind = "lender_funding"
-)
-
 // LenderClearingOwner owns the lender's clearing account: the Pay Later rail, named like the
 // payment method.
 const LenderClearingOwner = "pay_later"
@@ -40,14 +28,16 @@ func BuyerRefundableAccount(buyerID string) ledger.Account {
 	return ledger.Account{Kind: ledger.BuyerRefundable, Owner: buyerID, Currency: USD}
 }
 
-// ReceivableAccount is the loan's receivable (proposed kind LoanReceivable).
+// ReceivableAccount is the loan's receivable: what the buyer owes the lender on it, principal
+// drawn and fees charged less credits, payments and refunds (ledger.LoanReceivable).
 func ReceivableAccount(loanID string) ledger.Account {
-	return ledger.Account{Kind: LoanReceivable, Owner: loanID, Currency: USD}
+	return ledger.Account{Kind: ledger.LoanReceivable, Owner: loanID, Currency: USD}
 }
 
-// FundingAccount is the lender's funding account (proposed kind LenderFunding).
+// FundingAccount is the lender's funding account: its side of the loans the platform services
+// (ledger.LenderFunding).
 func FundingAccount(lenderID string) ledger.Account {
-	return ledger.Account{Kind: LenderFunding, Owner: lenderID, Currency: USD}
+	return ledger.Account{Kind: ledger.LenderFunding, Owner: lenderID, Currency: USD}
 }
 
 // LossAccount is the lender's credit loss: the receivables of its charged-off loans.
@@ -75,7 +65,7 @@ func RefundTransfer(l *Loan, id string, toLoan money.Amount, at time.Time) (ledg
 }
 
 // RepaymentTransfer is a buyer's repayment in the loan book: debit the lender's funding,
-// credit the loan's receivable. It uses the proposed kinds.
+// credit the loan's receivable.
 func RepaymentTransfer(l *Loan, id string, amount money.Amount, at time.Time) ledger.Transfer {
 	return bookTransfer(id, l, PostPayment, 0, amount, at)
 }
@@ -97,23 +87,8 @@ func bookTransfer(id string, l *Loan, kind PostingKind, installment int, amount 
 	}
 	t := ledger.Transfer{ID: id, Code: "pay_later_" + string(kind), Currency: USD, OrderID: l.OrderID, Memo: memo, At: at,
 		Entries: []ledger.Entry{{Account: debit, Amount: amount.Minor}, {Account: credit, Amount: -amount.Minor}}}
-	if err := ValidateBook(t); err != nil {
+	if err := t.Validate(); err != nil {
 		panic("credit: " + err.Error())
 	}
 	return t
-}
-
-// ValidateBook checks a loan-book transfer as ledger.Transfer.Validate does — an ID and a
-// code, 2..EntriesMax non-zero entries in its currency, summing to zero — letting the proposed
-// kinds stand in for known ones.
-func ValidateBook(t ledger.Transfer) error {
-	c := t
-	c.Entries = make([]ledger.Entry, len(t.Entries))
-	for i, e := range t.Entries {
-		if e.Account.Kind == LoanReceivable || e.Account.Kind == LenderFunding {
-			e.Account.Kind = ledger.Suspense // any known kind: only the arithmetic is checked
-		}
-		c.Entries[i] = e
-	}
-	return c.Validate()
 }

@@ -92,9 +92,9 @@ type Effects struct {
 	// ledger.Transfer.Validate.
 	Transfers []ledger.Transfer
 	// LoanBook mirrors the loan itself — principal drawn, fees billed, credits, the buyer's
-	// payments — on accounts of kinds the ledger does not have yet (LoanReceivable,
-	// LenderFunding; see docs/pay-later.md). Each is balanced (checked where built); post
-	// them once the ledger has the kinds.
+	// payments, a charge-off — on the loan book's accounts (ledger.LoanReceivable,
+	// ledger.LenderFunding, ledger.CreditLoss; see docs/pay-later.md). Each is balanced
+	// (checked where built); the use case posts them in the loan's transaction.
 	LoanBook []ledger.Transfer
 	Events   []Event
 	Timers   []Timer

@@ -31,6 +31,9 @@ func TestDocs(t *testing.T) {
 			t.Errorf("docs/pay-later.md lacks the worked-example row %q", row)
 		}
 	}
+	if !strings.Contains(doc, "**APR "+a.APR.String()+"**") {
+		t.Errorf("docs/pay-later.md does not state the worked example's APR of %s", a.APR)
+	}
 	if !strings.Contains(doc, "net fees US$"+grouped(a.NetFees)) {
 		t.Errorf("docs/pay-later.md does not state net fees of %s", a.NetFees)
 	}

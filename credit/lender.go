@@ -1,7 +1,7 @@
 package credit
 
 import (
-	"fmt"
+	"context"
 	"time"
 
 	"github.com/tradeassure/tradeassure/calendar"
@@ -9,23 +9,83 @@ import (
 	"github.com/tradeassure/tradeassure/money"
 )
 
-// Lender is the third-party lender behind Pay Later (R11), one method per step: an application
-// gets a decision; a draw gets a loan agreement; an accepted agreement gets a disbursement
-// into the order's escrow; a due installment gets collected by automatic debit. An adapter for
-// a real lender implements it over the lender's API in the use-case layer; BuiltIn is a lender
-// in plain Go that makes the whole flow work out of the box.
+// Lender is the third-party lender behind Pay Later (R11): an outside party, reached over the
+// network by a real adapter. It is called only by the lender worker, outside any database
+// transaction, with a context that bounds the call: a command records a request (an application
+// to decide, a disbursement to make) in its own transaction, the worker asks the lender, and the
+// answer is recorded in a transaction of its own (docs/pay-later.md, "The lender outbox").
+//
+// Each request carries its ID as Reference, the idempotency key the lender sees: asking again
+// with the same Reference — after a worker died between the answer and its record — must give
+// the same answer and never pay twice. An error means no answer (an outage, a timeout): the
+// worker asks again later.
+//
+// The agreement a draw offers is not the lender's to compute at checkout: the lender sets the
+// line's terms when it approves (rates, first-month credit), and Draw prices every agreement on
+// them by the sourced formula, under the APR cap. Collections are what the loan says is due.
 type Lender interface {
 	// ID names the lender; it owns the lender's funding account in the loan book.
 	ID() string
-	// Apply decides an application.
-	Apply(app Application, now time.Time) (Decision, error)
-	// Draw offers the agreement for financing an order payment on a line.
-	Draw(line Line, req DrawRequest, now time.Time) (Agreement, error)
-	// Disburse says what the lender pays into the order's escrow for an accepted loan.
-	Disburse(loan Loan, now time.Time) (Disbursement, error)
-	// Collect says what to debit from the buyer's business checking account at now.
-	Collect(loan Loan, now time.Time) (Collection, error)
+	// Decide underwrites an application: approved with a limit and the line's terms, declined,
+	// or more information needed, always with every reason.
+	Decide(ctx context.Context, req DecisionRequest) (Decision, error)
+	// Disburse pays an accepted loan's principal into the order's escrow and confirms what it
+	// paid: the amount and the payment reference the money quotes.
+	Disburse(ctx context.Context, req DisbursementRequest) (Disbursement, error)
 }
+
+// DecisionRequest asks the lender to decide an application.
+type DecisionRequest struct {
+	Reference   string      // the request's ID: asking again repeats it
+	Application Application // identifiers masked
+	History     History     // the buyer's record with Pay Later on this platform
+	At          time.Time   // when the application was (re)submitted: the rules are applied as of then
+}
+
+// History is the buyer's record with Pay Later on this platform, which underwriting weighs: a
+// charged-off loan, or a loan past due now, declines a new line.
+type History struct {
+	ChargedOffLoans int `json:"charged_off_loans"`
+	PastDueLoans    int `json:"past_due_loans"`
+}
+
+// DisbursementRequest asks the lender to pay an accepted loan into its order's escrow.
+type DisbursementRequest struct {
+	Reference        string       // the request's ID: asking again repeats it
+	LoanID           string       // the accepted loan
+	OrderID          string       // whose escrow is funded
+	Amount           money.Amount // the agreement's principal
+	PaymentReference string       // what the money must quote to match the order's payment
+	At               time.Time    // when the disbursement was requested
+}
+
+// Disbursement is the lender's confirmation of its payment into an order's escrow.
+type Disbursement struct {
+	Amount           money.Amount `json:"amount"`
+	PaymentReference string       `json:"payment_reference"` // the order payment's reference the money quotes
+	LenderReference  string       `json:"lender_reference"`  // the lender's own ID of the transfer
+	At               time.Time    `json:"at"`                // when the lender paid
+}
+
+// Check validates a lender's confirmation against the request and the accepted loan: the money
+// must be the agreement's principal, in USD, and quote the order payment's reference. Anything
+// else is not booked (reason disbursement_mismatch): an operator settles it with the lender.
+func (d Disbursement) Check(req DisbursementRequest, l *Loan) error {
+	switch {
+	case d.Amount != l.Agreement.Principal || d.Amount != req.Amount:
+		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender paid %s; loan %s lends %s", d.Amount, l.ID,
+			l.Agreement.Principal)
+	case d.PaymentReference != req.PaymentReference:
+		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender's payment quotes %q, not the order payment's %q",
+			d.PaymentReference, req.PaymentReference)
+	case d.LenderReference == "":
+		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender gave no reference for its payment")
+	}
+	return nil
+}
+
+// ReasonDisbursementMismatch: a lender confirmed a payment that does not match the loan.
+const ReasonDisbursementMismatch = "disbursement_mismatch"
 
 // DrawRequest is the buyer's choice at checkout: how much of the order payment to finance, and
 // for how many months (R11: 1 to 6).
@@ -35,31 +95,22 @@ type DrawRequest struct {
 	TermMonths int
 }
 
-// Disbursement is a lender's payment into an order's escrow.
-type Disbursement struct {
-	LoanID    string       `json:"loan_id"`
-	OrderID   string       `json:"order_id"`
-	Amount    money.Amount `json:"amount"`
-	Reference string       `json:"reference"` // matches the payment on the bank statement
-	At        time.Time    `json:"at"`
-}
-
 // Collection is an automatic debit to ask the bank for.
 type Collection struct {
-	LoanID    string       `json:"loan_id"`
-	Amount    money.Amount `json:"amount"`
-	Reference string       `json:"reference"`
-	At        time.Time    `json:"at"`
+	LoanID string       `json:"loan_id"`
+	Amount money.Amount `json:"amount"`
+	At     time.Time    `json:"at"`
 }
 
-// BuiltIn is the lender that ships with the platform: it underwrites by Policy, prices every
-// line at the policy's rates, pays DisbursementDaysExpected business days after the agreement
-// and collects on due dates. Its methods are pure functions of their inputs; the sandbox bank
-// that moves the money is an adapter.
+// BuiltIn is the lender that ships with the platform: it underwrites by Policy and confirms
+// every disbursement it is asked for. Its answers are pure functions of the request, so asking
+// again with the same reference gives the same answer, as Lender requires.
 type BuiltIn struct {
-	Name     string            // the lender's ID; "builtin" if empty
-	Policy   Policy            // DefaultPolicy() if zero
-	Calendar calendar.Calendar // the US Federal Reserve calendar for due dates and disbursement
+	Name   string // the lender's ID; "builtin" if empty
+	Policy Policy // DefaultPolicy() if zero
+	// Calendar is the US Federal Reserve calendar. Kept for callers that build the lender with
+	// it; the built-in lender's answers do not depend on business days.
+	Calendar calendar.Calendar
 }
 
 // NewBuiltIn returns the built-in lender with the default policy on cal.
@@ -84,17 +135,33 @@ func (b BuiltIn) policy() Policy {
 	return b.Policy
 }
 
-// Apply validates the application and underwrites it.
-func (b BuiltIn) Apply(app Application, now time.Time) (Decision, error) {
+// Apply validates the application and underwrites it with the buyer's history as of now.
+func (b BuiltIn) Apply(app Application, h History, now time.Time) (Decision, error) {
 	if err := app.Validate(now); err != nil {
 		return Decision{}, err
 	}
-	return b.policy().Underwrite(app, now), nil
+	return b.policy().Underwrite(app, h, now), nil
 }
 
-// Draw checks the line can finance the request now and offers the agreement at the line's
-// rates and first-month credit, dated now. The credit is only reserved when the buyer accepts.
-func (b BuiltIn) Draw(line Line, req DrawRequest, now time.Time) (Agreement, error) {
+// Decide underwrites the request's application as of the request's time.
+func (b BuiltIn) Decide(_ context.Context, req DecisionRequest) (Decision, error) {
+	return b.Apply(req.Application, req.History, req.At)
+}
+
+// Disburse confirms the payment asked for: the principal, quoting the order payment's
+// reference, under a reference of its own derived from the request's.
+func (b BuiltIn) Disburse(_ context.Context, req DisbursementRequest) (Disbursement, error) {
+	if !req.Amount.IsPositive() || req.PaymentReference == "" || req.Reference == "" {
+		return Disbursement{}, fault.New(fault.Invalid, "invalid_disbursement_request", "a disbursement needs an amount and references")
+	}
+	return Disbursement{Amount: req.Amount, PaymentReference: req.PaymentReference, LenderReference: "PLD-" + req.Reference,
+		At: req.At}, nil
+}
+
+// Draw checks the line can finance the request now and offers the agreement on the line's
+// rates and first-month credit, dated now, under the APR cap (OfferUnderCap). The credit is only
+// reserved when the buyer accepts.
+func Draw(line Line, req DrawRequest, now time.Time, cal calendar.Calendar) (Agreement, error) {
 	if err := requireUSD("amount", req.Amount); err != nil {
 		return Agreement{}, err
 	}
@@ -109,28 +176,14 @@ func (b BuiltIn) Draw(line Line, req DrawRequest, now time.Time) (Agreement, err
 	case req.Amount.Minor > line.Available().Minor:
 		return Agreement{}, fault.New(fault.Conflict, ReasonLimitExceeded, "%s is more than the available credit of %s", req.Amount, line.Available())
 	}
-	return Offer(req.Amount, req.TermMonths, line.Rates, line.FirstMonthCredit, now, b.Calendar)
+	return OfferUnderCap(req.Amount, req.TermMonths, line.Rates, line.FirstMonthCredit, now, cal)
 }
 
-// Disburse pays the principal of an accepted loan into its order's escrow.
-func (b BuiltIn) Disburse(loan Loan, now time.Time) (Disbursement, error) {
-	if loan.State != Agreed {
-		return Disbursement{}, fault.New(fault.Conflict, ReasonNotAllowed, "only an accepted loan is disbursed")
-	}
-	return Disbursement{LoanID: loan.ID, OrderID: loan.OrderID, Amount: loan.Agreement.Principal,
-		Reference: reference("D", loan.ID, loan.Version), At: now}, nil
-}
-
-// Collect asks for everything due at now.
-func (b BuiltIn) Collect(loan Loan, now time.Time) (Collection, error) {
+// Collect is the automatic debit of everything due on the loan at now.
+func Collect(loan Loan, now time.Time) (Collection, error) {
 	due := loan.Due(now)
 	if !due.IsPositive() || loan.DisbursedAt.IsZero() || loan.State.Terminal() {
 		return Collection{}, fault.New(fault.Conflict, ReasonNothingDue, "nothing is due on the loan")
 	}
-	return Collection{LoanID: loan.ID, Amount: due, Reference: reference("C", loan.ID, loan.Version), At: now}, nil
-}
-
-// reference is a statement reference for a loan's money movement, unique per loan version.
-func reference(kind, loanID string, version int) string {
-	return fmt.Sprintf("PL%s-%s-%d", kind, loanID, version)
+	return Collection{LoanID: loan.ID, Amount: due, At: now}, nil
 }

@@ -81,7 +81,7 @@ func TestLineBounds(t *testing.T) {
 		t.Errorf("reserve zero: %v", err)
 	}
 	app := application()
-	d := lender.Policy.Underwrite(app, t0)
+	d := lender.Policy.Underwrite(app, credit.History{}, t0)
 	d.Limit = usd(150_000_01)
 	if _, err := credit.OpenLine("line_x", app, d, t0); !isReason(err, credit.ReasonLimitExceeded) {
 		t.Errorf("a line above US$150,000: %v", err)

@@ -172,8 +172,10 @@ type Loan struct {
 	Installments []Installment `json:"installments"` // the live schedule
 	Postings     []Posting     `json:"postings"`
 	DisbursedAt  time.Time     `json:"disbursed_at"`
-	ClosedAt     time.Time     `json:"closed_at"`
-	Version      int           `json:"version"`
+	// DisbursementRef is the lender's own reference for its payment into the order's escrow.
+	DisbursementRef string    `json:"disbursement_reference,omitempty"`
+	ClosedAt        time.Time `json:"closed_at"`
+	Version         int       `json:"version"`
 }
 
 // NewLoan records an offered agreement on a line for an order, awaiting the buyer's acceptance.

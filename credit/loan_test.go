@@ -85,7 +85,7 @@ func TestMissedDebit(t *testing.T) {
 	if err := k.line.Reserve(usd(100_00)); !isReason(err, credit.ReasonLineFrozen) {
 		t.Errorf("reserve on a frozen line: %v", err)
 	}
-	if _, err := lender.Draw(k.line, credit.DrawRequest{OrderID: "ord_2", Amount: usd(100_00), TermMonths: 1}, k.due(1)); !isReason(err, credit.ReasonLineFrozen) {
+	if _, err := credit.Draw(k.line, credit.DrawRequest{OrderID: "ord_2", Amount: usd(100_00), TermMonths: 1}, k.due(1), fed); !isReason(err, credit.ReasonLineFrozen) {
 		t.Errorf("draw on a frozen line: %v", err)
 	}
 	// A retry fails again: still past due, still one loan counted.

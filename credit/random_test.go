@@ -44,7 +44,7 @@ func randomRun(t *testing.T, seed uint64, done map[credit.Command]int) {
 		if r.IntN(5) == 0 || len(loans) == 0 {
 			id := fmt.Sprintf("loan_%d", len(loans)+1)
 			req := credit.DrawRequest{OrderID: "ord_" + id, Amount: usd(r.Int64N(15_000_00) + 100_00), TermMonths: r.IntN(6) + 1}
-			a, err := lender.Draw(line, req, now)
+			a, err := credit.Draw(line, req, now, fed)
 			if err != nil {
 				continue
 			}
@@ -132,7 +132,7 @@ func checkStep(t *testing.T, step int, fx credit.Effects, line credit.Line, loan
 		}
 	}
 	for _, tr := range fx.LoanBook {
-		if err := credit.ValidateBook(tr); err != nil {
+		if err := tr.Validate(); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range tr.Entries {

@@ -25,7 +25,7 @@ func statementLoans(t *testing.T, march func(credit.Line, []credit.Loan)) (credi
 	}
 	k.debit(k.due(1), true) // 2025-04-07
 	at := time.Date(2025, 4, 10, 15, 0, 0, 0, time.UTC)
-	a, err := lender.Draw(k.line, credit.DrawRequest{OrderID: "ord_2", Amount: usd(2_000_00), TermMonths: 2}, at)
+	a, err := credit.Draw(k.line, credit.DrawRequest{OrderID: "ord_2", Amount: usd(2_000_00), TermMonths: 2}, at, fed)
 	if err != nil {
 		t.Fatal(err)
 	}

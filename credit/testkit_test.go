@@ -56,7 +56,7 @@ func application() credit.Application {
 func openLine(t testing.TB, limit int64) credit.Line {
 	t.Helper()
 	app := application()
-	d, err := lender.Apply(app, t0)
+	d, err := lender.Apply(app, credit.History{}, t0)
 	if err != nil || d.Status != credit.DecisionApproved {
 		t.Fatalf("apply: %+v %v", d, err)
 	}
@@ -86,7 +86,7 @@ type kit struct {
 func newKit(t testing.TB, principal int64, term int) *kit {
 	t.Helper()
 	k := &kit{t: t, line: openLine(t, 0), balances: ledger.Balances{}, book: ledger.Balances{}, seen: map[string]bool{}}
-	a, err := lender.Draw(k.line, credit.DrawRequest{OrderID: "ord_1", Amount: usd(principal), TermMonths: term}, t0)
+	a, err := credit.Draw(k.line, credit.DrawRequest{OrderID: "ord_1", Amount: usd(principal), TermMonths: term}, t0, fed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func (k *kit) take(fx credit.Effects, err error) {
 		}
 	}
 	for _, tr := range fx.LoanBook {
-		if err := credit.ValidateBook(tr); err != nil {
+		if err := tr.Validate(); err != nil {
 			k.t.Fatalf("book transfer %s: %v", tr.ID, err)
 		}
 		k.unique(tr.ID)

@@ -18,6 +18,12 @@ const (
 	DecisionMoreInfo DecisionStatus = "more_information_needed"
 )
 
+// Reasons of a decline for the buyer's history on the platform.
+const (
+	ReasonChargedOffLoan = "charged_off_loan" // a loan of the buyer was charged off
+	ReasonLoanPastDue    = "loan_past_due"    // a loan of the buyer is past due now
+)
+
 // Reason explains one part of a decision. Code is stable; Message is for people.
 type Reason struct {
 	Code    string `json:"code"`
@@ -98,18 +104,28 @@ func (p Policy) limit(revenue money.Amount) (money.Amount, bool) {
 	return stepped.Min(capped), stepped.Minor > capped.Minor
 }
 
-// Underwrite decides an application by the policy's rules as of now. The application must
-// have passed Validate. Decisive failures decline, all listed at once: a non-US business
-// (pay_later_us_only), less than the minimum time in business, revenue below the minimum.
+// Underwrite decides an application by the policy's rules as of now, with the buyer's history
+// on the platform. The application must have passed Validate. Decisive failures decline, all
+// listed at once: a non-US business (pay_later_us_only), less than the minimum time in
+// business, revenue below the minimum, a charged-off Pay Later loan (charged_off_loan) or one
+// past due now (loan_past_due).
 // Without a decisive failure, anything the rules need but the application lacks — the date the
 // business started, the revenue, a US business's EIN — asks for more information. Otherwise
 // it approves, with the limit and the line's rates.
-func (p Policy) Underwrite(app Application, now time.Time) Decision {
+func (p Policy) Underwrite(app Application, h History, now time.Time) Decision {
 	b := app.Business
-	d := Decision{DecidedAt: now, Limit: usd(0)}
+	d := Decision{DecidedAt: now, Limit: usd(0), FirstMonthCredit: usd(0)}
 	var declined, missing []Reason
 	if b.Country != Country {
 		declined = append(declined, Reason{ReasonUSOnly, "Pay Later is available to US businesses only"})
+	}
+	if h.ChargedOffLoans > 0 {
+		declined = append(declined, Reason{ReasonChargedOffLoan,
+			fmt.Sprintf("%d earlier Pay Later loan(s) of this business were charged off unpaid", h.ChargedOffLoans)})
+	}
+	if h.PastDueLoans > 0 {
+		declined = append(declined, Reason{ReasonLoanPastDue,
+			fmt.Sprintf("%d Pay Later loan(s) of this business are past due: repay them first", h.PastDueLoans)})
 	}
 	switch {
 	case b.Established.IsZero():

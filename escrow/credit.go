@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 	_ "time/tzdata" // America/New_York for the US rails' calendar days, wherever the server runs
 
@@ -24,11 +25,13 @@ import (
 // bank; a refund of a financed order repays the loan first. See docs/pay-later.md.
 
 // CreditOptions configure Pay Later. The zero value is the built-in lender on the US Federal
-// Reserve calendar, with a sandbox bank that pays every debit.
+// Reserve calendar; the bank is the SandboxBank when the sandbox is on (Options.Sandbox), and
+// none otherwise: debit requests then wait for an operator to record the bank's answer.
 type CreditOptions struct {
-	// Lender decides applications, offers agreements, disburses and collects.
+	// Lender decides applications and disburses accepted loans, called by the lender worker.
 	Lender credit.Lender
-	// Bank debits the buyer's business checking account for repayments.
+	// Bank debits the buyer's business checking account for repayments. Nil: the SandboxBank
+	// with the sandbox on, no bank with it off.
 	Bank Bank
 	// Location is the zone whose dates are the rail's days: America/New_York for US rails.
 	Location *time.Location
@@ -42,7 +45,8 @@ type CreditOptions struct {
 // creditDeps is CreditOptions with the defaults filled in.
 type creditDeps struct {
 	lender  credit.Lender
-	bank    Bank
+	bank    Bank // nil: no bank on this machine; an operator records each answer
+	sandbox bool // bank is the SandboxBank: its answers are simulated
 	loc     *time.Location
 	cal     calendar.Calendar
 	onDebit func(kind DebitKind, result string)
@@ -51,7 +55,7 @@ type creditDeps struct {
 // Calendar years computed up front; others are computed on demand (calendar.USFederal).
 const calendarFrom, calendarTo = 2015, 2040
 
-func newCreditDeps(o CreditOptions) creditDeps {
+func newCreditDeps(o CreditOptions, st Store, sbx Sandbox, clock Clock, log *slog.Logger) creditDeps {
 	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location, cal: o.Calendar, onDebit: o.OnDebit}
 	if d.cal == nil {
 		d.cal = calendar.USFederal(calendarFrom, calendarTo)
@@ -66,14 +70,28 @@ func newCreditDeps(o CreditOptions) creditDeps {
 	if d.lender == nil {
 		d.lender = credit.NewBuiltIn(d.cal)
 	}
-	if d.bank == nil {
-		d.bank = NewSandboxBank()
+	ss, ok := st.(SandboxBankStore)
+	switch {
+	case d.bank != nil:
+		_, d.sandbox = d.bank.(*SandboxBank)
+	case sbx.Enabled && ok:
+		d.bank, d.sandbox = NewSandboxBank(ss, clock), true
+		log.Info("Pay Later bank: the sandbox bank (simulated answers, no money moves); set buyers' debits to fail with POST /v1/credit/sandbox-bank")
+	default:
+		log.Warn("Pay Later bank: none on this machine; debit requests wait for an operator to record the bank's answer (POST /v1/credit/bank-debits/{id}/result)")
 	}
 	return d
 }
 
-// Bank returns the bank Pay Later debits repayments from: a *SandboxBank unless configured.
+// Bank returns the bank Pay Later debits repayments from; nil when there is none and an
+// operator records each answer.
 func (s *Service) Bank() Bank { return s.cred.bank }
+
+// SandboxBank returns the sandbox bank when the sandbox answers Pay Later's debits.
+func (s *Service) SandboxBank() (*SandboxBank, bool) {
+	b, ok := s.cred.bank.(*SandboxBank)
+	return b, ok && s.cred.sandbox
+}
 
 // creditTx is the transaction's Pay Later storage.
 func (u *unit) creditTx() (CreditTx, error) {
@@ -98,69 +116,6 @@ func usd(minor int64) money.Amount { return money.New(minor, credit.USD) }
 type CreditApplicationResult struct {
 	Application credit.Application `json:"application"`
 	Line        *credit.Line       `json:"line,omitempty"`
-}
-
-// ApplyForCredit submits a buyer's application for a Pay Later line, at checkout or in advance
-// (R11). The lender decides at once: an approval opens the line; a decline or a request for
-// more information is recorded with every reason. A buyer has one line at a time.
-func (s *Service) ApplyForCredit(ctx context.Context, a trade.Actor, key string, app credit.Application) (CreditApplicationResult, error) {
-	if err := requireBuyer(a); err != nil {
-		return CreditApplicationResult{}, err
-	}
-	return run(ctx, s, a, key, []any{"credit_apply", app}, func(u *unit) (CreditApplicationResult, error) {
-		ct, err := u.creditTx()
-		if err != nil {
-			return CreditApplicationResult{}, err
-		}
-		switch _, err := ct.OpenCreditLine(ctx, a.OrgID); {
-		case err == nil:
-			return CreditApplicationResult{}, fault.New(fault.Conflict, "credit_line_exists", "you already have a Pay Later line")
-		case !errors.Is(err, ErrNotFound):
-			return CreditApplicationResult{}, err
-		}
-		if app.Channel == credit.AtCheckout {
-			if o, err := u.tx.Order(ctx, app.OrderID); err != nil || !o.Visible(a) {
-				return CreditApplicationResult{}, fault.FieldErr("order_id", "order_not_found", "no such order")
-			}
-		}
-		app.ID, app.BuyerID, app.SubmittedAt, app.Status, app.Decision = newID("app"), a.OrgID, u.now, credit.Submitted, nil
-		d, err := s.cred.lender.Apply(app, u.now)
-		if err != nil {
-			return CreditApplicationResult{}, err
-		}
-		if d.FirstMonthCredit.Currency == "" { // a decline grants no credit
-			d.FirstMonthCredit = usd(0)
-		}
-		if d.Limit.Currency == "" {
-			d.Limit = usd(0)
-		}
-		app.Decide(d)
-		if err := ct.InsertCreditApplication(ctx, app); err != nil {
-			return CreditApplicationResult{}, fmt.Errorf("insert credit application: %w", err)
-		}
-		out := CreditApplicationResult{Application: app}
-		if err := u.appendEvent(ctx, a.OrgID, []string{a.OrgID}, "credit.application_decided", map[string]any{
-			"application_id": app.ID, "status": app.Status, "limit": d.Limit, "reasons": d.Reasons}); err != nil {
-			return out, &dirtyError{err}
-		}
-		if d.Status != credit.DecisionApproved {
-			return out, nil
-		}
-		line, err := credit.OpenLine(newID("cl"), app, d, u.now)
-		if err != nil {
-			return out, &dirtyError{err}
-		}
-		if err := ct.InsertCreditLine(ctx, line); err != nil {
-			return out, &dirtyError{fmt.Errorf("insert credit line: %w", err)}
-		}
-		out.Line = &line
-		// The line's monthly statements close at each month's end (R11).
-		if err := u.tx.PutTimer(ctx, statementTimer(line.ID, credit.PeriodOf(u.now))); err != nil {
-			return out, &dirtyError{fmt.Errorf("put timer: %w", err)}
-		}
-		return out, u.appendEvent(ctx, a.OrgID, []string{a.OrgID}, "credit.line_opened", map[string]any{
-			"line_id": line.ID, "limit": line.Limit, "rates": line.Rates, "first_month_credit": line.FirstMonthCredit})
-	})
 }
 
 // CreditApplications lists the buyer's applications, newest first.
@@ -201,6 +156,9 @@ func (s *Service) Loan(ctx context.Context, a trade.Actor, id string) (LoanRecor
 	err := s.creditRead(ctx, func(r CreditReader) error {
 		var err error
 		if l, err = r.Loan(ctx, id); err != nil {
+			return err
+		}
+		if err := withDisbursement(ctx, r, &l); err != nil {
 			return err
 		}
 		return withBankDebit(ctx, r, &l)
@@ -244,6 +202,9 @@ func (s *Service) Loans(ctx context.Context, a trade.Actor, buyerID string) ([]L
 			return err
 		}
 		for i := range out {
+			if err := withDisbursement(ctx, r, &out[i]); err != nil {
+				return err
+			}
 			if out[i].State.Terminal() && out[i].State != credit.PaidOff {
 				continue // cancelled and charged-off loans are never debited
 			}
@@ -318,8 +279,8 @@ func (s *Service) OfferLoan(ctx context.Context, a trade.Actor, key, orderID str
 		if err != nil {
 			return LoanRecord{}, err
 		}
-		ag, err := s.cred.lender.Draw(line, credit.DrawRequest{OrderID: o.ID, Amount: money.New(p.Total, o.Currency),
-			TermMonths: termMonths}, u.now.In(s.cred.loc))
+		ag, err := credit.Draw(line, credit.DrawRequest{OrderID: o.ID, Amount: money.New(p.Total, o.Currency),
+			TermMonths: termMonths}, u.now.In(s.cred.loc), s.cred.cal)
 		if err != nil {
 			return LoanRecord{}, err
 		}
@@ -384,6 +345,18 @@ func (s *Service) CancelLoan(ctx context.Context, a trade.Actor, key, loanID str
 	}
 	return run(ctx, s, a, key, []any{"loan_cancel", loanID}, func(u *unit) (LoanRecord, error) {
 		return s.onLoan(ctx, u, loanID, func(_ CreditTx, l *LoanRecord, line *credit.Line) (credit.Effects, bool, error) {
+			lt, err := u.lenderTx()
+			if err != nil {
+				return credit.Effects{}, false, err
+			}
+			// The lender may be paying right now: its money must find the loan it lends.
+			if r, err := openDisbursement(ctx, lt, l.ID); err != nil || (r != nil && r.Status == LenderRequested) {
+				if err != nil {
+					return credit.Effects{}, false, err
+				}
+				return credit.Effects{}, false, fault.New(fault.Conflict, "disbursement_pending",
+					"the lender is paying this loan into the order's escrow; it can no longer be cancelled")
+			}
 			fx, err := l.Cancel(role, line, u.now)
 			return fx, false, err
 		})
@@ -613,7 +586,7 @@ func refundedToBuyer(o *trade.Order, ts []ledger.Transfer) int64 {
 func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (string, error) {
 	switch credit.TimerKind(t.Kind) {
 	case credit.TimerDisburse:
-		return s.disburse(ctx, u, t.Ref)
+		return s.requestDisbursement(ctx, u, t.Ref)
 	case credit.TimerDebit, credit.TimerDebitRetry:
 		return s.collect(ctx, u, t)
 	case credit.TimerChargeOff:
@@ -622,74 +595,4 @@ func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (stri
 		return s.closeStatement(ctx, u, t)
 	}
 	return "", fmt.Errorf("unknown Pay Later timer kind %q", t.Kind)
-}
-
-// disburse is the lender paying an accepted loan (R11): the money arrives through the same
-// matching as any rail's (ReceiveFunds), method pay_later with the payment's reference, so the
-// order's payment is received and the order counts as paid only now; the loan is booked and its
-// debit timers set. An order that moved on — the payment expired or was cancelled — cancels the
-// loan instead, giving its reservation back.
-func (s *Service) disburse(ctx context.Context, u *unit, loanID string) (string, error) {
-	ct, err := u.creditTx()
-	if err != nil {
-		return "", err
-	}
-	l, err := ct.Loan(ctx, loanID)
-	if err != nil {
-		return "", notFound(err, "loan")
-	}
-	o, err := u.tx.LockOrder(ctx, l.OrderID) // the order before the line, as everywhere
-	if err != nil {
-		return "", notFound(err, "order")
-	}
-	line, err := ct.LockCreditLine(ctx, l.LineID)
-	if err != nil {
-		return "", err
-	}
-	if l, err = ct.LockLoan(ctx, loanID); err != nil {
-		return "", err
-	}
-	prev := l.Version
-	if l.State != credit.Agreed {
-		return "", fault.New(fault.Conflict, credit.ReasonNotAllowed, "the loan is %s, not agreed", l.State)
-	}
-	p := findPayment(o, l.PaymentID)
-	if p == nil || p.Status != trade.PaymentPending || o.State.Terminal() || o.Currency != credit.USD ||
-		p.Total != l.Agreement.Principal.Minor {
-		fx, err := l.Cancel(credit.RoleSystem, &line, u.now)
-		if err != nil {
-			return "", err
-		}
-		if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
-			return "", &dirtyError{err}
-		}
-		return "cancelled: the payment is no longer pending", nil
-	}
-	d, err := s.cred.lender.Disburse(l.Loan, u.now)
-	if err != nil {
-		return "", err
-	}
-	fx, err := l.Disburse(credit.RoleSystem, &line, u.now)
-	if err != nil {
-		return "", err
-	}
-	// ReceivePayment below books the lender's clearing → escrow: the domain's own
-	// pay_later_disbursement transfer would post the same money twice.
-	if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
-		return "", &dirtyError{err}
-	}
-	alloc, err := s.allocate(ctx, u, Incoming{Method: payment.PayLater, Amount: money.New(p.Total, o.Currency),
-		Reference: p.Reference, Payer: l.LenderID})
-	if err != nil {
-		return "", &dirtyError{err}
-	}
-	after, err := u.tx.Order(ctx, o.ID)
-	if err != nil {
-		return "", &dirtyError{err}
-	}
-	if q := findPayment(after, p.ID); alloc.PaymentID != p.ID || q == nil || q.Status != trade.PaymentReceived {
-		// Nothing the checks above let through: roll back, and let an operator see the timer.
-		return "", &dirtyError{fmt.Errorf("disbursement of loan %s was not received by payment %s: %+v", l.ID, p.ID, alloc)}
-	}
-	return "disbursed " + d.Amount.String() + " ref " + d.Reference, nil
 }

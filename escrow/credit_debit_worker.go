@@ -24,10 +24,14 @@ const lastErrorMax = 500
 const DebitResultRetry = "retry"
 
 // RunBankDebits asks the bank for the debits due now, each in turn, and records the answers; it
-// returns how many requests it claimed. A request whose answer cannot be recorded (the process
+// returns how many requests it claimed. Without a bank it claims nothing: an operator records
+// each answer. A request whose answer cannot be recorded (the process
 // dies, the database fails) keeps its lease until BankDebitLease runs out, then it is asked
 // again with the same reference, and the bank gives the same answer without debiting twice.
 func (s *Service) RunBankDebits(ctx context.Context, owner string) (int, error) {
+	if s.cred.bank == nil {
+		return 0, nil // no bank on this machine: the requests wait for an operator (RecordBankDebitResult)
+	}
 	cl, ok := s.store.(BankDebitClaimer)
 	if !ok {
 		return 0, fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep debit requests")
@@ -299,5 +303,58 @@ func (s *Service) RetryBankDebit(ctx context.Context, a trade.Actor, key, id str
 		}
 		return d, u.appendEvent(ctx, d.LoanID, []string{d.BuyerID}, "loan.debit_retried", map[string]any{
 			"loan_id": d.LoanID, "debit_id": d.ID, "amount": d.Amount, "by": u.actor.UserID})
+	})
+}
+
+// RecordBankDebitResult records the bank's answer to a debit request by hand (admin): where no
+// bank adapter runs, an operator reads the bank's report (or a bank file) and says whether the
+// debit was paid. The answer is applied as the bank worker's would be, under the loan's locks.
+// Recording the same answer again returns the request unchanged; a different answer for a
+// request already answered is refused (bank_debit_recorded), and so is one the bank worker is
+// asking the bank about right now (bank_debit_in_progress).
+func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key, id string, paid bool) (DebitRequest, error) {
+	if err := requireAdmin(a); err != nil {
+		return DebitRequest{}, err
+	}
+	return run(ctx, s, a, key, []any{"bank_debit_result", id, paid}, func(u *unit) (DebitRequest, error) {
+		ct, err := u.creditTx()
+		if err != nil {
+			return DebitRequest{}, err
+		}
+		dt, err := u.debitTx()
+		if err != nil {
+			return DebitRequest{}, err
+		}
+		d, err := dt.BankDebit(ctx, id)
+		if err != nil {
+			return DebitRequest{}, notFound(err, "bank_debit")
+		}
+		l, line, err := lockLoanAndLine(ctx, u, ct, d.LoanID)
+		if err != nil {
+			return DebitRequest{}, err
+		}
+		if d, err = dt.LockBankDebit(ctx, id, ""); err != nil {
+			return DebitRequest{}, notFound(err, "bank_debit")
+		}
+		switch {
+		case !d.Status.Open() && (d.Status == DebitRefused) == !paid:
+			return d, nil // the same answer, recorded already
+		case !d.Status.Open():
+			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_recorded", "the debit is %s already", d.Status)
+		case d.LeaseOwner != "" && d.LeaseUntil.After(u.now):
+			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_in_progress",
+				"the bank worker is asking the bank about this debit now; try again in a few minutes")
+		}
+		st, err := s.applyDebit(ctx, u, ct, d, l, line, paid)
+		if err != nil {
+			return DebitRequest{}, &dirtyError{err}
+		}
+		at := u.now
+		d.Status, d.RecordedAt, d.LastError, d.RecordedBy, d.Sandbox = st, &at, "", "admin:"+u.actor.UserID, false
+		if err := dt.UpdateBankDebit(ctx, d); err != nil {
+			return DebitRequest{}, &dirtyError{fmt.Errorf("update debit request: %w", err)}
+		}
+		s.debited(d.Kind, string(st))
+		return d, nil
 	})
 }

@@ -63,6 +63,8 @@ type DebitRequest struct {
 	LastError     string       `json:"last_error,omitempty" doc:"Why the bank gave no answer last time."`
 	RequestedAt   time.Time    `json:"requested_at"`
 	RecordedAt    *time.Time   `json:"recorded_at,omitempty" doc:"When the bank's answer was recorded."`
+	Sandbox       bool         `json:"sandbox" doc:"Answered by the sandbox bank: simulated, no money moved."`
+	RecordedBy    string       `json:"recorded_by,omitempty" doc:"The operator who recorded the bank's answer by hand; empty when the bank worker did."`
 	LeaseOwner    string       `json:"-"`
 	LeaseUntil    time.Time    `json:"-"`
 }
@@ -192,12 +194,12 @@ func (s *Service) requestDebit(ctx context.Context, u *unit, ct CreditTx, dt Ban
 		return DebitRequest{}, err
 	}
 	d := DebitRequest{ID: newID("pld"), LoanID: l.ID, BuyerID: l.BuyerID, Kind: kind, Amount: amount, AccountLast4: last4,
-		LoanVersion: l.Version, Status: DebitRequested, NextAttemptAt: u.now, RequestedAt: u.now}
+		LoanVersion: l.Version, Status: DebitRequested, NextAttemptAt: u.now, RequestedAt: u.now, Sandbox: s.cred.sandbox}
 	if err := dt.InsertBankDebit(ctx, d); err != nil {
 		return DebitRequest{}, fmt.Errorf("insert debit request: %w", err)
 	}
 	return d, u.appendEvent(ctx, l.ID, []string{l.BuyerID}, "loan.debit_requested", map[string]any{
-		"loan_id": l.ID, "debit_id": d.ID, "kind": kind, "amount": amount, "account_last4": last4})
+		"loan_id": l.ID, "debit_id": d.ID, "kind": kind, "amount": amount, "account_last4": last4, "sandbox": d.Sandbox})
 }
 
 // postpone sets a timer again DebitPendingRecheck from now, because a debit is open on its loan.
@@ -247,7 +249,7 @@ func (s *Service) collect(ctx context.Context, u *unit, t StoredTimer) (string, 
 	if _, ok := credit.Lookup(l.State, credit.CmdDebit); !ok {
 		return "", fault.New(fault.Conflict, credit.ReasonNotAllowed, "the loan is %s", l.State)
 	}
-	c, err := s.cred.lender.Collect(l.Loan, u.now)
+	c, err := credit.Collect(l.Loan, u.now)
 	if err != nil {
 		return "", err
 	}

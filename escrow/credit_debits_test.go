@@ -50,7 +50,7 @@ func (b *bank) callsOf(ref string) int { b.mu.Lock(); defer b.mu.Unlock(); retur
 
 // withBank restarts the service over the same database with b as the Pay Later bank.
 func (e *env) withBank() *bank {
-	b := &bank{sandbox: escrow.NewSandboxBank(), calls: map[string]int{}}
+	b := &bank{sandbox: escrow.NewSandboxBank(e.db, e.clock), calls: map[string]int{}}
 	e.svc = escrow.New(e.db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(),
 		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: e.blobs,
 		Credit: escrow.CreditOptions{Bank: b}})
@@ -104,8 +104,8 @@ func TestPayLaterDebitThroughWorker(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		b := e.withBank()
 		l, d := e.firstDueRequested()
-		if len(b.sandbox.Debits()) != 0 || e.events(l.ID, "loan.debit_requested") != 1 {
-			t.Fatalf("the bank was asked inside the timer's transaction: %+v", b.sandbox.Debits())
+		if len(e.bankDebits()) != 0 || e.events(l.ID, "loan.debit_requested") != 1 {
+			t.Fatalf("the bank was asked inside the timer's transaction: %+v", e.bankDebits())
 		}
 		if n := must(e.svc.RunBankDebits(e.ctx, "bank-1")); n != 1 {
 			t.Fatalf("the worker claimed %d requests, want 1", n)
@@ -115,7 +115,7 @@ func TestPayLaterDebitThroughWorker(t *testing.T) {
 		if got.Status != escrow.DebitSucceeded || got.RecordedAt == nil || got.Attempts != 1 || b.callsOf(d.ID) != 1 {
 			t.Fatalf("after the worker: %+v, calls %d", got, b.callsOf(d.ID))
 		}
-		if ds := b.sandbox.Debits(); len(ds) != 1 || ds[0].Reference != d.ID || ds[0].Amount != dollars(1_766_67) ||
+		if ds := e.bankDebits(); len(ds) != 1 || ds[0].Reference != d.ID || ds[0].Amount != dollars(1_766_67) ||
 			ds[0].AccountLast4 != "4321" || ds[0].Kind != escrow.DebitInstallment {
 			t.Fatalf("bank debits %+v", ds)
 		}
@@ -135,8 +135,8 @@ func TestPayLaterDebitThroughWorker(t *testing.T) {
 // R11, R21
 func TestPayLaterDebitRefusedThroughWorker(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
-		b := e.withBank()
-		b.sandbox.SetFailing(e.buyer.OrgID, true)
+		e.withBank()
+		e.setFailing(true)
 		l, d := e.firstDueRequested()
 		must(e.svc.RunBankDebits(e.ctx, "bank-1"))
 		l = e.loan(l.ID)
@@ -154,7 +154,7 @@ func TestPayLaterDebitRefusedThroughWorker(t *testing.T) {
 		}
 		e.checkLoanBook(l)
 		// The first retry, 3 business days later: a new request, paid this time.
-		b.sandbox.SetFailing(e.buyer.OrgID, false)
+		e.setFailing(false)
 		e.clock.Set(time.Date(2025, 12, 31, 5, 0, 0, 0, time.UTC))
 		e.timers()
 		ds := e.debits(l.ID)
@@ -198,7 +198,7 @@ func TestPayLaterBankOutage(t *testing.T) {
 		if got = e.onlyDebit(l.ID); got.Status != escrow.DebitSucceeded || got.Attempts != 3 || b.callsOf(d.ID) != 3 {
 			t.Fatalf("after the bank answered: %+v, calls %d", got, b.callsOf(d.ID))
 		}
-		if ds := b.sandbox.Debits(); len(ds) != 1 {
+		if ds := e.bankDebits(); len(ds) != 1 {
 			t.Fatalf("debited %d times", len(ds))
 		}
 		if l = e.loan(l.ID); l.State != credit.Active {
@@ -245,7 +245,7 @@ func TestPayLaterBankOutage(t *testing.T) {
 		if got = e.debits(l.ID)[0]; got.Status != escrow.DebitSucceeded || got.Amount != dollars(1_866_67) {
 			t.Fatalf("after the operator's retry: %+v", got)
 		}
-		if ds := b.sandbox.Debits(); len(ds) != 2 || ds[1].Reference != got.ID {
+		if ds := e.bankDebits(); len(ds) != 2 || ds[1].Reference != got.ID {
 			t.Fatalf("bank debits %+v", ds)
 		}
 		if l = e.loan(l.ID); l.Installments[1].Status != credit.Paid || l.State != credit.Active {
@@ -268,8 +268,8 @@ func TestPayLaterCrashAfterBankAnswered(t *testing.T) {
 		if _, err := e.svc.RunBankDebits(ctx, "doomed"); err != nil {
 			t.Fatalf("a dying worker: %v", err)
 		}
-		if got := e.onlyDebit(l.ID); got.Status != escrow.DebitRequested || len(b.sandbox.Debits()) != 1 {
-			t.Fatalf("after the crash: %+v, bank debits %d", got, len(b.sandbox.Debits()))
+		if got := e.onlyDebit(l.ID); got.Status != escrow.DebitRequested || len(e.bankDebits()) != 1 {
+			t.Fatalf("after the crash: %+v, bank debits %d", got, len(e.bankDebits()))
 		}
 		if got := e.loan(l.ID); got.Version != l.Version || e.balance(receivable(l.ID)) != 10_000_00 {
 			t.Fatalf("the crashed worker recorded something: v%d", got.Version)
@@ -282,8 +282,8 @@ func TestPayLaterCrashAfterBankAnswered(t *testing.T) {
 			t.Fatalf("after the lease lapsed the worker claimed %d", n)
 		}
 		got := e.onlyDebit(l.ID)
-		if got.Status != escrow.DebitSucceeded || b.callsOf(d.ID) != 2 || len(b.sandbox.Debits()) != 1 {
-			t.Fatalf("after asking again: %+v, calls %d, bank debits %d", got, b.callsOf(d.ID), len(b.sandbox.Debits()))
+		if got.Status != escrow.DebitSucceeded || b.callsOf(d.ID) != 2 || len(e.bankDebits()) != 1 {
+			t.Fatalf("after asking again: %+v, calls %d, bank debits %d", got, b.callsOf(d.ID), len(e.bankDebits()))
 		}
 		l = e.loan(l.ID)
 		payments := 0
@@ -342,7 +342,7 @@ func TestPayLaterBankWorkersRace(t *testing.T) {
 				t.Fatalf("loan %s is %s", id, l.State)
 			}
 		}
-		if n := len(b.sandbox.Debits()); n != len(loans) {
+		if n := len(e.bankDebits()); n != len(loans) {
 			t.Fatalf("%d bank debits for %d loans", n, len(loans))
 		}
 		e.checkLedger()
@@ -355,13 +355,13 @@ func TestPayLaterBankWorkersRace(t *testing.T) {
 // buyer may ask again. R11
 func TestPayLaterPayoffRequested(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
-		b := e.withBank()
+		e.withBank()
 		_, l := e.disbursed()
 		e.clock.Set(disbursedAt.Add(24 * time.Hour))
 		quote := l.Quote(e.clock.Now())
 
 		// Refused first: nothing changes, the buyer is told, and may ask again.
-		b.sandbox.SetFailing(e.buyer.OrgID, true)
+		e.setFailing(true)
 		refused := must(e.svc.PayOffLoan(e.ctx, e.buyer, e.key(), l.ID))
 		e.timers()
 		if got := e.loan(l.ID); got.State != credit.Disbursed || got.Version != l.Version || got.BankDebit == nil ||
@@ -369,7 +369,7 @@ func TestPayLaterPayoffRequested(t *testing.T) {
 			e.events(l.ID, "loan.payoff_failed") != 1 {
 			t.Fatalf("after a refused payoff: %s v%d, debit %+v", got.State, got.Version, got.BankDebit)
 		}
-		b.sandbox.SetFailing(e.buyer.OrgID, false)
+		e.setFailing(false)
 
 		var wg sync.WaitGroup
 		outs := make([]escrow.LoanRecord, 2)
@@ -399,44 +399,65 @@ func TestPayLaterPayoffRequested(t *testing.T) {
 			e.line().Used.IsPositive() {
 			t.Fatalf("after the worker: %s, debit %+v, receivable %d", got.State, got.BankDebit, e.balance(receivable(l.ID)))
 		}
-		if ds := b.sandbox.Debits(); len(ds) != 1 || ds[0].Amount != quote || ds[0].Kind != escrow.DebitPayoff {
+		if ds := e.bankDebits(); len(ds) != 1 || ds[0].Amount != quote || ds[0].Kind != escrow.DebitPayoff {
 			t.Fatalf("bank debits %+v, want one payoff of %s", ds, quote)
 		}
 		// The postponed due-date timer finds the loan paid off.
 		e.clock.Advance(escrow.DebitPendingRecheck)
 		e.timers()
-		if n := len(e.debits(l.ID)); n != 2 || len(b.sandbox.Debits()) != 1 {
+		if n := len(e.debits(l.ID)); n != 2 || len(e.bankDebits()) != 1 {
 			t.Fatalf("a debit after the payoff: %d requests", n)
 		}
 		e.checkLoanBook(got)
 	})
 }
 
-// TestSandboxBankSameReference ensures the sandbox bank honours the Bank contract: asking again
-// with a reference gets the first answer — even after the buyer's account changed — and never
-// debits twice. R11
+// TestSandboxBankSameReference ensures the sandbox bank honours the Bank contract across
+// restarts and processes: its answers and settings are the database's, so asking again with a
+// reference — from a new process, after the buyer's setting changed — gets the first answer and
+// never debits twice, and a setting made through one process holds for another. R11
 func TestSandboxBankSameReference(t *testing.T) {
-	b := escrow.NewSandboxBank()
-	d := escrow.BankDebit{BuyerID: "buy_1", LoanID: "loan_1", Kind: escrow.DebitPayoff, Amount: dollars(100_00), Reference: "pld_1"}
-	for i := range 3 {
-		if ok, err := b.Debit(context.Background(), d); !ok || err != nil {
-			t.Fatalf("ask %d: %v %v", i, ok, err)
+	databases(t, func(t *testing.T, e *env) {
+		ctx := e.ctx
+		one := escrow.NewSandboxBank(e.db, e.clock)
+		d := escrow.BankDebit{BuyerID: "buy_1", LoanID: "loan_1", Kind: escrow.DebitPayoff, Amount: dollars(100_00), Reference: "pld_1"}
+		if ok, err := one.Debit(ctx, d); !ok || err != nil {
+			t.Fatalf("first ask: %v %v", ok, err)
 		}
-		b.SetFailing("buy_1", true)
-	}
-	if n := len(b.Debits()); n != 1 {
-		t.Fatalf("debited %d times for one reference", n)
-	}
-	d.Reference = "pld_2"
-	for i := range 2 {
-		if ok, err := b.Debit(context.Background(), d); ok || err != nil {
-			t.Fatalf("a refused reference asked again (%d): %v %v", i, ok, err)
+		if err := one.SetFailing(ctx, "buy_1", true); err != nil {
+			t.Fatal(err)
 		}
-		b.SetFailing("buy_1", false)
-	}
-	if n := len(b.Debits()); n != 1 {
-		t.Fatalf("a refused debit went through when asked again: %d debits", n)
-	}
+		e.db.Close()
+		e.open() // a restart: a new process over the same database
+		two, ok := e.svc.SandboxBank()
+		if !ok {
+			t.Fatal("the sandbox is on, but the service has no sandbox bank")
+		}
+		if fail, err := two.Failing(ctx, "buy_1"); !fail || err != nil {
+			t.Fatalf("the setting after a restart: %v %v", fail, err)
+		}
+		for i := range 2 {
+			if ok, err := two.Debit(ctx, d); !ok || err != nil {
+				t.Fatalf("asked again after the restart (%d): %v %v", i, ok, err)
+			}
+		}
+		d.Reference = "pld_2"
+		if ok, err := two.Debit(ctx, d); ok || err != nil {
+			t.Fatalf("a new reference of a failing buyer: %v %v", ok, err)
+		}
+		if err := two.SetFailing(ctx, "buy_1", false); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := escrow.NewSandboxBank(e.db, e.clock).Debit(ctx, d); ok || err != nil {
+			t.Fatalf("a refused reference asked again by another process: %v %v", ok, err)
+		}
+		if ds := must(two.Debits(ctx)); len(ds) != 1 || ds[0].Reference != "pld_1" || ds[0].Amount != dollars(100_00) {
+			t.Fatalf("debits %+v", ds)
+		}
+		if err := two.SetFailing(ctx, "", true); fault.ReasonOf(err) != "buyer_required" {
+			t.Errorf("no buyer: %v", err)
+		}
+	})
 }
 
 // TestPayLaterDebitAfterRefund ensures a debit the bank pays after the loan changed is not
@@ -446,7 +467,7 @@ func TestSandboxBankSameReference(t *testing.T) {
 // holds. R11, R13
 func TestPayLaterDebitAfterRefund(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
-		b := e.withBank()
+		e.withBank()
 		o, l := e.disbursed()
 		e.clock.Set(firstDue)
 		must(e.svc.RunTimers(e.ctx, "w1")) // the debit is requested; the bank has not answered
@@ -462,7 +483,7 @@ func TestPayLaterDebitAfterRefund(t *testing.T) {
 		}
 		must(e.svc.RunBankDebits(e.ctx, "bank-1"))
 		d := e.onlyDebit(l.ID)
-		if d.Status != escrow.DebitUnapplied || len(b.sandbox.Debits()) != 1 || e.events(l.ID, "loan.debit_unapplied") != 1 {
+		if d.Status != escrow.DebitUnapplied || len(e.bankDebits()) != 1 || e.events(l.ID, "loan.debit_unapplied") != 1 {
 			t.Fatalf("a debit paid after the refund: %+v", d)
 		}
 		got := e.loan(l.ID)

@@ -57,7 +57,7 @@ func (e *env) restartWhileClaimed(failing bool) {
 	}
 	e.db.Close()
 	e.open()
-	e.bank().SetFailing(e.buyer.OrgID, failing)
+	e.setFailing(failing)
 	if n := e.timers(); n != 0 {
 		e.t.Fatalf("%d timers fired while the dead worker's lease runs", n)
 	}
@@ -202,7 +202,7 @@ func TestPayLaterDebitRetry(t *testing.T) {
 			t.Fatalf("second loan %s, first due %s", b.State, b.Installments[0].DueDate)
 		}
 
-		e.bank().SetFailing(e.buyer.OrgID, true)
+		e.setFailing(true)
 		e.clock.Set(firstDue)
 		e.timers()
 		if got := e.loan(a.ID); got.State != credit.PastDue || e.line().Status != credit.LineFrozen {
@@ -244,7 +244,7 @@ func TestPayLaterDebitRetry(t *testing.T) {
 		if n := e.events(a.ID, "loan.cured"); n != 1 {
 			t.Fatalf("loan.cured %d times, want 1", n)
 		}
-		if ds := e.bank().Debits(); len(ds) != 1 || ds[0].Amount != dollars(1_766_67) {
+		if ds := e.bankDebits(); len(ds) != 1 || ds[0].Amount != dollars(1_766_67) {
 			t.Fatalf("debits after the restart %+v, want one of 1,766.67", ds)
 		}
 		// The second loan's retry 1, 3 business days after January 5, collects its installment 1.
@@ -261,7 +261,7 @@ func TestPayLaterDebitRetry(t *testing.T) {
 				t.Errorf("retry %s is %s", tm.Key, tm.State)
 			}
 		}
-		if n := len(e.bank().Debits()); n != 2 { // the first loan's retry and the second's
+		if n := len(e.bankDebits()); n != 2 { // the first loan's retry and the second's
 			t.Fatalf("%d debits: a retry with nothing due debited", n)
 		}
 		e.checkLoanBook(got)
@@ -278,7 +278,7 @@ func TestPayLaterChargeOff(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		o, l := e.disbursed()
 		lineID := e.line().ID
-		e.bank().SetFailing(e.buyer.OrgID, true)
+		e.setFailing(true)
 		e.clock.Set(firstDue)
 		e.timers()
 		offs := e.timersOf(l.ID, credit.TimerChargeOff)
@@ -317,9 +317,9 @@ func TestPayLaterChargeOff(t *testing.T) {
 		// The remaining due dates find nothing to collect; April closes with the charge-off, and
 		// no statement follows.
 		e.clock.Set(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))
-		e.bank().SetFailing(e.buyer.OrgID, false)
+		e.setFailing(false)
 		e.timers()
-		if n := len(e.bank().Debits()); n != 0 {
+		if n := len(e.bankDebits()); n != 0 {
 			t.Fatalf("%d debits after the charge-off", n)
 		}
 		apr := must(e.svc.CreditStatement(e.ctx, e.buyer, "", credit.Period{Year: 2026, Month: time.April}))
@@ -350,7 +350,7 @@ func TestPayLaterChargeOffByAdmin(t *testing.T) {
 		if _, err := e.svc.ChargeOffLoan(e.ctx, e.admin, e.key(), l.ID); fault.ReasonOf(err) != credit.ReasonNotAllowed {
 			t.Fatalf("charging off a current loan: %v", err)
 		}
-		e.bank().SetFailing(e.buyer.OrgID, true)
+		e.setFailing(true)
 		e.clock.Set(firstDue)
 		e.timers()
 		if _, err := e.svc.ChargeOffLoan(e.ctx, e.buyer, e.key(), l.ID); fault.ReasonOf(err) != "role_not_allowed" {

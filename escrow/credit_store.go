@@ -17,6 +17,10 @@ type LoanRecord struct {
 	// bank's answer, then its outcome. Filled when the loan is read through the Service; the
 	// store never keeps it in the loan.
 	BankDebit *DebitRequest `json:"bank_debit,omitempty"`
+	// Disbursement is the loan's newest request for the lender to pay into the order's escrow:
+	// requested while the lender worker waits for the lender, then recorded. Filled like
+	// BankDebit.
+	Disbursement *LenderRequest `json:"disbursement_request,omitempty"`
 }
 
 // CreditReader reads Pay Later state. The store's readers and transactions implement it beside

@@ -35,14 +35,56 @@ func (e *env) application(country string, revenue money.Amount, years int) credi
 		Consent:  credit.Consent{Given: true, At: now, TextVersion: "2025-01"}}
 }
 
-// approve gives the buyer a line of 20% of revenue, at most US$150,000.
+// approve gives the buyer a line of 20% of revenue, at most US$150,000: it applies and lets the
+// lender worker decide.
 func (e *env) approve(revenue int64) credit.Line {
 	e.t.Helper()
-	res := must(e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), e.application("US", dollars(revenue), 3)))
-	if res.Line == nil {
-		e.t.Fatalf("application %s: %+v", res.Application.Status, res.Application.Decision)
+	app := e.decided(e.application("US", dollars(revenue), 3))
+	if app.Status != credit.Approved {
+		e.t.Fatalf("application %s: %+v", app.Status, app.Decision)
 	}
-	return *res.Line
+	return e.line()
+}
+
+// decided submits app for the buyer, checks it waits as submitted, lets the lender worker
+// decide it, and returns it as recorded.
+func (e *env) decided(app credit.Application) credit.Application {
+	e.t.Helper()
+	res := must(e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), app))
+	if res.Application.Status != credit.Submitted || res.Line != nil || res.Application.Decision != nil {
+		e.t.Fatalf("applied: %s, line %v", res.Application.Status, res.Line)
+	}
+	if got := e.application1(res.Application.ID); got.Status != credit.Submitted {
+		e.t.Fatalf("before the lender answered: %s", got.Status)
+	}
+	e.lenderDecides()
+	return e.application1(res.Application.ID)
+}
+
+// lenderDecides runs the lender worker until nothing is left to ask; it returns how many requests it
+// claimed.
+func (e *env) lenderDecides() int {
+	e.t.Helper()
+	total := 0
+	for {
+		n := must(e.svc.RunLenderRequests(e.ctx, "lender-1"))
+		if n == 0 {
+			return total
+		}
+		total += n
+	}
+}
+
+// application1 returns the buyer's application by ID.
+func (e *env) application1(id string) credit.Application {
+	e.t.Helper()
+	for _, a := range must(e.svc.CreditApplications(e.ctx, e.admin, e.buyer.OrgID)) {
+		if a.ID == id {
+			return a
+		}
+	}
+	e.t.Fatalf("no application %s", id)
+	return credit.Application{}
 }
 
 // financed places and confirms an order of buyer b in cur, 100% up front, and issues Pay Later
@@ -69,7 +111,20 @@ func (e *env) loan(id string) escrow.LoanRecord {
 	return must(e.svc.Loan(e.ctx, e.admin, id))
 }
 
-func (e *env) bank() *escrow.SandboxBank { return e.svc.Bank().(*escrow.SandboxBank) }
+// setFailing makes the sandbox bank refuse the buyer's debits, or pay them again.
+func (e *env) setFailing(fail bool) {
+	e.t.Helper()
+	sb := escrow.NewSandboxBank(e.db, e.clock) // the settings are the database's, shared by every process
+	if err := sb.SetFailing(e.ctx, e.buyer.OrgID, fail); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// bankDebits lists the debits the sandbox bank paid, oldest first.
+func (e *env) bankDebits() []escrow.BankDebit {
+	e.t.Helper()
+	return must(escrow.NewSandboxBank(e.db, e.clock).Debits(e.ctx))
+}
 
 // checkLoanBook fails unless the ledger's loan book agrees with the loan: its receivable is the
 // loan's balance, and the line uses what the line's loans have outstanding. R11
@@ -118,17 +173,17 @@ func (e *env) disbursed() (*trade.Order, escrow.LoanRecord) {
 	return e.reload(o), e.loan(l.ID)
 }
 
-// TestPayLaterApplication ensures a buyer applies for a line in advance and the built-in lender
-// decides at once: an approval opens a line of 20% of revenue rounded down to US$500, with its
-// reasons; a decline lists every failed rule and opens nothing; a non-US business is declined
-// with pay_later_us_only; revenue in another currency is refused; a buyer has one line. R11
+// TestPayLaterApplication ensures a buyer applies for a line in advance: the application waits as
+// submitted until the lender worker records the built-in lender's decision; an approval opens a
+// line of 20% of revenue rounded down to US$500, with its reasons; a decline lists every failed
+// rule and opens nothing; revenue in another currency is refused; a buyer has one line and one
+// application being decided at a time. R11
 func TestPayLaterApplication(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
-		young := e.application("US", dollars(40_000_00), 0)
-		res := must(e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), young))
-		d := res.Application.Decision
-		if res.Line != nil || res.Application.Status != credit.Declined || d == nil {
-			t.Fatalf("young small business: %s, line %v", res.Application.Status, res.Line)
+		res := e.decided(e.application("US", dollars(40_000_00), 0))
+		d := res.Decision
+		if res.Status != credit.Declined || d == nil {
+			t.Fatalf("young small business: %s", res.Status)
 		}
 		var codes []string
 		for _, r := range d.Reasons {
@@ -140,31 +195,39 @@ func TestPayLaterApplication(t *testing.T) {
 		if _, err := e.svc.CreditLine(e.ctx, e.buyer, ""); fault.ReasonOf(err) != "credit_line_not_found" {
 			t.Fatalf("a decline opened a line: %v", err)
 		}
-		abroad := must(e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), e.application("DE", dollars(900_000_00), 5)))
-		if abroad.Application.Status != credit.Declined || abroad.Application.Decision.Reasons[0].Code != credit.ReasonUSOnly {
-			t.Fatalf("a German business: %s %+v", abroad.Application.Status, abroad.Application.Decision.Reasons)
-		}
 		euros := e.application("US", money.New(500_000_00, "EUR"), 3)
 		if _, err := e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), euros); fault.ReasonOf(err) != credit.ReasonUSDOnly {
 			t.Fatalf("revenue in EUR: %v, want %s", err, credit.ReasonUSDOnly)
 		}
-		line := e.approve(123_456_78)
+		pending := must(e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), e.application("US", dollars(123_456_78), 3)))
+		if _, err := e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), e.application("US", dollars(900_000_00), 3)); fault.ReasonOf(err) != "credit_application_pending" {
+			t.Fatalf("a second application while one is decided: %v", err)
+		}
+		if n := e.events(e.buyer.OrgID, "credit.application_submitted"); n != 2 {
+			t.Errorf("%d application_submitted events", n)
+		}
+		e.lenderDecides()
+		if got := e.application1(pending.Application.ID); got.Status != credit.Approved {
+			t.Fatalf("decided: %s", got.Status)
+		}
+		line := e.line()
 		if line.Limit != dollars(24_500_00) || line.Available() != dollars(24_500_00) || line.Status != credit.LineActive {
 			t.Fatalf("line %+v, want a US$24,500 limit", line)
-		}
-		if got := e.line(); got.ID != line.ID {
-			t.Fatalf("the buyer's line is %s, want %s", got.ID, line.ID)
 		}
 		again := e.application("US", dollars(900_000_00), 5)
 		if _, err := e.svc.ApplyForCredit(e.ctx, e.buyer, e.key(), again); fault.ReasonOf(err) != "credit_line_exists" {
 			t.Fatalf("a second line: %v", err)
 		}
 		apps := must(e.svc.CreditApplications(e.ctx, e.buyer, ""))
-		if len(apps) != 3 || apps[0].Status != credit.Approved {
+		if len(apps) != 2 || apps[0].Status != credit.Approved {
 			t.Fatalf("%d applications, newest %s", len(apps), apps[0].Status)
 		}
 		if _, err := e.svc.ApplyForCredit(e.ctx, e.supplier, e.key(), again); fault.ReasonOf(err) != "role_not_allowed" {
 			t.Fatalf("a supplier applied: %v", err)
+		}
+		reqs := must(e.svc.LenderRequests(e.ctx, e.admin, escrow.LenderFilter{Kind: escrow.LenderDecision}))
+		if len(reqs) != 2 || reqs[0].Status != escrow.LenderRecorded || len(reqs[0].Answer) == 0 || reqs[0].Attempts != 1 {
+			t.Fatalf("decision requests %+v", reqs)
 		}
 		e.checkLedger()
 	})
@@ -280,7 +343,7 @@ func TestPayLaterFlow(t *testing.T) {
 		if l.State != credit.Active || l.Installments[0].Status != credit.Paid || e.balance(receivable(l.ID)) != 8_333_33 {
 			t.Fatalf("after the first debit: %s, installment 1 %s, receivable %d", l.State, l.Installments[0].Status, e.balance(receivable(l.ID)))
 		}
-		if ds := e.bank().Debits(); len(ds) != 1 || ds[0].Amount != dollars(1_766_67) {
+		if ds := e.bankDebits(); len(ds) != 1 || ds[0].Amount != dollars(1_766_67) {
 			t.Fatalf("bank debits %+v, want one of 1,766.67", ds)
 		}
 		if got := e.line(); got.Used != dollars(8_333_33) || got.Available() != dollars(91_666_67) {
@@ -306,7 +369,7 @@ func TestPayLaterFlow(t *testing.T) {
 		l = must(e.svc.PayOffLoan(e.ctx, e.buyer, e.key(), l.ID))
 		if d := l.BankDebit; l.State != credit.Active || d == nil || d.Kind != escrow.DebitPayoff ||
 			d.Status != escrow.DebitRequested || d.Amount != dollars(8_533_33) || d.AccountLast4 != "4321" ||
-			e.balance(receivable(l.ID)) != 8_333_33 || len(e.bank().Debits()) != 1 {
+			e.balance(receivable(l.ID)) != 8_333_33 || len(e.bankDebits()) != 1 {
 			t.Fatalf("payoff requested: %s, debit %+v, receivable %d", l.State, l.BankDebit, e.balance(receivable(l.ID)))
 		}
 		e.clock.Advance(time.Minute)
@@ -321,13 +384,13 @@ func TestPayLaterFlow(t *testing.T) {
 		if got := e.line(); got.Used.IsPositive() || got.Available() != line.Limit {
 			t.Fatalf("line after payoff %+v", got)
 		}
-		if ds := e.bank().Debits(); len(ds) != 2 || ds[1].Amount != dollars(8_533_33) {
+		if ds := e.bankDebits(); len(ds) != 2 || ds[1].Amount != dollars(8_533_33) {
 			t.Fatalf("bank debits %+v", ds)
 		}
 		// The remaining debit timers find nothing to collect.
 		e.clock.Set(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC))
 		e.timers()
-		if got := e.loan(l.ID); got.State != credit.PaidOff || got.Version != l.Version || len(e.bank().Debits()) != 2 {
+		if got := e.loan(l.ID); got.State != credit.PaidOff || got.Version != l.Version || len(e.bankDebits()) != 2 {
 			t.Fatalf("a debit after payoff: %s v%d", got.State, got.Version)
 		}
 		if _, err := e.svc.PayOffLoan(e.ctx, e.buyer, e.key(), l.ID); fault.ReasonOf(err) != credit.ReasonNotAllowed {
@@ -391,7 +454,7 @@ func TestPayLaterConcurrentDraws(t *testing.T) {
 func TestPayLaterMissedDebit(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		_, l := e.disbursed()
-		e.bank().SetFailing(e.buyer.OrgID, true)
+		e.setFailing(true)
 		e.clock.Set(firstDue)
 		e.timers()
 		l = e.loan(l.ID)
@@ -406,14 +469,14 @@ func TestPayLaterMissedDebit(t *testing.T) {
 		if st.PastDue != dollars(1_766_67) || st.Fees != dollars(200_00) || st.Credits != dollars(100_00) {
 			t.Fatalf("statement past due %s, fees %s, credits %s", st.PastDue, st.Fees, st.Credits)
 		}
-		e.bank().SetFailing(e.buyer.OrgID, false)
+		e.setFailing(false)
 		e.clock.Set(time.Date(2026, 1, 26, 5, 0, 0, 0, time.UTC)) // the second due date
 		e.timers()
 		l = e.loan(l.ID)
 		if l.State != credit.Active || e.line().Status != credit.LineActive || e.line().Used != dollars(6_666_66) {
 			t.Fatalf("after the next debit: loan %s, line %+v", l.State, e.line())
 		}
-		if ds := e.bank().Debits(); len(ds) != 1 || ds[0].Amount != dollars(3_633_34) {
+		if ds := e.bankDebits(); len(ds) != 1 || ds[0].Amount != dollars(3_633_34) {
 			t.Fatalf("bank debits %+v, want one of 1,766.67 + 1,866.67", ds)
 		}
 		e.checkLoanBook(l)

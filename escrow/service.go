@@ -113,7 +113,7 @@ func New(s Store, opt Options) *Service {
 		opt.Config = trade.DefaultConfig()
 	}
 	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger,
-		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit), timed: opt.OnTimer}
+		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit, s, opt.Sandbox, opt.Clock, opt.Logger), timed: opt.OnTimer}
 }
 
 // Config returns the platform configuration in force.

@@ -105,15 +105,17 @@ func (e *env) do(a trade.Actor, o *trade.Order, cmd trade.Command) *trade.Order 
 	return must(e.svc.Do(e.ctx, a, e.key(), o.ID, cmd))
 }
 
-// timers fires everything due, as many rounds as it takes, with the Pay Later bank worker's
-// rounds between (the debits the timers request, R11); it returns how many timers fired.
+// timers fires everything due, as many rounds as it takes, with the Pay Later bank and lender
+// workers' rounds between (the debits and disbursements the timers request, R11); it returns how
+// many timers fired.
 func (e *env) timers() int {
 	e.t.Helper()
 	total := 0
 	for {
 		n := must(e.svc.RunTimers(e.ctx, "w1"))
 		d := must(e.svc.RunBankDebits(e.ctx, "w1"))
-		if n == 0 && d == 0 {
+		l := must(e.svc.RunLenderRequests(e.ctx, "w1"))
+		if n == 0 && d == 0 && l == 0 {
 			return total
 		}
 		total += n

@@ -25,15 +25,15 @@ var (
 )
 
 const debitCols = `id, loan_id, buyer_id, kind, amount, currency, account_last4, loan_version, status, attempts,
-	next_attempt_at, lease_owner, lease_until, last_error, requested_at, recorded_at`
+	next_attempt_at, lease_owner, lease_until, last_error, requested_at, recorded_at, sandbox, recorded_by`
 
 // InsertBankDebit stores a new request; ErrDuplicate for its ID or a second open request of a loan.
 func (t *tx) InsertBankDebit(ctx context.Context, d escrow.DebitRequest) error {
 	res, err := t.q.ExecContext(ctx, `INSERT INTO bank_debits (`+debitCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING`,
 		d.ID, d.LoanID, d.BuyerID, string(d.Kind), d.Amount.Minor, string(d.Amount.Currency), d.AccountLast4, d.LoanVersion,
 		string(d.Status), d.Attempts, micros(d.NextAttemptAt), d.LeaseOwner, nullMicros(d.LeaseUntil), d.LastError,
-		micros(d.RequestedAt), optMicros(d.RecordedAt))
+		micros(d.RequestedAt), optMicros(d.RecordedAt), flag(d.Sandbox), d.RecordedBy)
 	if err != nil {
 		return t.fail(insertErr("debit request", d.ID, err))
 	}
@@ -61,8 +61,9 @@ func (t *tx) LockBankDebit(ctx context.Context, id, owner string) (escrow.DebitR
 // and clears its lease.
 func (t *tx) UpdateBankDebit(ctx context.Context, d escrow.DebitRequest) error {
 	res, err := t.q.ExecContext(ctx, `UPDATE bank_debits SET status = $2, attempts = $3, next_attempt_at = $4,
-		lease_owner = '', lease_until = NULL, last_error = $5, recorded_at = $6 WHERE id = $1`,
-		d.ID, string(d.Status), d.Attempts, micros(d.NextAttemptAt), d.LastError, optMicros(d.RecordedAt))
+		lease_owner = '', lease_until = NULL, last_error = $5, recorded_at = $6, sandbox = $7, recorded_by = $8 WHERE id = $1`,
+		d.ID, string(d.Status), d.Attempts, micros(d.NextAttemptAt), d.LastError, optMicros(d.RecordedAt), flag(d.Sandbox),
+		d.RecordedBy)
 	if err != nil {
 		if uniqueViolation(err) {
 			return t.fail(duplicate("open debit request of loan", d.LoanID))
@@ -170,14 +171,15 @@ func scanDebit(row interface{ Scan(...any) error }) (escrow.DebitRequest, error)
 	var kind, cur, status string
 	var amount, next, requested int64
 	var lease, recorded sql.NullInt64
+	var sandbox int64
 	err := row.Scan(&d.ID, &d.LoanID, &d.BuyerID, &kind, &amount, &cur, &d.AccountLast4, &d.LoanVersion, &status,
-		&d.Attempts, &next, &d.LeaseOwner, &lease, &d.LastError, &requested, &recorded)
+		&d.Attempts, &next, &d.LeaseOwner, &lease, &d.LastError, &requested, &recorded, &sandbox, &d.RecordedBy)
 	if err != nil {
 		return escrow.DebitRequest{}, err
 	}
 	d.Kind, d.Status, d.Amount = escrow.DebitKind(kind), escrow.DebitStatus(status), money.New(amount, money.Currency(cur))
 	d.NextAttemptAt, d.RequestedAt = fromMicros(next), fromMicros(requested)
-	d.LeaseUntil, d.RecordedAt = fromNullMicros(lease), fromOptMicros(recorded)
+	d.LeaseUntil, d.RecordedAt, d.Sandbox = fromNullMicros(lease), fromOptMicros(recorded), sandbox == 1
 	if d.Amount.Currency != credit.USD {
 		return escrow.DebitRequest{}, fmt.Errorf("debit request %s in %s: Pay Later is USD only", d.ID, cur) // the CHECK forbids it
 	}

@@ -52,9 +52,11 @@ func payLaterJourney(t *testing.T, w *world) {
 		chromedp.SendKeys(chromedp.ID("f-accounts-0--account_number"), "000123454321"),
 		chromedp.Click(chromedp.ID("f-consent-given")),
 		chromedp.Click(chromedp.CSS("form.credit-apply button[type=submit]")),
-		waitText("Approved with a limit of USD 100,000.00"),
+		waitText("Waiting for the lender's decision"),
 	)
-	buyer.has("decision", "Approved: your Pay Later line is open.", "••••6789", "••••4321", "USD 100,000.00 available")
+	w.lenderWorker() // the page polls (htmx) and shows the decision once it is recorded
+	buyer.do("the decision arrives", waitText("Approved with a limit of USD 100,000.00"))
+	buyer.has("decision", "••••6789", "••••4321", "USD 100,000.00 available")
 	if strings.Contains(buyer.text(), "3456789") {
 		t.Error("the decision page shows the full EIN")
 	}
@@ -87,6 +89,7 @@ func payLaterJourney(t *testing.T, w *world) {
 	if _, err := w.svc.RunTimers(w.ctx, "test-worker"); err != nil { // the disbursement timer (R21)
 		t.Fatal(err)
 	}
+	w.lenderWorker() // the lender's payment is recorded
 	buyer.open(orderPath)
 	buyer.stateIs(trade.InProduction)
 	buyer.has("received", "Received", "Pay Later (line of credit)", "Paid into escrow USD 3,480.00")
@@ -164,6 +167,7 @@ func TestBrowserPayLaterPhoneWidth(t *testing.T) {
 	w.clock.Set(l.Agreement.DisbursementDue.Add(time.Minute))
 	_, err = w.svc.RunTimers(w.ctx, "test-worker")
 	w.must("timers", err)
+	w.lenderWorker()
 	if l, err = w.svc.Loan(w.ctx, b, l.ID); err != nil || l.State != credit.Disbursed {
 		t.Fatalf("loan %s: %v", l.State, err)
 	}

@@ -52,6 +52,7 @@ func (s *Server) creditRoutes(app *http.ServeMux) {
 	app.Handle("GET /credit/apply", s.auth(s.applyPage))
 	app.Handle("POST /credit/apply", s.auth(s.apply))
 	app.Handle("GET /credit/applications/{id}", s.auth(s.applicationPage))
+	app.Handle("POST /credit/applications/{id}/information", s.auth(s.supplyInformation))
 	app.Handle("GET /credit/statements/{file}", s.auth(s.statementFile))
 	app.Handle("GET /credit/loans/{id}", s.auth(s.loanPage))
 	app.Handle("POST /credit/loans/{id}/{step}", s.auth(s.loanStep))
@@ -104,8 +105,10 @@ type loanView struct {
 	CanCancel   bool
 	OfferStale  bool   // offered on an earlier day: the lender must offer again
 	DebitNote   string // a debit waiting for the bank's answer, or a payoff the bank refused (R11)
-	Form        *form
-	CancelForm  *form // a key of its own: accepting and cancelling are different commands
+	// DisbursementNote says the lender has been asked to pay and its answer is awaited.
+	DisbursementNote string
+	Form             *form
+	CancelForm       *form // a key of its own: accepting and cancelling are different commands
 }
 
 // account names the business checking account a debit is taken from.
@@ -119,6 +122,14 @@ func account(d *escrow.DebitRequest) string {
 // debitNote says where the loan's newest debit is, while it matters to the buyer: waiting for
 // the bank's answer (the debit outbox), or a payoff the bank refused.
 func debitNote(l escrow.LoanRecord) string {
+	note := debitStatus(l)
+	if note != "" && l.BankDebit.Sandbox {
+		note += " (Sandbox bank: a simulated answer, no money moves.)"
+	}
+	return note
+}
+
+func debitStatus(l escrow.LoanRecord) string {
 	d := l.BankDebit
 	switch {
 	case d == nil || l.State.Terminal():
@@ -147,6 +158,11 @@ func (s *Server) loanView(l escrow.LoanRecord, a trade.Actor) loanView {
 		v.Quote, v.CanPayOff = l.Quote(now), buyer
 	}
 	v.DebitNote = debitNote(l)
+	if r := l.Disbursement; r != nil && l.State == credit.Agreed && r.Status.Open() {
+		v.DisbursementNote = "The lender was asked on " + r.RequestedAt.In(l.Agreement.AgreedAt.Location()).Format("Mon 2 Jan 2006") +
+			" to pay " + formatMoney(r.Amount.Minor, r.Amount.Currency) + " into the order's escrow; the order counts as paid once its payment is recorded."
+		cancel = false // the lender may be paying right now
+	}
 	if l.BankDebit != nil && l.BankDebit.Status.Open() {
 		v.CanPayOff = false // one debit at a time: the one pending decides what is owed next
 	}
@@ -400,12 +416,8 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		s.showApply(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	flash := map[credit.ApplicationStatus]string{
-		credit.Approved:              "Approved: your Pay Later line is open.",
-		credit.Declined:              "The lender declined the application. The reasons are below.",
-		credit.MoreInformationNeeded: "The lender needs more information. What is missing is below.",
-	}[res.Application.Status]
-	s.redirect(w, r, "/credit/applications/"+url.PathEscape(res.Application.ID), flash)
+	s.redirect(w, r, "/credit/applications/"+url.PathEscape(res.Application.ID),
+		"Application submitted: the lender is deciding. Its answer shows here once it is recorded.")
 }
 
 // applicationForm reads the form into the domain's application, masking every identifier here,
@@ -531,19 +543,129 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fault.New(fault.NotFound, "application_not_found", "There is no such application."))
 		return
 	}
-	d := applicationData{App: apps[i], ReadOnly: readOnly}
-	if line, err := s.svc.CreditLine(ctx, a, buyerID); err == nil {
-		d.Line, d.Available = &line, line.Available()
-	}
-	s.render(w, r, http.StatusOK, "credit_application.html", "Your Pay Later application", d)
+	s.showApplication(w, r, http.StatusOK, apps[i], readOnly, nil)
 }
 
-// applicationData is an application and its decision.
+func (s *Server) showApplication(w http.ResponseWriter, r *http.Request, status int, app credit.Application, readOnly bool, f *form) {
+	ctx, a := r.Context(), actorOf(r)
+	d := applicationData{App: app, ReadOnly: readOnly, Form: f, Missing: map[string]bool{}}
+	if line, err := s.svc.CreditLine(ctx, a, app.BuyerID); err == nil {
+		d.Line, d.Available = &line, line.Available()
+	}
+	if app.Status == credit.MoreInformationNeeded && app.Decision != nil && !readOnly && d.Line == nil {
+		for _, rs := range app.Decision.Reasons {
+			if in, ok := missingInputs[rs.Code]; ok {
+				d.Missing[in] = true
+			}
+		}
+		if d.Form == nil {
+			d.Form = newForm(nil)
+		}
+	}
+	s.render(w, r, status, "credit_application.html", "Your Pay Later application", d)
+}
+
+// missingInputs maps the lender's "missing" reasons to the inputs that supply them.
+var missingInputs = map[string]string{
+	"years_in_business_missing": "business.established",
+	"annual_revenue_missing":    "business.revenue",
+	"ein_missing":               "business.ein",
+}
+
+// applicationData is an application and its decision, with the form that completes it when the
+// lender needs more information.
 type applicationData struct {
 	App       credit.Application
 	ReadOnly  bool
 	Line      *credit.Line
 	Available money.Amount
+	Form      *form
+	Missing   map[string]bool // the inputs the lender asked for
+}
+
+// supplyInformation sends what the lender asked for to the same application (R11): it goes back
+// to submitted and the lender decides again.
+func (s *Server) supplyInformation(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actorOf(r)
+	if a.Role != trade.RoleBuyer {
+		s.render(w, r, http.StatusForbidden, "error.html", "Not available", errorData{Message: "Only a buyer completes an application."})
+		return
+	}
+	app, err := s.svc.CreditApplication(ctx, a, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := newForm(formValues(r.PostForm))
+	f.Values.Del("idempotency_key")
+	key, ok := idempotencyKey(r, f)
+	if !ok {
+		s.showApplication(w, r, http.StatusUnprocessableEntity, app, false, f)
+		return
+	}
+	sup := supplementForm(r.PostForm, f)
+	if f.Failed() {
+		s.showApplication(w, r, http.StatusUnprocessableEntity, app, false, f)
+		return
+	}
+	if _, err := s.svc.SupplyCreditInformation(ctx, a, key, app.ID, sup); err != nil {
+		e, ok := fault.As(err)
+		if !ok || e.Code == fault.Internal {
+			s.fail(w, r, err)
+			return
+		}
+		switch field := applicationInputs[e.Field]; {
+		case field != "":
+			f.add(field, sentence(e.Message))
+		case slices.Contains([]string{"business.established", "business.revenue", "business.ein"}, e.Field):
+			f.add(e.Field, sentence(e.Message))
+		default:
+			f.Error = sentence(e.Message)
+		}
+		s.showApplication(w, r, http.StatusUnprocessableEntity, app, false, f)
+		return
+	}
+	s.redirect(w, r, "/credit/applications/"+url.PathEscape(app.ID), "Sent to the lender: it decides your application again.")
+}
+
+// supplementForm reads the information the lender asked for, masking the EIN here, at the edge.
+func supplementForm(v url.Values, f *form) credit.Supplement {
+	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	var sup credit.Supplement
+	if x := get("business.established"); x != "" {
+		if d, err := time.Parse(time.DateOnly, x); err != nil {
+			f.add("business.established", "Give the date the business started.")
+		} else {
+			sup.Established = d
+		}
+	}
+	if x := get("business.revenue"); x != "" {
+		if rev, err := money.Parse(strings.ReplaceAll(x, ",", ""), credit.USD); err != nil {
+			f.add("business.revenue", "Give an amount in USD, like 250000.00.")
+		} else {
+			sup.Revenue = &rev
+		}
+	}
+	f.Values.Del("business.ein")
+	if x := get("business.ein"); x != "" {
+		if l := credit.Last4(strings.TrimPrefix(x, "••••")); len(x) > len(l) && l.Valid() { // the mask posted again
+			sup.EINLast4 = l
+			f.Values.Set("business.ein", l.String())
+		} else if l, err := credit.MaskDigits("business.ein", x, 9, 9); err != nil {
+			f.add("business.ein", "Give the 9-digit EIN, like 12-3456789.")
+		} else {
+			sup.EINLast4 = l
+			f.Values.Set("business.ein", l.String())
+		}
+	}
+	if sup.Established.IsZero() && sup.Revenue == nil && sup.EINLast4 == "" && !f.Failed() {
+		f.Error = "Give the information the lender asked for."
+	}
+	return sup
 }
 
 // loanPage shows one loan: the agreement (to accept, when offered), the live schedule, its

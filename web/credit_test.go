@@ -39,8 +39,9 @@ func application(w *world, revenue string, years int) url.Values {
 	}
 }
 
-// apply posts the application form from /credit/apply and returns the decision page.
-func apply(t *testing.T, c *client, v url.Values) response {
+// apply posts the application form from /credit/apply, sees the application wait for the
+// lender, lets the lender worker decide it and returns the decision page.
+func apply(t *testing.T, w *world, c *client, v url.Values) response {
 	t.Helper()
 	page := c.get("/credit/apply")
 	v.Set("idempotency_key", formKey(t, page.body, "/credit/apply"))
@@ -48,7 +49,22 @@ func apply(t *testing.T, c *client, v url.Values) response {
 	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/credit/applications/") {
 		t.Fatalf("apply: %d %q\n%s", res.status, res.header.Get("Location"), res.body)
 	}
+	shows(t, "submitted", c.get(res.header.Get("Location")), "Pay Later application: Submitted", "Waiting for the lender's decision",
+		`hx-trigger="every 3s"`)
+	w.lenderWorker()
 	return c.get(res.header.Get("Location"))
+}
+
+// lenderWorker runs the Pay Later lender worker until it finds nothing to ask the lender (R11).
+func (w *world) lenderWorker() {
+	w.t.Helper()
+	for {
+		n, err := w.svc.RunLenderRequests(w.ctx, "test-lender-worker")
+		w.must("lender worker", err)
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // contains fails the test unless the page holds every text (HTML entities decoded).
@@ -87,6 +103,7 @@ func TestCreditApplyApproved(t *testing.T) {
 		if first.status != http.StatusSeeOther || second.header.Get("Location") != first.header.Get("Location") {
 			t.Fatalf("double submit: %d %q, then %d %q", first.status, first.header.Get("Location"), second.status, second.header.Get("Location"))
 		}
+		w.lenderWorker()
 		page := c.get(first.header.Get("Location"))
 		shows(t, "decision", page, "Approved with a limit of USD 100,000.00", `data-code="limit_from_revenue"`,
 			"••••6789", "••••4321", "••••6789", "First Bank of Albany", "Ledgerly", "USD 100,000.00 available")
@@ -111,14 +128,14 @@ func TestCreditApplyApproved(t *testing.T) {
 func TestCreditApplyDeclined(t *testing.T) {
 	bothDatabases(t, func(t *testing.T, w *world) {
 		c := w.login("buyer")
-		page := apply(t, c, application(w, "40000.00", 0))
+		page := apply(t, w, c, application(w, "40000.00", 0))
 		shows(t, "declined", page, "Pay Later application: Declined", "for every reason below",
 			`data-code="years_in_business_below_minimum"`, `data-code="revenue_below_minimum"`, "Apply again")
 		if _, err := w.svc.CreditLine(w.ctx, w.actors["buyer"], ""); err == nil {
 			t.Fatal("a declined application opened a line")
 		}
 		v := application(w, "", 3)
-		page = apply(t, c, v)
+		page = apply(t, w, c, v)
 		shows(t, "more information", page, "More information needed", `data-code="annual_revenue_missing"`)
 		shows(t, "history", c.get("/credit"), "Declined", "More information needed", "Apply for Pay Later")
 	})
@@ -172,6 +189,7 @@ func TestCreditApplyFieldErrors(t *testing.T) {
 		if res = c.post("/credit/apply", v); res.status != http.StatusSeeOther {
 			t.Fatalf("fixed application: %d\n%s", res.status, res.body)
 		}
+		w.lenderWorker()
 		apps, err := w.svc.CreditApplications(w.ctx, w.actors["buyer"], "")
 		w.must("applications", err)
 		if len(apps) != 1 || apps[0].Status != credit.Approved || apps[0].Accounts[0].Mask != "4321" || apps[0].Business.EINLast4 != "6789" {
@@ -273,10 +291,13 @@ func (w *world) approve(revenue int64) credit.Line {
 		Accounts: []credit.LinkedAccount{{Kind: credit.BusinessChecking, Institution: "First Bank", Mask: "4321"}},
 		Consent:  credit.Consent{Given: true, At: now, TextVersion: "test"}})
 	w.must("apply", err)
-	if res.Line == nil {
-		w.t.Fatalf("not approved: %+v", res.Application.Decision)
+	w.lenderWorker()
+	app, err := w.svc.CreditApplication(w.ctx, w.admin, res.Application.ID)
+	w.must("application", err)
+	if app.Status != credit.Approved {
+		w.t.Fatalf("not approved: %+v", app.Decision)
 	}
-	return *res.Line
+	return mustLine(w)
 }
 
 // payLater chooses Pay Later on the order's pay form and returns the order page after it.
@@ -373,6 +394,11 @@ func TestCreditFinancingAtCheckout(t *testing.T) {
 		if _, err := w.svc.RunTimers(w.ctx, "test-worker"); err != nil {
 			t.Fatal(err)
 		}
+		// The disbursement is requested: the lender worker has not asked the lender yet.
+		shows(t, "disbursement requested", c.get("/credit/loans/"+loanID), "The lender was asked on",
+			"into the order's escrow; the order counts as paid once its payment is recorded")
+		hides(t, "no cancel while the lender pays", c.get("/credit/loans/"+loanID), "Cancel the loan")
+		w.lenderWorker()
 		page = c.get(path)
 		shows(t, "received", page, "In production", "Received", "Pay Later (line of credit)", `<a href="/credit">your loan</a>`)
 		hides(t, "received", page, "disbursement expected on")
@@ -412,12 +438,20 @@ func TestCreditFinancingAtCheckout(t *testing.T) {
 		if strings.Contains(cp.body, `class="payoff"`) {
 			t.Error("the payoff form is offered again while the payoff is pending")
 		}
+		hides(t, "no sandbox", cp, "Sandbox bank")
+		// This world has no bank adapter and no sandbox: the worker asks nobody, and an operator
+		// records the bank's answer.
 		w.bankWorker()
+		shows(t, "still requested", c.get("/credit"), "Payoff requested")
+		l, err = w.svc.Loan(w.ctx, w.admin, loanID)
+		w.must("loan", err)
+		d, err := w.svc.RecordBankDebitResult(w.ctx, w.admin, w.key(), l.BankDebit.ID, true)
+		w.must("record the bank's answer", err)
+		if d.Status != escrow.DebitSucceeded || d.Sandbox || d.RecordedBy != "admin:"+w.admin.UserID {
+			t.Fatalf("recorded %+v", d)
+		}
 		cp = c.get("/credit")
 		shows(t, "paid off", cp, "Paid off")
-		if ds := w.svc.Bank().(*escrow.SandboxBank).Debits(); len(ds) != 1 || ds[0].Amount.Minor != 3_480_00 {
-			t.Fatalf("bank debits %+v, want one payoff of 3,480.00", ds)
-		}
 		if got := mustLine(w).Available(); got != line.Limit {
 			t.Fatalf("available after payoff %s, want %s", got, line.Limit)
 		}
@@ -536,6 +570,7 @@ func TestCreditWithoutLine(t *testing.T) {
 		v.Set("order_id", o.ID)
 		v.Set("idempotency_key", formKey(t, form.body, "/credit/apply"))
 		res := c.post("/credit/apply", v)
+		w.lenderWorker()
 		decision := c.get(res.header.Get("Location"))
 		shows(t, "decision", decision, "Approved", `href="/orders/`+o.ID+`#action-pay"`)
 		apps, err := w.svc.CreditApplications(w.ctx, w.actors["buyer"], "")
@@ -610,12 +645,15 @@ func TestCreditFrozenLine(t *testing.T) {
 		w.clock.Set(l.Agreement.DisbursementDue.Add(time.Minute))
 		_, err = w.svc.RunTimers(w.ctx, "test-worker")
 		w.must("timers", err)
-		w.svc.Bank().(*escrow.SandboxBank).SetFailing(w.actors["buyer"].OrgID, true)
+		w.lenderWorker()
 		w.clock.Set(l.Agreement.Installments[0].DueDate.Add(time.Hour))
 		_, err = w.svc.RunTimers(w.ctx, "test-worker")
 		w.must("timers", err)
 		shows(t, "debit requested", c.get("/credit"), "Automatic debit of USD 1,740.00 requested from your account ending ••••4321")
-		w.bankWorker() // the bank refuses it
+		l, err = w.svc.Loan(w.ctx, w.admin, loanID)
+		w.must("loan", err)
+		_, err = w.svc.RecordBankDebitResult(w.ctx, w.admin, w.key(), l.BankDebit.ID, false) // the bank refused it
+		w.must("record the bank's refusal", err)
 		_, err = w.svc.RunTimers(w.ctx, "test-worker")
 		w.must("timers", err)
 		// The March statement was closed and stored on April 1 (R11); April's is in progress.

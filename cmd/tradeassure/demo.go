@@ -168,8 +168,9 @@ func (d *demo) do(a trade.Actor, o *trade.Order, cmd trade.Command) (*trade.Orde
 	return next, nil
 }
 
-// wait moves virtual time and fires the timers that come due, with the Pay Later bank worker
-// between rounds: it asks the bank for the debits the timers requested (R11).
+// wait moves virtual time and fires the timers that come due, with the Pay Later bank and lender
+// workers between rounds: they ask the bank for the debits and the lender for the decisions and
+// disbursements that were requested (R11).
 func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 	d.clock.Advance(dur)
 	for {
@@ -181,7 +182,11 @@ func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 		if err != nil {
 			return o, err
 		}
-		if n == 0 && debits == 0 {
+		asked, err := d.svc.RunLenderRequests(d.ctx, "demo")
+		if err != nil {
+			return o, err
+		}
+		if n == 0 && debits == 0 && asked == 0 {
 			break
 		}
 	}

@@ -218,10 +218,19 @@ func payLater(d *demo) (*trade.Order, error) {
 		if err != nil {
 			return nil, err
 		}
-		if res.Line == nil {
-			return nil, fmt.Errorf("the application was %s", res.Application.Status)
+		// The lender worker asks the lender outside the request and records its decision.
+		if _, err := d.svc.RunLenderRequests(d.ctx, "demo"); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(d.out, "  credit line %s: limit %s\n", res.Line.ID, res.Line.Limit)
+		app, err := d.svc.CreditApplication(d.ctx, d.admin, res.Application.ID)
+		if err != nil {
+			return nil, err
+		}
+		line, err := d.svc.CreditLine(d.ctx, d.buyer, "")
+		if err != nil {
+			return nil, fmt.Errorf("the application was %s: %w", app.Status, err)
+		}
+		fmt.Fprintf(d.out, "  credit line %s: limit %s (application %s, decided by the lender worker)\n", line.ID, line.Limit, app.Status)
 	} else if err != nil {
 		return nil, err
 	}
@@ -240,8 +249,8 @@ func payLater(d *demo) (*trade.Order, error) {
 		return o, err
 	}
 	a := l.Agreement
-	fmt.Fprintf(d.out, "  loan %s: %s over %d months, fees %s less the first-month credit %s, total %s; the lender pays %s\n",
-		l.ID, a.Principal, a.TermMonths, a.TotalFees, a.CreditApplied, a.TotalCost, a.DisbursementDue.Format("Mon 2006-01-02"))
+	fmt.Fprintf(d.out, "  loan %s: %s over %d months, fees %s less the first-month credit %s, total %s, APR %s; the lender pays %s\n",
+		l.ID, a.Principal, a.TermMonths, a.TotalFees, a.CreditApplied, a.TotalCost, a.APR, a.DisbursementDue.Format("Mon 2006-01-02"))
 	for _, in := range a.Installments {
 		fmt.Fprintf(d.out, "    #%d %s  principal %s  fee %s  credit %s  debit %s\n", in.N, in.DueDate.Format(time.DateOnly),
 			in.Principal.Decimal(), in.Fee.Decimal(), in.Credit.Neg().Decimal(), in.Total.Decimal())

@@ -136,6 +136,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		host, _ := os.Hostname()
 		svc.BankDebitWorker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	})
+	wg.Go(func() { // Pay Later decisions and disbursements (R11): the lender is asked outside any transaction
+		host, _ := os.Hostname()
+		svc.LenderWorker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
+	})
 	wg.Go(func() { // webhook deliveries, beside the timers; stopped with them
 		host, _ := os.Hostname()
 		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)

@@ -177,6 +177,45 @@ func (e ItemKind) Valid() bool {
 	}
 }
 
+// Defines values for LenderRequestKind.
+const (
+	LenderRequestKindDecision     LenderRequestKind = "decision"
+	LenderRequestKindDisbursement LenderRequestKind = "disbursement"
+)
+
+// Valid indicates whether the value is a known member of the LenderRequestKind enum.
+func (e LenderRequestKind) Valid() bool {
+	switch e {
+	case LenderRequestKindDecision:
+		return true
+	case LenderRequestKindDisbursement:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LenderRequestStatus.
+const (
+	LenderRequestStatusAttention LenderRequestStatus = "attention"
+	LenderRequestStatusRecorded  LenderRequestStatus = "recorded"
+	LenderRequestStatusRequested LenderRequestStatus = "requested"
+)
+
+// Valid indicates whether the value is a known member of the LenderRequestStatus enum.
+func (e LenderRequestStatus) Valid() bool {
+	switch e {
+	case LenderRequestStatusAttention:
+		return true
+	case LenderRequestStatusRecorded:
+		return true
+	case LenderRequestStatusRequested:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayBodyInstallment.
 const (
 	Balance PayBodyInstallment = "balance"
@@ -288,6 +327,45 @@ func (e ListBankDebitsParamsStatus) Valid() bool {
 	case ListBankDebitsParamsStatusSucceeded:
 		return true
 	case ListBankDebitsParamsStatusUnapplied:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListLenderRequestsParamsStatus.
+const (
+	ListLenderRequestsParamsStatusAttention ListLenderRequestsParamsStatus = "attention"
+	ListLenderRequestsParamsStatusRecorded  ListLenderRequestsParamsStatus = "recorded"
+	ListLenderRequestsParamsStatusRequested ListLenderRequestsParamsStatus = "requested"
+)
+
+// Valid indicates whether the value is a known member of the ListLenderRequestsParamsStatus enum.
+func (e ListLenderRequestsParamsStatus) Valid() bool {
+	switch e {
+	case ListLenderRequestsParamsStatusAttention:
+		return true
+	case ListLenderRequestsParamsStatusRecorded:
+		return true
+	case ListLenderRequestsParamsStatusRequested:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListLenderRequestsParamsKind.
+const (
+	ListLenderRequestsParamsKindDecision     ListLenderRequestsParamsKind = "decision"
+	ListLenderRequestsParamsKindDisbursement ListLenderRequestsParamsKind = "disbursement"
+)
+
+// Valid indicates whether the value is a known member of the ListLenderRequestsParamsKind enum.
+func (e ListLenderRequestsParamsKind) Valid() bool {
+	switch e {
+	case ListLenderRequestsParamsKindDecision:
+		return true
+	case ListLenderRequestsParamsKindDisbursement:
 		return true
 	default:
 		return false
@@ -485,6 +563,7 @@ type Actor struct {
 // Agreement defines model for Agreement.
 type Agreement struct {
 	AgreedAt           time.Time      `json:"agreed_at"`
+	Apr                int64          `json:"apr"`
 	CreditApplied      Amount         `json:"credit_applied"`
 	CreditOffered      Amount         `json:"credit_offered"`
 	DisbursementDue    time.Time      `json:"disbursement_due"`
@@ -574,10 +653,13 @@ type ApplicationView struct {
 	BuyerId  string                        `json:"buyer_id"`
 	Channel  string                        `json:"channel"`
 
-	// Decision The lender's decision with every reason.
+	// Decision The lender's decision with every reason; absent while submitted.
 	Decision *CreditDecisionView `json:"decision,omitempty"`
-	Id       string              `json:"id"`
-	OrderId  *string             `json:"order_id,omitempty"`
+
+	// EarlierDecisions The requests for more information this application answered, oldest first.
+	EarlierDecisions *[]CreditDecisionView `json:"earlier_decisions,omitempty"`
+	Id               string                `json:"id"`
+	OrderId          *string               `json:"order_id,omitempty"`
 
 	// Status submitted, approved, declined or more_information_needed.
 	Status      string    `json:"status"`
@@ -802,7 +884,7 @@ type CreditDecisionView struct {
 	// Limit Zero unless approved.
 	Limit Amount `json:"limit"`
 
-	// Rates Monthly fee rates in millionths of the original principal: early (months 1-2), late (from month 3).
+	// Rates Monthly fee rates in millionths of the original principal: early (months 1-2, 1.25-2.75%), late (from month 3, 0.25-0.75%).
 	Rates FeeSchedule `json:"rates"`
 
 	// Reasons Why: every failed rule of a decline, everything missing, or how an approval's limit was set.
@@ -852,9 +934,15 @@ type DebitRequest struct {
 	NextAttemptAt time.Time `json:"next_attempt_at"`
 
 	// RecordedAt When the bank's answer was recorded.
-	RecordedAt  *time.Time         `json:"recorded_at,omitempty"`
-	RequestedAt time.Time          `json:"requested_at"`
-	Status      DebitRequestStatus `json:"status"`
+	RecordedAt *time.Time `json:"recorded_at,omitempty"`
+
+	// RecordedBy The operator who recorded the bank's answer by hand; empty when the bank worker did.
+	RecordedBy  *string   `json:"recorded_by,omitempty"`
+	RequestedAt time.Time `json:"requested_at"`
+
+	// Sandbox Answered by the sandbox bank: simulated, no money moved.
+	Sandbox bool               `json:"sandbox"`
+	Status  DebitRequestStatus `json:"status"`
 }
 
 // DebitRequestKind defines model for DebitRequest.Kind.
@@ -1115,6 +1203,45 @@ type Item struct {
 // ItemKind defines model for Item.Kind.
 type ItemKind string
 
+// LenderRequest defines model for LenderRequest.
+type LenderRequest struct {
+	// Amount The principal to pay (kind disbursement); zero for a decision.
+	Amount Amount `json:"amount"`
+
+	// Answer The lender's answer as recorded: a decision, or a disbursement.
+	Answer interface{} `json:"answer,omitempty"`
+
+	// ApplicationId The application to decide (kind decision).
+	ApplicationId *string `json:"application_id,omitempty"`
+
+	// Attempts How many times the lender was asked.
+	Attempts int64  `json:"attempts"`
+	BuyerId  string `json:"buyer_id"`
+
+	// Id The reference the lender sees: asking again with it never pays twice.
+	Id   string            `json:"id"`
+	Kind LenderRequestKind `json:"kind"`
+
+	// LastError Why the last answer was not recorded.
+	LastError *string `json:"last_error,omitempty"`
+
+	// LoanId The loan to disburse (kind disbursement).
+	LoanId        *string   `json:"loan_id,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+
+	// PaymentReference What the lender's money must quote: the order payment's reference.
+	PaymentReference *string             `json:"payment_reference,omitempty"`
+	RecordedAt       *time.Time          `json:"recorded_at,omitempty"`
+	RequestedAt      time.Time           `json:"requested_at"`
+	Status           LenderRequestStatus `json:"status"`
+}
+
+// LenderRequestKind defines model for LenderRequest.Kind.
+type LenderRequestKind string
+
+// LenderRequestStatus defines model for LenderRequest.Status.
+type LenderRequestStatus string
+
 // LineItem defines model for LineItem.
 type LineItem struct {
 	Description string `json:"description"`
@@ -1138,12 +1265,14 @@ type LoanView struct {
 	Agreement Agreement `json:"agreement"`
 
 	// Balance What the buyer owes now: the loan's statement balance.
-	Balance     Amount        `json:"balance"`
-	BankDebit   *DebitRequest `json:"bank_debit,omitempty"`
-	BuyerId     string        `json:"buyer_id"`
-	ClosedAt    time.Time     `json:"closed_at"`
-	CreatedAt   time.Time     `json:"created_at"`
-	DisbursedAt time.Time     `json:"disbursed_at"`
+	Balance               Amount         `json:"balance"`
+	BankDebit             *DebitRequest  `json:"bank_debit,omitempty"`
+	BuyerId               string         `json:"buyer_id"`
+	ClosedAt              time.Time      `json:"closed_at"`
+	CreatedAt             time.Time      `json:"created_at"`
+	DisbursedAt           time.Time      `json:"disbursed_at"`
+	DisbursementReference *string        `json:"disbursement_reference,omitempty"`
+	DisbursementRequest   *LenderRequest `json:"disbursement_request,omitempty"`
 
 	// DueNow What the next automatic debit would collect now, overdue installments included.
 	DueNow       Amount         `json:"due_now"`
@@ -1506,6 +1635,12 @@ type ReceiveFundsRequest struct {
 	Reference string  `json:"reference"`
 }
 
+// RecordBankDebitResultRequest defines model for Record_bank_debit_resultRequest.
+type RecordBankDebitResultRequest struct {
+	// Paid true: the bank paid the debit; false: it refused it.
+	Paid bool `json:"paid"`
+}
+
 // RejectResolutionBody defines model for RejectResolutionBody.
 type RejectResolutionBody struct {
 	Note       *string `json:"note,omitempty"`
@@ -1590,14 +1725,25 @@ type Resolution struct {
 // RetryBankDebitRequest defines model for Retry_bank_debitRequest.
 type RetryBankDebitRequest = map[string]interface{}
 
+// RetryLenderRequestRequest defines model for Retry_lender_requestRequest.
+type RetryLenderRequestRequest = map[string]interface{}
+
+// SandboxBankView defines model for SandboxBankView.
+type SandboxBankView struct {
+	BuyerId string `json:"buyer_id"`
+
+	// Fail The sandbox refuses the buyer's debits.
+	Fail bool `json:"fail"`
+
+	// Sandbox Always true: the sandbox bank is simulated, no money moves.
+	Sandbox bool `json:"sandbox"`
+}
+
 // SetSandboxBankRequest defines model for Set_sandbox_bankRequest.
 type SetSandboxBankRequest struct {
 	BuyerId string `json:"buyer_id"`
 	Fail    bool   `json:"fail"`
 }
-
-// SetSandboxBankResponse defines model for Set_sandbox_bankResponse.
-type SetSandboxBankResponse = map[string]interface{}
 
 // ShipBody defines model for ShipBody.
 type ShipBody struct {
@@ -1682,6 +1828,18 @@ type StatementLine struct {
 	OrderId     string    `json:"order_id"`
 }
 
+// SupplementBody defines model for SupplementBody.
+type SupplementBody struct {
+	// AnnualRevenue In USD.
+	AnnualRevenue *Amount `json:"annual_revenue,omitempty"`
+
+	// Ein The employer identification number (9 digits); only the last four are kept.
+	Ein *string `json:"ein,omitempty"`
+
+	// Established The date the business started.
+	Established *string `json:"established,omitempty"`
+}
+
 // SupplierView defines model for SupplierView.
 type SupplierView struct {
 	Country string `json:"country"`
@@ -1763,6 +1921,11 @@ type ApplyForCreditParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// SupplyCreditInformationParams defines parameters for SupplyCreditInformation.
+type SupplyCreditInformationParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // ListBankDebitsParams defines parameters for ListBankDebits.
 type ListBankDebitsParams struct {
 	Status *ListBankDebitsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -1772,8 +1935,32 @@ type ListBankDebitsParams struct {
 // ListBankDebitsParamsStatus defines parameters for ListBankDebits.
 type ListBankDebitsParamsStatus string
 
+// RecordBankDebitResultParams defines parameters for RecordBankDebitResult.
+type RecordBankDebitResultParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // RetryBankDebitParams defines parameters for RetryBankDebit.
 type RetryBankDebitParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// ListLenderRequestsParams defines parameters for ListLenderRequests.
+type ListLenderRequestsParams struct {
+	Status        *ListLenderRequestsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Kind          *ListLenderRequestsParamsKind   `form:"kind,omitempty" json:"kind,omitempty"`
+	LoanId        *string                         `form:"loan_id,omitempty" json:"loan_id,omitempty"`
+	ApplicationId *string                         `form:"application_id,omitempty" json:"application_id,omitempty"`
+}
+
+// ListLenderRequestsParamsStatus defines parameters for ListLenderRequests.
+type ListLenderRequestsParamsStatus string
+
+// ListLenderRequestsParamsKind defines parameters for ListLenderRequests.
+type ListLenderRequestsParamsKind string
+
+// RetryLenderRequestParams defines parameters for RetryLenderRequest.
+type RetryLenderRequestParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
@@ -2190,8 +2377,17 @@ type CreateWebhookEndpointParams struct {
 // ApplyForCreditJSONRequestBody defines body for ApplyForCredit for application/json ContentType.
 type ApplyForCreditJSONRequestBody = ApplicationBody
 
+// SupplyCreditInformationJSONRequestBody defines body for SupplyCreditInformation for application/json ContentType.
+type SupplyCreditInformationJSONRequestBody = SupplementBody
+
+// RecordBankDebitResultJSONRequestBody defines body for RecordBankDebitResult for application/json ContentType.
+type RecordBankDebitResultJSONRequestBody = RecordBankDebitResultRequest
+
 // RetryBankDebitJSONRequestBody defines body for RetryBankDebit for application/json ContentType.
 type RetryBankDebitJSONRequestBody = RetryBankDebitRequest
+
+// RetryLenderRequestJSONRequestBody defines body for RetryLenderRequest for application/json ContentType.
+type RetryLenderRequestJSONRequestBody = RetryLenderRequestRequest
 
 // SetSandboxBankJSONRequestBody defines body for SetSandboxBank for application/json ContentType.
 type SetSandboxBankJSONRequestBody = SetSandboxBankRequest
@@ -2387,7 +2583,7 @@ type ClientInterface interface {
 
 	// ApplyForCreditWithBody Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 	//
-	// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+	// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2396,12 +2592,35 @@ type ClientInterface interface {
 
 	// ApplyForCredit Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 	//
-	// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+	// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/credit/applications (the `ApplyForCredit` operationId).
 	ApplyForCredit(ctx context.Context, params *ApplyForCreditParams, body ApplyForCreditJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCreditApplication One credit application with the lender's decision, once recorded (buyer; admin)
+	//
+	// Corresponds with GET /v1/credit/applications/{id} (the `GetCreditApplication` operationId).
+	GetCreditApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SupplyCreditInformationWithBody Give the lender what it asked for on an application that needs more information (R11; buyer)
+	//
+	// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+	SupplyCreditInformationWithBody(ctx context.Context, id string, params *SupplyCreditInformationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SupplyCreditInformation Give the lender what it asked for on an application that needs more information (R11; buyer)
+	//
+	// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+	SupplyCreditInformation(ctx context.Context, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListBankDebits Debits of buyers' business checking accounts, newest first (R11; admin)
 	//
@@ -2409,6 +2628,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
 	ListBankDebits(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordBankDebitResultWithBody Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+	//
+	// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+	RecordBankDebitResultWithBody(ctx context.Context, id string, params *RecordBankDebitResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordBankDebitResult Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+	//
+	// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+	RecordBankDebitResult(ctx context.Context, id string, params *RecordBankDebitResultParams, body RecordBankDebitResultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetryBankDebitWithBody Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
 	//
@@ -2424,6 +2661,27 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
 	RetryBankDebit(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+	//
+	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+	//
+	// Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
+	ListLenderRequests(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryLenderRequestWithBody Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+	RetryLenderRequestWithBody(ctx context.Context, id string, params *RetryLenderRequestParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryLenderRequest Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+	RetryLenderRequest(ctx context.Context, id string, params *RetryLenderRequestParams, body RetryLenderRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCreditLine Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 	//
 	// Corresponds with GET /v1/credit/line (the `GetCreditLine` operationId).
@@ -2434,18 +2692,18 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/credit/loans (the `ListLoans` operationId).
 	ListLoans(ctx context.Context, params *ListLoansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+	// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
 	SetSandboxBankWithBody(ctx context.Context, params *SetSandboxBankParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+	// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3245,7 +3503,7 @@ func (c *Client) ListCreditApplications(ctx context.Context, params *ListCreditA
 
 // ApplyForCreditWithBody Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 //
-// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3264,13 +3522,66 @@ func (c *Client) ApplyForCreditWithBody(ctx context.Context, params *ApplyForCre
 
 // ApplyForCredit Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 //
-// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/credit/applications (the `ApplyForCredit` operationId).
 func (c *Client) ApplyForCredit(ctx context.Context, params *ApplyForCreditParams, body ApplyForCreditJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewApplyForCreditRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCreditApplication One credit application with the lender's decision, once recorded (buyer; admin)
+//
+// Corresponds with GET /v1/credit/applications/{id} (the `GetCreditApplication` operationId).
+func (c *Client) GetCreditApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCreditApplicationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SupplyCreditInformationWithBody Give the lender what it asked for on an application that needs more information (R11; buyer)
+//
+// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+func (c *Client) SupplyCreditInformationWithBody(ctx context.Context, id string, params *SupplyCreditInformationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSupplyCreditInformationRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SupplyCreditInformation Give the lender what it asked for on an application that needs more information (R11; buyer)
+//
+// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+func (c *Client) SupplyCreditInformation(ctx context.Context, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSupplyCreditInformationRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3288,6 +3599,44 @@ func (c *Client) ApplyForCredit(ctx context.Context, params *ApplyForCreditParam
 // Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
 func (c *Client) ListBankDebits(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListBankDebitsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordBankDebitResultWithBody Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+//
+// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+func (c *Client) RecordBankDebitResultWithBody(ctx context.Context, id string, params *RecordBankDebitResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordBankDebitResultRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordBankDebitResult Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+//
+// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+func (c *Client) RecordBankDebitResult(ctx context.Context, id string, params *RecordBankDebitResultParams, body RecordBankDebitResultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordBankDebitResultRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3332,6 +3681,57 @@ func (c *Client) RetryBankDebit(ctx context.Context, id string, params *RetryBan
 	return c.Client.Do(req)
 }
 
+// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+//
+// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+//
+// Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
+func (c *Client) ListLenderRequests(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLenderRequestsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryLenderRequestWithBody Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+func (c *Client) RetryLenderRequestWithBody(ctx context.Context, id string, params *RetryLenderRequestParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryLenderRequestRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryLenderRequest Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+func (c *Client) RetryLenderRequest(ctx context.Context, id string, params *RetryLenderRequestParams, body RetryLenderRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryLenderRequestRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCreditLine Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 //
 // Corresponds with GET /v1/credit/line (the `GetCreditLine` operationId).
@@ -3362,9 +3762,9 @@ func (c *Client) ListLoans(ctx context.Context, params *ListLoansParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3381,9 +3781,9 @@ func (c *Client) SetSandboxBankWithBody(ctx context.Context, params *SetSandboxB
 	return c.Client.Do(req)
 }
 
-// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5281,6 +5681,100 @@ func NewApplyForCreditRequestWithBody(server string, params *ApplyForCreditParam
 	return req, nil
 }
 
+// NewGetCreditApplicationRequest constructs an http.Request for the GetCreditApplication method
+func NewGetCreditApplicationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/applications/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSupplyCreditInformationRequest calls the generic SupplyCreditInformation builder with application/json body
+func NewSupplyCreditInformationRequest(server string, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSupplyCreditInformationRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewSupplyCreditInformationRequestWithBody constructs an http.Request for the SupplyCreditInformation method, with any body, and a specified content type
+func NewSupplyCreditInformationRequestWithBody(server string, id string, params *SupplyCreditInformationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/applications/%s/information", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewListBankDebitsRequest constructs an http.Request for the ListBankDebits method
 func NewListBankDebitsRequest(server string, params *ListBankDebitsParams) (*http.Request, error) {
 	var err error
@@ -5347,6 +5841,66 @@ func NewListBankDebitsRequest(server string, params *ListBankDebitsParams) (*htt
 	return req, nil
 }
 
+// NewRecordBankDebitResultRequest calls the generic RecordBankDebitResult builder with application/json body
+func NewRecordBankDebitResultRequest(server string, id string, params *RecordBankDebitResultParams, body RecordBankDebitResultJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordBankDebitResultRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRecordBankDebitResultRequestWithBody constructs an http.Request for the RecordBankDebitResult method, with any body, and a specified content type
+func NewRecordBankDebitResultRequestWithBody(server string, id string, params *RecordBankDebitResultParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/bank-debits/%s/result", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewRetryBankDebitRequest calls the generic RetryBankDebit builder with application/json body
 func NewRetryBankDebitRequest(server string, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5375,6 +5929,156 @@ func NewRetryBankDebitRequestWithBody(server string, id string, params *RetryBan
 	}
 
 	operationPath := fmt.Sprintf("/v1/credit/bank-debits/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewListLenderRequestsRequest constructs an http.Request for the ListLenderRequests method
+func NewListLenderRequestsRequest(server string, params *ListLenderRequestsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/lender-requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LoanId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "loan_id", *params.LoanId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ApplicationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "application_id", *params.ApplicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryLenderRequestRequest calls the generic RetryLenderRequest builder with application/json body
+func NewRetryLenderRequestRequest(server string, id string, params *RetryLenderRequestParams, body RetryLenderRequestJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetryLenderRequestRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRetryLenderRequestRequestWithBody constructs an http.Request for the RetryLenderRequest method, with any body, and a specified content type
+func NewRetryLenderRequestRequestWithBody(server string, id string, params *RetryLenderRequestParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit/lender-requests/%s/retry", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9380,7 +10084,7 @@ type ClientWithResponsesInterface interface {
 
 	// ApplyForCreditWithBodyWithResponse Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 	//
-	// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+	// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9389,12 +10093,37 @@ type ClientWithResponsesInterface interface {
 
 	// ApplyForCreditWithResponse Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 	//
-	// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+	// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/credit/applications (the `ApplyForCredit` operationId).
 	ApplyForCreditWithResponse(ctx context.Context, params *ApplyForCreditParams, body ApplyForCreditJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyForCreditReply, error)
+
+	// GetCreditApplicationWithResponse One credit application with the lender's decision, once recorded (buyer; admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit/applications/{id} (the `GetCreditApplication` operationId).
+	GetCreditApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCreditApplicationReply, error)
+
+	// SupplyCreditInformationWithBodyWithResponse Give the lender what it asked for on an application that needs more information (R11; buyer)
+	//
+	// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+	SupplyCreditInformationWithBodyWithResponse(ctx context.Context, id string, params *SupplyCreditInformationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SupplyCreditInformationReply, error)
+
+	// SupplyCreditInformationWithResponse Give the lender what it asked for on an application that needs more information (R11; buyer)
+	//
+	// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+	SupplyCreditInformationWithResponse(ctx context.Context, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody, reqEditors ...RequestEditorFn) (*SupplyCreditInformationReply, error)
 
 	// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first (R11; admin)
 	//
@@ -9404,6 +10133,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
 	ListBankDebitsWithResponse(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*ListBankDebitsReply, error)
+
+	// RecordBankDebitResultWithBodyWithResponse Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+	//
+	// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+	RecordBankDebitResultWithBodyWithResponse(ctx context.Context, id string, params *RecordBankDebitResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordBankDebitResultReply, error)
+
+	// RecordBankDebitResultWithResponse Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+	//
+	// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+	RecordBankDebitResultWithResponse(ctx context.Context, id string, params *RecordBankDebitResultParams, body RecordBankDebitResultJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordBankDebitResultReply, error)
 
 	// RetryBankDebitWithBodyWithResponse Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
 	//
@@ -9419,6 +10166,29 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
 	RetryBankDebitWithResponse(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryBankDebitReply, error)
 
+	// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+	//
+	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
+	ListLenderRequestsWithResponse(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*ListLenderRequestsReply, error)
+
+	// RetryLenderRequestWithBodyWithResponse Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+	RetryLenderRequestWithBodyWithResponse(ctx context.Context, id string, params *RetryLenderRequestParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryLenderRequestReply, error)
+
+	// RetryLenderRequestWithResponse Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+	RetryLenderRequestWithResponse(ctx context.Context, id string, params *RetryLenderRequestParams, body RetryLenderRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryLenderRequestReply, error)
+
 	// GetCreditLineWithResponse Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9433,18 +10203,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/credit/loans (the `ListLoans` operationId).
 	ListLoansWithResponse(ctx context.Context, params *ListLoansParams, reqEditors ...RequestEditorFn) (*ListLoansReply, error)
 
-	// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+	// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
 	SetSandboxBankWithBodyWithResponse(ctx context.Context, params *SetSandboxBankParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
 
-	// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+	// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10360,15 +11130,15 @@ func (r ListCreditApplicationsReply) ContentType() string {
 type ApplyForCreditReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *ApplyForCreditResponse
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApplyForCreditResponse
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
-// GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r ApplyForCreditReply) GetJSON201() *ApplyForCreditResponse {
-	return r.JSON201
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ApplyForCreditReply) GetJSON202() *ApplyForCreditResponse {
+	return r.JSON202
 }
 
 // GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -10399,6 +11169,102 @@ func (r ApplyForCreditReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ApplyForCreditReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCreditApplicationReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApplicationView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCreditApplicationReply) GetJSON200() *ApplicationView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetCreditApplicationReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCreditApplicationReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCreditApplicationReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCreditApplicationReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCreditApplicationReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SupplyCreditInformationReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApplicationView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SupplyCreditInformationReply) GetJSON202() *ApplicationView {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SupplyCreditInformationReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SupplyCreditInformationReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SupplyCreditInformationReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SupplyCreditInformationReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SupplyCreditInformationReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10453,6 +11319,54 @@ func (r ListBankDebitsReply) ContentType() string {
 	return ""
 }
 
+type RecordBankDebitResultReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DebitRequest
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecordBankDebitResultReply) GetJSON200() *DebitRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RecordBankDebitResultReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RecordBankDebitResultReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordBankDebitResultReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordBankDebitResultReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecordBankDebitResultReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type RetryBankDebitReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10495,6 +11409,102 @@ func (r RetryBankDebitReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RetryBankDebitReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLenderRequestsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]LenderRequest
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLenderRequestsReply) GetJSON200() *[]LenderRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListLenderRequestsReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLenderRequestsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLenderRequestsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLenderRequestsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLenderRequestsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryLenderRequestReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LenderRequest
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryLenderRequestReply) GetJSON200() *LenderRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RetryLenderRequestReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryLenderRequestReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryLenderRequestReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryLenderRequestReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryLenderRequestReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10601,13 +11611,13 @@ type SetSandboxBankReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *SetSandboxBankResponse
+	JSON200 *SandboxBankView
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r SetSandboxBankReply) GetJSON200() *SetSandboxBankResponse {
+func (r SetSandboxBankReply) GetJSON200() *SandboxBankView {
 	return r.JSON200
 }
 
@@ -13833,7 +14843,7 @@ func (c *ClientWithResponses) ListCreditApplicationsWithResponse(ctx context.Con
 
 // ApplyForCreditWithBodyWithResponse Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 //
-// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13848,7 +14858,7 @@ func (c *ClientWithResponses) ApplyForCreditWithBodyWithResponse(ctx context.Con
 
 // ApplyForCreditWithResponse Apply for a Pay Later line of credit, at checkout or in advance (R11; buyer)
 //
-// The lender decides at once: approved (with a limit of up to US$150,000), declined or more information needed, always with every reason. US businesses only; USD only.
+// The application is stored as submitted and sent to the lender by the lender worker, outside the request: read it again (GET /v1/credit/applications/{id}) for the decision — approved (with a limit of up to US$150,000; the line opens), declined or more information needed, always with every reason. US businesses only (the buyer's registered country: pay_later_us_only, country_mismatch); USD only; one application being decided at a time (credit_application_pending).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13859,6 +14869,49 @@ func (c *ClientWithResponses) ApplyForCreditWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseApplyForCreditReply(rsp)
+}
+
+// GetCreditApplicationWithResponse One credit application with the lender's decision, once recorded (buyer; admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit/applications/{id} (the `GetCreditApplication` operationId).
+func (c *ClientWithResponses) GetCreditApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCreditApplicationReply, error) {
+	rsp, err := c.GetCreditApplication(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCreditApplicationReply(rsp)
+}
+
+// SupplyCreditInformationWithBodyWithResponse Give the lender what it asked for on an application that needs more information (R11; buyer)
+//
+// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+func (c *ClientWithResponses) SupplyCreditInformationWithBodyWithResponse(ctx context.Context, id string, params *SupplyCreditInformationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SupplyCreditInformationReply, error) {
+	rsp, err := c.SupplyCreditInformationWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSupplyCreditInformationReply(rsp)
+}
+
+// SupplyCreditInformationWithResponse Give the lender what it asked for on an application that needs more information (R11; buyer)
+//
+// The same application goes back to submitted and the lender decides it again; the request for more information is kept in earlier_decisions. Only an application in more_information_needed can be completed (application_not_awaiting_information); give at least one field (nothing_supplied).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
+func (c *ClientWithResponses) SupplyCreditInformationWithResponse(ctx context.Context, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody, reqEditors ...RequestEditorFn) (*SupplyCreditInformationReply, error) {
+	rsp, err := c.SupplyCreditInformation(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSupplyCreditInformationReply(rsp)
 }
 
 // ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first (R11; admin)
@@ -13874,6 +14927,36 @@ func (c *ClientWithResponses) ListBankDebitsWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseListBankDebitsReply(rsp)
+}
+
+// RecordBankDebitResultWithBodyWithResponse Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+//
+// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+func (c *ClientWithResponses) RecordBankDebitResultWithBodyWithResponse(ctx context.Context, id string, params *RecordBankDebitResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordBankDebitResultReply, error) {
+	rsp, err := c.RecordBankDebitResultWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordBankDebitResultReply(rsp)
+}
+
+// RecordBankDebitResultWithResponse Record the bank's answer to a debit by hand: paid or refused (R11; admin)
+//
+// Where no bank adapter runs (the sandbox off), debit requests wait in the outbox and an operator records each answer from the bank's report; it is applied as the bank worker's would be. Recording the same answer again returns the request; a different answer for one already answered is refused (bank_debit_recorded), and so is one the bank worker is asking about right now (bank_debit_in_progress).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/bank-debits/{id}/result (the `RecordBankDebitResult` operationId).
+func (c *ClientWithResponses) RecordBankDebitResultWithResponse(ctx context.Context, id string, params *RecordBankDebitResultParams, body RecordBankDebitResultJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordBankDebitResultReply, error) {
+	rsp, err := c.RecordBankDebitResult(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordBankDebitResultReply(rsp)
 }
 
 // RetryBankDebitWithBodyWithResponse Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went through is not taken twice (R11; admin)
@@ -13902,6 +14985,47 @@ func (c *ClientWithResponses) RetryBankDebitWithResponse(ctx context.Context, id
 	return ParseRetryBankDebitReply(rsp)
 }
 
+// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+//
+// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
+func (c *ClientWithResponses) ListLenderRequestsWithResponse(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*ListLenderRequestsReply, error) {
+	rsp, err := c.ListLenderRequests(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLenderRequestsReply(rsp)
+}
+
+// RetryLenderRequestWithBodyWithResponse Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+func (c *ClientWithResponses) RetryLenderRequestWithBodyWithResponse(ctx context.Context, id string, params *RetryLenderRequestParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryLenderRequestReply, error) {
+	rsp, err := c.RetryLenderRequestWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryLenderRequestReply(rsp)
+}
+
+// RetryLenderRequestWithResponse Ask the lender again for a request waiting for an operator, with the same reference: a disbursement that was paid is not paid twice (R11; admin)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/credit/lender-requests/{id}/retry (the `RetryLenderRequest` operationId).
+func (c *ClientWithResponses) RetryLenderRequestWithResponse(ctx context.Context, id string, params *RetryLenderRequestParams, body RetryLenderRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryLenderRequestReply, error) {
+	rsp, err := c.RetryLenderRequest(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryLenderRequestReply(rsp)
+}
+
 // GetCreditLineWithResponse Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13928,9 +15052,9 @@ func (c *ClientWithResponses) ListLoansWithResponse(ctx context.Context, params 
 	return ParseListLoansReply(rsp)
 }
 
-// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13943,9 +15067,9 @@ func (c *ClientWithResponses) SetSandboxBankWithBodyWithResponse(ctx context.Con
 	return ParseSetSandboxBankReply(rsp)
 }
 
-// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin)
+// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value and is answered from the current state.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15438,12 +16562,78 @@ func ParseApplyForCreditReply(rsp *http.Response) (*ApplyForCreditReply, error) 
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest ApplyForCreditResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON201 = &dest
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCreditApplicationReply parses an HTTP response from a GetCreditApplicationWithResponse call
+func ParseGetCreditApplicationReply(rsp *http.Response) (*GetCreditApplicationReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCreditApplicationReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApplicationView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSupplyCreditInformationReply parses an HTTP response from a SupplyCreditInformationWithResponse call
+func ParseSupplyCreditInformationReply(rsp *http.Response) (*SupplyCreditInformationReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SupplyCreditInformationReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApplicationView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
@@ -15490,6 +16680,39 @@ func ParseListBankDebitsReply(rsp *http.Response) (*ListBankDebitsReply, error) 
 	return response, nil
 }
 
+// ParseRecordBankDebitResultReply parses an HTTP response from a RecordBankDebitResultWithResponse call
+func ParseRecordBankDebitResultReply(rsp *http.Response) (*RecordBankDebitResultReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordBankDebitResultReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DebitRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseRetryBankDebitReply parses an HTTP response from a RetryBankDebitWithResponse call
 func ParseRetryBankDebitReply(rsp *http.Response) (*RetryBankDebitReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15506,6 +16729,72 @@ func ParseRetryBankDebitReply(rsp *http.Response) (*RetryBankDebitReply, error) 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest DebitRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLenderRequestsReply parses an HTTP response from a ListLenderRequestsWithResponse call
+func ParseListLenderRequestsReply(rsp *http.Response) (*ListLenderRequestsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLenderRequestsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []LenderRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryLenderRequestReply parses an HTTP response from a RetryLenderRequestWithResponse call
+func ParseRetryLenderRequestReply(rsp *http.Response) (*RetryLenderRequestReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryLenderRequestReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LenderRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15604,7 +16893,7 @@ func ParseSetSandboxBankReply(rsp *http.Response) (*SetSandboxBankReply, error) 
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest SetSandboxBankResponse
+		var dest SandboxBankView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
