@@ -893,7 +893,7 @@ func (s *Server) payLaterQuote(ctx context.Context, o *trade.Order, a trade.Acto
 	line, err := s.svc.CreditLine(ctx, a, "")
 	switch {
 	case fault.ReasonOf(err) == "credit_line_not_found":
-		row.Why, row.Apply = "Needs an approved Pay Later credit line: apply in a few minutes, the decision is immediate.",
+		row.Why, row.Apply = "Needs an approved Pay Later credit line: apply in a few minutes; the lender usually decides within seconds.",
 			"/credit/apply?order="+url.QueryEscape(o.ID)
 	case err != nil:
 		return err
