@@ -27,11 +27,14 @@ type amount struct {
 }
 
 type loanView struct {
-	ID           string
-	State        string
-	OrderID      string `json:"order_id"`
-	PaymentID    string `json:"payment_id"`
-	Agreement    struct{ Principal amount }
+	ID        string
+	State     string
+	OrderID   string `json:"order_id"`
+	PaymentID string `json:"payment_id"`
+	Agreement struct {
+		Principal amount
+		APR       int64 `json:"apr"`
+	}
 	Installment  []struct{ Total amount } `json:"installments"`
 	Balance      amount
 	PayoffQuote  amount `json:"payoff_quote"`
@@ -148,6 +151,7 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 		var offer loanView
 		w.ok(w.call("buyer", "POST", "/v1/orders/"+o.ID+"/pay-later/offers", map[string]any{"term_months": 3}, &offer), 201)
 		if offer.State != "agreement_pending" || offer.Agreement.Principal.Minor != 3_000_00 || len(offer.Installment) != 3 ||
+			offer.Agreement.APR <= 0 || offer.Agreement.APR >= 300_000 || offer.Agreement.APR%100 != 0 ||
 			offer.PaymentID != o.Payments[0].ID {
 			t.Fatalf("offer %+v", offer)
 		}
@@ -285,11 +289,26 @@ func TestPayLaterStatementsThroughHTTP(t *testing.T) {
 		w.refused(w.call("buyer", "GET", "/v1/credit/statements/2026-03?format=xml", nil, nil), 422, "validation_failed")
 
 		// Every debit refused: past due on April 2, then an admin charges the loan off.
-		w.ok(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": w.ids["buyer"], "fail": true}, nil), 200)
+		var sb struct {
+			BuyerID       string `json:"buyer_id"`
+			Fail, Sandbox bool
+		}
+		w.ok(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": w.ids["buyer"], "fail": true}, &sb), 200)
+		if sb.BuyerID != w.ids["buyer"] || !sb.Fail || !sb.Sandbox {
+			t.Fatalf("sandbox bank %+v", sb)
+		}
 		w.refused(w.call("admin", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, nil), 409, "transition_not_allowed")
 		w.clock.Set(time.Date(2026, 4, 2, 4, 0, 0, 0, time.UTC))
 		w.tick(0)
 		w.bankWorker() // the bank refuses the debit the due date requested
+		var debits []struct {
+			Status  string
+			Sandbox bool
+		}
+		w.ok(w.call("admin", "GET", "/v1/credit/bank-debits?loan_id="+l.ID, nil, &debits), 200)
+		if len(debits) != 1 || debits[0].Status != "refused" || !debits[0].Sandbox {
+			t.Fatalf("debits %+v: the sandbox's answer is labelled sandbox", debits)
+		}
 		w.ok(w.call("buyer", "GET", "/v1/loans/"+l.ID, nil, &l), 200)
 		if l.State != "past_due" {
 			t.Fatalf("loan %s after a refused debit", l.State)

@@ -108,14 +108,11 @@ type Collection struct {
 type BuiltIn struct {
 	Name   string // the lender's ID; "builtin" if empty
 	Policy Policy // DefaultPolicy() if zero
-	// Calendar is the US Federal Reserve calendar. Kept for callers that build the lender with
-	// it; the built-in lender's answers do not depend on business days.
-	Calendar calendar.Calendar
 }
 
-// NewBuiltIn returns the built-in lender with the default policy on cal.
-func NewBuiltIn(cal calendar.Calendar) BuiltIn {
-	return BuiltIn{Name: "builtin", Policy: DefaultPolicy(), Calendar: cal}
+// NewBuiltIn returns the built-in lender with the default policy.
+func NewBuiltIn() BuiltIn {
+	return BuiltIn{Name: "builtin", Policy: DefaultPolicy()}
 }
 
 var _ Lender = BuiltIn{}

@@ -55,7 +55,7 @@ func TestBuiltInLender(t *testing.T) {
 		t.Errorf("lender ID %q", lender.ID())
 	}
 	// A zero BuiltIn falls back to the default policy.
-	if d, err := (credit.BuiltIn{Calendar: fed}).Apply(application(), credit.History{}, t0); err != nil || d.Limit != usd(80_000_00) {
+	if d, err := (credit.BuiltIn{}).Apply(application(), credit.History{}, t0); err != nil || d.Limit != usd(80_000_00) {
 		t.Errorf("zero BuiltIn: %+v %v", d, err)
 	}
 }

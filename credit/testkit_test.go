@@ -16,7 +16,7 @@ var (
 	fed = calendar.USFederal(2025, 2027)
 	// t0 is a Wednesday, 10:00: the day of the worked example's agreement in these tests.
 	t0     = time.Date(2025, 3, 5, 10, 0, 0, 0, time.UTC)
-	lender = credit.NewBuiltIn(fed)
+	lender = credit.NewBuiltIn()
 )
 
 func usd(minor int64) money.Amount { return money.New(minor, "USD") }

@@ -68,7 +68,7 @@ func newCreditDeps(o CreditOptions, st Store, sbx Sandbox, clock Clock, log *slo
 		d.loc = loc
 	}
 	if d.lender == nil {
-		d.lender = credit.NewBuiltIn(d.cal)
+		d.lender = credit.NewBuiltIn()
 	}
 	ss, ok := st.(SandboxBankStore)
 	switch {

@@ -316,7 +316,9 @@ func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key,
 	if err := requireAdmin(a); err != nil {
 		return DebitRequest{}, err
 	}
-	return run(ctx, s, a, key, []any{"bank_debit_result", id, paid}, func(u *unit) (DebitRequest, error) {
+	recorded := false
+	d, err := run(ctx, s, a, key, []any{"bank_debit_result", id, paid}, func(u *unit) (DebitRequest, error) {
+		recorded = false
 		ct, err := u.creditTx()
 		if err != nil {
 			return DebitRequest{}, err
@@ -354,7 +356,11 @@ func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key,
 		if err := dt.UpdateBankDebit(ctx, d); err != nil {
 			return DebitRequest{}, &dirtyError{fmt.Errorf("update debit request: %w", err)}
 		}
-		s.debited(d.Kind, string(st))
+		recorded = true
 		return d, nil
 	})
+	if err == nil && recorded {
+		s.debited(d.Kind, string(d.Status))
+	}
+	return d, err
 }

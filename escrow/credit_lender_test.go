@@ -74,7 +74,7 @@ func (l *lender) callsOf(ref string) int { l.mu.Lock(); defer l.mu.Unlock(); ret
 
 // withLender restarts the service over the same database with l as the Pay Later lender.
 func (e *env) withLender() *lender {
-	l := &lender{inner: credit.NewBuiltIn(nil), calls: map[string]int{}}
+	l := &lender{inner: credit.NewBuiltIn(), calls: map[string]int{}}
 	e.svc = escrow.New(e.db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(),
 		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: e.blobs,
 		Credit: escrow.CreditOptions{Lender: l}})

@@ -95,16 +95,15 @@ func (r reader) LenderRequests(ctx context.Context, f escrow.LenderFilter) ([]es
 	}
 	var where []string
 	args := []any{limit}
-	for col, v := range map[string]string{"status": string(f.Status), "kind": string(f.Kind),
-		"application_id": f.ApplicationID, "loan_id": f.LoanID} {
-		if v != "" {
-			args = append(args, v)
-			where = append(where, fmt.Sprintf("%s = $%d", col, len(args)))
+	for _, c := range []struct{ col, v string }{{"status", string(f.Status)}, {"kind", string(f.Kind)},
+		{"application_id", f.ApplicationID}, {"loan_id", f.LoanID}} {
+		if c.v != "" {
+			args = append(args, c.v)
+			where = append(where, fmt.Sprintf("%s = $%d", c.col, len(args)))
 		}
 	}
 	q := `SELECT ` + lenderCols + ` FROM lender_requests`
 	if len(where) > 0 {
-		slices.Sort(where) // one SQL text per filter, whatever the map's order
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	rows, err := r.q.QueryContext(ctx, q+` ORDER BY requested_at DESC, id DESC LIMIT $1`, args...)
