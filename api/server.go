@@ -64,7 +64,7 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 	}
 	cfg.CreateHooks = nil // no $schema links in responses: clients see plain JSON
 	a := humago.New(mux, cfg)
-	a.UseMiddleware(s.observe, s.rateLimit(opt.RateLimit), s.authenticate)
+	a.UseMiddleware(s.observe, s.sandboxHeader, s.rateLimit(opt.RateLimit), s.authenticate)
 	s.register(a)
 	mux.Handle("GET "+DocsPath, docsHandler(a))
 	return a

@@ -206,6 +206,9 @@ func (s *Server) quotes(c money.Currency, due int64) []quoteRow {
 	for _, mi := range payment.Catalog() {
 		row := quoteRow{Method: mi.Method, Name: mi.Name, Arrival: mi.Arrival}
 		q, err := s.svc.Config().Fees.Quote(mi.Method, money.New(due, c), now)
+		if err == nil && mi.Method != payment.PayLater { // R8: only where the platform has an account to receive it
+			_, err = s.svc.CollectionAccount(mi.Method, c)
+		}
 		switch {
 		case mi.Method == payment.PayLater && err == nil:
 			// Offered only to a buyer whose line can finance it: payLaterQuote decides (R11).

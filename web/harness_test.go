@@ -20,6 +20,7 @@ import (
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/internal/railtest"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/store"
@@ -68,7 +69,7 @@ func newWorld(t *testing.T, url string) *world {
 	}
 	t.Cleanup(func() { dir.Close() })
 	clock := escrow.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(), Blobs: dir})
+	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(), Blobs: dir, Accounts: railtest.Accounts()})
 	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	mux := http.NewServeMux()
 	api.New(mux, svc, acc, api.Options{Version: "test"})

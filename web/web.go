@@ -57,6 +57,9 @@ type Options struct {
 	// the peer's. Set it only behind a reverse proxy that appends the client's address there:
 	// without it, every login through the proxy counts against the proxy's one address.
 	TrustForwardedFor bool
+	// Sandbox says the server runs the sandbox payment rail: every page then carries a banner
+	// that payments are simulated and no real money moves.
+	Sandbox bool
 }
 
 // SessionConfig configures the session cookie.
@@ -107,6 +110,7 @@ type Server struct {
 	notes  *notify.Service
 	// trustForwarded: see Options.TrustForwardedFor.
 	trustForwarded bool
+	sandbox        bool // see Options.Sandbox
 }
 
 // New returns the portal, to be mounted at "/" beside the API (which keeps /v1 and
@@ -119,7 +123,7 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 		opt.Blobs = nil // a nil directory is no store
 	}
 	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages(), blobs: opt.Blobs,
-		notes: opt.Notifications, trustForwarded: opt.TrustForwardedFor}
+		notes: opt.Notifications, trustForwarded: opt.TrustForwardedFor, sandbox: opt.Sandbox}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.fail(w, r, err)
 	}
@@ -199,6 +203,8 @@ type page struct {
 	Now    time.Time
 	Data   any
 	Inbox  *inboxLink // the menu's link to the viewer's notifications; nil without them
+	// Sandbox shows the banner that payments are simulated (Options.Sandbox).
+	Sandbox bool
 }
 
 // render executes a page into a buffer first, so that a template error becomes a clean 500
@@ -209,7 +215,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.fail(w, r, errors.New("no template "+name))
 		return
 	}
-	p := page{Title: title, Viewer: viewerFrom(r.Context()), Now: s.svc.Now(), Data: data}
+	p := page{Title: title, Viewer: viewerFrom(r.Context()), Now: s.svc.Now(), Data: data, Sandbox: s.sandbox}
 	if p.Viewer != nil {
 		p.Flash = s.sm.PopString(r.Context(), "flash")
 		p.Inbox = s.inboxLink(r)

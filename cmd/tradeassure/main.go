@@ -47,7 +47,8 @@ func main() {
 const usage = `usage: tradeassure <command> [flags]
 
 commands:
-  serve         serve the API and run the deadline worker (--demo loads demo data)
+  serve         serve the API and the portal and run the workers (--demo loads demo data,
+                --sandbox simulates payments)
   demo          run scripted scenarios end to end and check the ledger
   ledger check  verify every ledger invariant and audit hash chain
   aql           print the ISO 2859-1 sampling plan for a lot (--lot N --level II --aql 2.5)

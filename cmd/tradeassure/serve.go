@@ -27,6 +27,7 @@ import (
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/metrics"
 	"github.com/tradeassure/tradeassure/notify"
+	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/web"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -35,19 +36,27 @@ import (
 // ShutdownWait bounds how long in-flight requests may take to finish on SIGTERM.
 const ShutdownWait = 30 * time.Second
 
+// serveClock is serve's time: the wall clock, which tests replace with a ManualClock.
+var serveClock escrow.Clock = escrow.SystemClock{}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", "", "database URL: sqlite:PATH or postgres://… (default $TRADEASSURE_DB or "+DefaultDB+")")
 	blobs := fs.String("blobs", "", "attachment directory (default $TRADEASSURE_BLOBS or "+DefaultBlobs+")")
-	demo := fs.Bool("demo", false, "load demo organizations, API keys and orders, and print how to call the API")
-	sandboxDelay := fs.Duration("sandbox-delay", time.Minute, "how long the sandbox rail takes to deliver a payment")
+	demo := fs.Bool("demo", false, "load demo organizations, API keys and orders, and print how to call the API (implies --sandbox)")
+	sandbox := fs.Bool("sandbox", false, "run the sandbox payment rail: payments are simulated, each delivered by itself after "+
+		"-sandbox-delay, and no real money moves; every portal page and API response says so")
+	sandboxDelay := fs.Duration("sandbox-delay", time.Minute, "with --sandbox: how long the sandbox rail takes to deliver a payment")
+	accountsFile := fs.String("collection-accounts", "", "JSON file of the platform's collection accounts, which payment "+
+		"instructions name: where buyers pay, per method and currency (R8; docs/api.md, \"How money arrives\")")
 	tick := fs.Duration("worker-interval", time.Second, "how often the timer worker looks for due deadlines")
 	rateBurst := fs.Int("rate-burst", api.RateBurst, "API requests one key (or one client IP without a key) may send at once")
 	ratePerSecond := fs.Float64("rate-per-second", api.RatePerSecond, "API requests per second one key (or client IP) may sustain")
 	var mailFlags smtpFlags
 	mailFlags.register(fs)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
@@ -55,7 +64,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "serve: -rate-burst must be at least 1 and -rate-per-second a positive number")
 		return exitError{2}
 	}
+	*sandbox = *sandbox || *demo
+	if err := sandboxFlags(fs, *sandbox, *sandboxDelay, *accountsFile); err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
+		return exitError{2}
+	}
+	accounts, err := loadAccounts(*accountsFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
+		return exitError{2}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	logRail(log, stdout, *sandbox, *sandboxDelay, accounts)
 	mailer, err := mailFlags.sender()
 	if err != nil {
 		fmt.Fprintln(stderr, "serve:", err)
@@ -69,15 +89,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	url := dbURL(*db)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := openService(ctx, url, blobDir(*blobs), escrow.Options{Logger: log,
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
+	d, err := openService(ctx, url, blobDir(*blobs), escrow.Options{Clock: serveClock, Logger: log, Accounts: accounts,
+		Sandbox: escrow.Sandbox{Enabled: *sandbox, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
 		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
 	if err != nil {
 		return err
 	}
 	defer d.close()
 	svc := d.svc
-	acc := access.New(d.db.Access(), svc, escrow.SystemClock{}.Now, access.DefaultArgon2)
+	acc := access.New(d.db.Access(), svc, serveClock.Now, access.DefaultArgon2)
 	acc.SetLogger(log) // login lockouts
 	if *demo {
 		if err := loadDemo(ctx, d, acc, stdout, *addr); err != nil {
@@ -107,7 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Behind a reverse proxy that appends the client's address to X-Forwarded-For, set
 	// TRADEASSURE_TRUST_FORWARDED_FOR=1 so that logins are throttled per client, not per proxy.
 	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs,
-		Notifications: notes, TrustForwardedFor: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1"}))
+		Notifications: notes, TrustForwardedFor: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1", Sandbox: *sandbox}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +183,53 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped")
 	return err
+}
+
+const serveUsage = `usage: tradeassure serve [flags]
+
+Serves the JSON API (/v1) and the portal, and runs the deadline worker, the webhook dispatcher,
+the notifier and the Pay Later bank worker.
+
+Money: without --sandbox, payment instructions name the platform's collection accounts
+(-collection-accounts; a method without one is not offered) and an order counts as paid only
+when a rail reports the money: POST /v1/rails/{method}/credits. With --sandbox (and --demo),
+payments are simulated: the sandbox rail delivers each one after -sandbox-delay, no real money
+moves, and every portal page and API response says so.
+
+flags:
+`
+
+// sandboxFlags refuses flags that contradict the sandbox setting.
+func sandboxFlags(fs *flag.FlagSet, sandbox bool, delay time.Duration, accountsFile string) error {
+	delaySet := false
+	fs.Visit(func(f *flag.Flag) { delaySet = delaySet || f.Name == "sandbox-delay" })
+	switch {
+	case delaySet && !sandbox:
+		return errors.New("-sandbox-delay takes effect only with --sandbox (or --demo)")
+	case sandbox && delay < 0:
+		return errors.New("-sandbox-delay must not be negative")
+	case sandbox && accountsFile != "":
+		return errors.New("--sandbox names its own simulated account on every payment: leave out -collection-accounts")
+	}
+	return nil
+}
+
+// logRail says at startup how money arrives: simulated by the sandbox, loudly, or through the
+// rails into the configured collection accounts.
+func logRail(log *slog.Logger, stdout io.Writer, sandbox bool, delay time.Duration, accounts payment.CollectionAccounts) {
+	if sandbox {
+		log.Warn("SANDBOX: payments are simulated, no real money moves; the sandbox rail delivers every payment by itself",
+			"sandbox", true, "sandbox_delay", delay.String())
+		fmt.Fprintf(stdout, "SANDBOX: payments are simulated, no real money moves (the sandbox rail delivers each after %s).\n\n", delay)
+		return
+	}
+	if len(accounts) == 0 {
+		log.Warn("no collection accounts: buyers can pay by Pay Later only until -collection-accounts names where they pay",
+			"sandbox", false)
+		return
+	}
+	log.Info("sandbox off: money counts only when a rail reports it (POST /v1/rails/{method}/credits)",
+		"sandbox", false, "collection_accounts", len(accounts))
 }
 
 // redact hides credentials in a database URL before it is logged.

@@ -654,6 +654,35 @@ type ClassResult struct {
 // CmdInStructBody defines model for CmdInStruct {}Body.
 type CmdInStructBody = map[string]interface{}
 
+// CollectionAccount defines model for CollectionAccount.
+type CollectionAccount struct {
+	// AccountNumber The account number or IBAN.
+	AccountNumber *string `json:"account_number,omitempty"`
+
+	// Bank The bank's name and address.
+	Bank *string `json:"bank,omitempty"`
+
+	// Beneficiary Whom the buyer pays: the account holder, or the Western Union receiver.
+	Beneficiary string `json:"beneficiary"`
+
+	// Bic The bank's SWIFT BIC (international wires).
+	Bic      *string `json:"bic,omitempty"`
+	Currency string  `json:"currency"`
+	Method   string  `json:"method"`
+
+	// Note Anything else the buyer must know to pay.
+	Note *string `json:"note,omitempty"`
+
+	// RoutingCode ABA routing number, sort code, BSB, or institution and transit number.
+	RoutingCode *string `json:"routing_code,omitempty"`
+
+	// Sandbox The sandbox rail's own account: payments to it are simulated, no real money moves.
+	Sandbox *bool `json:"sandbox,omitempty"`
+
+	// Url The page where the buyer pays (card, online bank payment, boleto).
+	Url *string `json:"url,omitempty"`
+}
+
 // ComparedReport defines model for ComparedReport.
 type ComparedReport struct {
 	Aql             AQL           `json:"aql"`
@@ -1289,18 +1318,24 @@ type PayOffLoanRequest = map[string]interface{}
 
 // Payment defines model for Payment.
 type Payment struct {
-	Amount       int64      `json:"amount"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ExpiresAt    time.Time  `json:"expires_at"`
-	Fee          int64      `json:"fee"`
-	FeeCollector string     `json:"fee_collector"`
-	Id           string     `json:"id"`
-	Installment  string     `json:"installment"`
-	Method       string     `json:"method"`
-	ReceivedAt   *time.Time `json:"received_at,omitempty"`
-	Reference    string     `json:"reference"`
-	Status       string     `json:"status"`
-	Total        int64      `json:"total"`
+	Amount       int64     `json:"amount"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	Fee          int64     `json:"fee"`
+	FeeCollector string    `json:"fee_collector"`
+	Id           string    `json:"id"`
+	Installment  string    `json:"installment"`
+	Method       string    `json:"method"`
+
+	// PayTo Where the buyer sends the money: the platform's designated account for the method and currency (R8). Absent for Pay Later, which the lender pays.
+	PayTo      *CollectionAccount `json:"pay_to,omitempty"`
+	ReceivedAt *time.Time         `json:"received_at,omitempty"`
+	Reference  string             `json:"reference"`
+
+	// Sandbox True when the sandbox rail issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself, and no real money moves.
+	Sandbox bool   `json:"sandbox"`
+	Status  string `json:"status"`
+	Total   int64  `json:"total"`
 }
 
 // PaymentTerms defines model for PaymentTerms.
