@@ -67,6 +67,8 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 	a.UseMiddleware(s.observe, s.rateLimit(opt.RateLimit), s.authenticate)
 	s.register(a)
 	mux.Handle("GET "+DocsPath, docsHandler(a))
+	mux.Handle("/v1/", s.unmatched(a)) // the most general /v1 pattern: every operation's is more specific
+	mux.Handle("/v1", s.unmatched(a))
 	return a
 }
 
