@@ -99,9 +99,9 @@ func TestCreateAPIKeyIdempotent(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
 		path := "/v1/orgs/" + w.ids["buyer"] + "/api-keys"
 		count := func() int {
-			var ks []struct{ ID string }
-			w.ok(w.call("admin", "GET", path, nil, &ks), 200)
-			return len(ks)
+			var page struct{ Items []struct{ ID string } }
+			w.ok(w.call("admin", "GET", path, nil, &page), 200)
+			return len(page.Items)
 		}
 		before := count()
 		type keyOut struct {
@@ -158,9 +158,9 @@ func TestCreateWebhookEndpointIdempotent(t *testing.T) {
 		w.ok(w.call("buyer", "POST", "/v1/orders/"+o.ID+"/messages", map[string]any{"body": "hi"}, nil, "Idempotency-Key", "shared-1"), 201)
 		w.refused(w.call("buyer", "POST", "/v1/webhook-endpoints", body, nil, "Idempotency-Key", "shared-1"), 422, "idempotency_key_reused")
 		w.missingKey("buyer", "/v1/webhook-endpoints", body)
-		var list []endpointOut
-		w.ok(w.call("buyer", "GET", "/v1/webhook-endpoints", nil, &list), 200)
-		if len(list) != 1 || list[0].ID != first.ID {
+		var page struct{ Items []endpointOut }
+		w.ok(w.call("buyer", "GET", "/v1/webhook-endpoints", nil, &page), 200)
+		if list := page.Items; len(list) != 1 || list[0].ID != first.ID {
 			t.Fatalf("endpoints after retries and refusals: %+v", list)
 		}
 	})
@@ -216,9 +216,9 @@ func TestRedeliverIdempotent(t *testing.T) {
 func TestReceiveFundsIdempotencyKey(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
 		suspense := func() int {
-			var items []struct{ ID string }
-			w.ok(w.call("admin", "GET", "/v1/suspense", nil, &items), 200)
-			return len(items)
+			var page struct{ Items []struct{ ID string } }
+			w.ok(w.call("admin", "GET", "/v1/suspense", nil, &page), 200)
+			return len(page.Items)
 		}
 		before := suspense()
 		path := "/v1/rails/tt_wire/credits"

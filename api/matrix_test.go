@@ -122,6 +122,7 @@ var matrix = []matrixRow{
 	{op: "allocate_suspense", method: "POST", path: "/v1/suspense/{suspense}/allocate", own: "FFFFA", mutates: true,
 		body: func(t *target) any { return map[string]any{"order_id": t.order(), "payment_id": t.payment} }},
 	{op: "check_ledger", method: "GET", path: "/v1/ledger/check", own: "FFFFA"},
+	{op: "list_balances", method: "GET", path: "/v1/ledger/balances?kind=escrow", own: "FFFFA"},
 
 	{op: "list_events", method: "GET", path: "/v1/events", own: "AAAAA"},
 	{op: "create_webhook_endpoint", method: "POST", path: "/v1/webhook-endpoints", own: "AAAAA",
@@ -573,8 +574,9 @@ func TestInspectorSeesNoMoney(t *testing.T) {
 	if len(o.Payments) != 0 || o.Money["paid"] != 0 {
 		t.Fatalf("the inspector's order shows money: %+v", o)
 	}
-	var evs []struct{ Type string }
-	w.ok(w.call("inspector", "GET", "/v1/orders/"+f.orderA+"/events", nil, &evs), 200)
+	var page struct{ Items []struct{ Type string } }
+	w.ok(w.call("inspector", "GET", "/v1/orders/"+f.orderA+"/events", nil, &page), 200)
+	evs := page.Items
 	for _, e := range evs {
 		if !trade.EventVisible(e.Type, trade.RoleInspector) {
 			t.Fatalf("the inspector reads %s, a money event", e.Type)
