@@ -33,6 +33,11 @@ type Store interface {
 	// Concurrent claimers never get the same timer while its lease runs (SKIP LOCKED on
 	// PostgreSQL; the single writer on SQLite).
 	ClaimTimers(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]StoredTimer, error)
+	// PurgeCommands deletes up to limit command records made before before, oldest first,
+	// except those of scope keepScope whose key starts with keepPrefix, and returns how many it
+	// deleted. Concurrent purgers never wait for each other's rows (SKIP LOCKED on PostgreSQL;
+	// the single writer on SQLite), and a deleted row is gone for both.
+	PurgeCommands(ctx context.Context, before time.Time, keepScope, keepPrefix string, limit int) (int, error)
 	Close() error
 }
 
