@@ -109,7 +109,9 @@ func TestAPICommand(t *testing.T) {
 	fctx, interrupt := context.WithCancel(ctx)
 	buf := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(fctx, []string{"api", "events", "--follow", "--interval", "100ms"}, buf, &bytes.Buffer{}) }()
+	go func() {
+		done <- run(fctx, []string{"api", "events", "--follow", "--interval", "100ms"}, buf, &bytes.Buffer{})
+	}()
 	waitFor := func(what string) {
 		t.Helper()
 		for deadline := time.Now().Add(time.Minute); !strings.Contains(buf.String(), what); time.Sleep(20 * time.Millisecond) {
