@@ -109,7 +109,13 @@ func install() {
 			}
 			var d huma.ErrorDetailer
 			if errors.As(e, &d) {
-				details = append(details, d.ErrorDetail())
+				detail := d.ErrorDetail()
+				// A decoding error that names its field (jsonFormat) is reported there.
+				if loc, msg, ok := strings.Cut(strings.TrimPrefix(detail.Message, locationMark), ": "); ok &&
+					detail.Location == "body" && strings.HasPrefix(detail.Message, locationMark+"body.") {
+					detail = &huma.ErrorDetail{Location: loc, Message: msg}
+				}
+				details = append(details, detail)
 			} else {
 				details = append(details, &huma.ErrorDetail{Message: e.Error()})
 			}

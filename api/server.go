@@ -63,7 +63,14 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key: Authorization: Bearer ta_key_….secret"},
 	}
 	cfg.CreateHooks = nil // no $schema links in responses: clients see plain JSON
+	formats := make(map[string]huma.Format, len(cfg.Formats))
+	for k, f := range cfg.Formats {
+		formats[k] = f
+	}
+	formats["application/json"], formats["json"] = jsonFormat(), jsonFormat()
+	cfg.Formats = formats
 	a := humago.New(mux, cfg)
+	registerAmountSchema(a)
 	a.UseMiddleware(s.observe, s.rateLimit(opt.RateLimit), s.authenticate)
 	s.register(a)
 	mux.Handle("GET "+DocsPath, docsHandler(a))

@@ -529,18 +529,30 @@ type Actor struct {
 
 // Agreement defines model for Agreement.
 type Agreement struct {
-	AgreedAt           time.Time      `json:"agreed_at"`
-	CreditApplied      Amount         `json:"credit_applied"`
+	AgreedAt time.Time `json:"agreed_at"`
+
+	// CreditApplied An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	CreditApplied Amount `json:"credit_applied"`
+
+	// CreditOffered An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	CreditOffered      Amount         `json:"credit_offered"`
 	DisbursementDue    time.Time      `json:"disbursement_due"`
 	DisbursementLatest time.Time      `json:"disbursement_latest"`
 	Installments       *[]Installment `json:"installments"`
-	NetFees            Amount         `json:"net_fees"`
-	Principal          Amount         `json:"principal"`
-	Rates              FeeSchedule    `json:"rates"`
-	TermMonths         int64          `json:"term_months"`
-	TotalCost          Amount         `json:"total_cost"`
-	TotalFees          Amount         `json:"total_fees"`
+
+	// NetFees An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	NetFees Amount `json:"net_fees"`
+
+	// Principal An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Principal  Amount      `json:"principal"`
+	Rates      FeeSchedule `json:"rates"`
+	TermMonths int64       `json:"term_months"`
+
+	// TotalCost An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	TotalCost Amount `json:"total_cost"`
+
+	// TotalFees An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	TotalFees Amount `json:"total_fees"`
 }
 
 // AllocateSuspenseRequest defines model for Allocate_suspenseRequest.
@@ -557,10 +569,13 @@ type Allocation struct {
 	SuspenseId *string `json:"suspense_id,omitempty"`
 }
 
-// Amount defines model for Amount.
+// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 type Amount struct {
-	Currency string `json:"Currency"`
-	Minor    int64  `json:"Minor"`
+	// Currency An ISO 4217 code, e.g. USD.
+	Currency string `json:"currency"`
+
+	// Minor Minor units, e.g. 123456 for USD 1,234.56.
+	Minor int64 `json:"minor"`
 }
 
 // ApiKeyPage defines model for ApiKeyPage.
@@ -639,6 +654,7 @@ type ApplicationView struct {
 
 // ApplicationViewBusinessStruct defines model for ApplicationViewBusinessStruct.
 type ApplicationViewBusinessStruct struct {
+	// AnnualRevenue An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	AnnualRevenue *Amount `json:"annual_revenue,omitempty"`
 	Country       string  `json:"country"`
 	EinLast4      *string `json:"ein_last4,omitempty"`
@@ -832,6 +848,7 @@ type Coverage struct {
 
 // CoverageLimitBody defines model for CoverageLimitBody.
 type CoverageLimitBody struct {
+	// Limit An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Limit Amount `json:"limit"`
 }
 
@@ -871,8 +888,10 @@ type CreateWebhookEndpointRequest struct {
 
 // CreditDecisionView defines model for CreditDecisionView.
 type CreditDecisionView struct {
-	DecidedAt        time.Time `json:"decided_at"`
-	FirstMonthCredit Amount    `json:"first_month_credit"`
+	DecidedAt time.Time `json:"decided_at"`
+
+	// FirstMonthCredit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	FirstMonthCredit Amount `json:"first_month_credit"`
 
 	// Limit Zero unless approved.
 	Limit Amount `json:"limit"`
@@ -890,25 +909,35 @@ type CreditDecisionView struct {
 // CreditLineView defines model for CreditLineView.
 type CreditLineView struct {
 	// Available limit − used − reserved.
-	Available        Amount      `json:"available"`
-	BuyerId          string      `json:"buyer_id"`
-	Currency         string      `json:"currency"`
-	FirstMonthCredit Amount      `json:"first_month_credit"`
-	Id               string      `json:"id"`
-	Limit            Amount      `json:"limit"`
-	OpenedAt         time.Time   `json:"opened_at"`
-	PastDueLoans     int64       `json:"past_due_loans"`
-	Rates            FeeSchedule `json:"rates"`
-	Reserved         Amount      `json:"reserved"`
-	Status           string      `json:"status"`
-	Used             Amount      `json:"used"`
+	Available Amount `json:"available"`
+	BuyerId   string `json:"buyer_id"`
+	Currency  string `json:"currency"`
+
+	// FirstMonthCredit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	FirstMonthCredit Amount `json:"first_month_credit"`
+	Id               string `json:"id"`
+
+	// Limit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Limit        Amount      `json:"limit"`
+	OpenedAt     time.Time   `json:"opened_at"`
+	PastDueLoans int64       `json:"past_due_loans"`
+	Rates        FeeSchedule `json:"rates"`
+
+	// Reserved An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Reserved Amount `json:"reserved"`
+	Status   string `json:"status"`
+
+	// Used An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Used Amount `json:"used"`
 }
 
 // DebitRequest defines model for DebitRequest.
 type DebitRequest struct {
 	// AccountLast4 The last four digits of the business checking account debited.
 	AccountLast4 string `json:"account_last4"`
-	Amount       Amount `json:"amount"`
+
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Amount Amount `json:"amount"`
 
 	// Attempts How many times the bank was asked.
 	Attempts int64  `json:"attempts"`
@@ -1184,15 +1213,24 @@ type Inspection struct {
 
 // Installment defines model for Installment.
 type Installment struct {
-	Credit    Amount    `json:"credit"`
-	DueDate   time.Time `json:"due_date"`
-	Fee       Amount    `json:"fee"`
-	N         int64     `json:"n"`
-	Paid      Amount    `json:"paid"`
-	Principal Amount    `json:"principal"`
-	Rate      int64     `json:"rate"`
-	Status    string    `json:"status"`
-	Total     Amount    `json:"total"`
+	// Credit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Credit  Amount    `json:"credit"`
+	DueDate time.Time `json:"due_date"`
+
+	// Fee An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Fee Amount `json:"fee"`
+	N   int64  `json:"n"`
+
+	// Paid An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Paid Amount `json:"paid"`
+
+	// Principal An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Principal Amount `json:"principal"`
+	Rate      int64  `json:"rate"`
+	Status    string `json:"status"`
+
+	// Total An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Total Amount `json:"total"`
 }
 
 // Item defines model for Item.
@@ -1246,12 +1284,14 @@ type LoanView struct {
 	PaymentId    string         `json:"payment_id"`
 
 	// PayoffQuote What paying the loan off now costs.
-	PayoffQuote          Amount     `json:"payoff_quote"`
-	Postings             *[]Posting `json:"postings"`
-	PrincipalOutstanding Amount     `json:"principal_outstanding"`
-	QuotedAt             time.Time  `json:"quoted_at"`
-	State                string     `json:"state"`
-	Version              int64      `json:"version"`
+	PayoffQuote Amount     `json:"payoff_quote"`
+	Postings    *[]Posting `json:"postings"`
+
+	// PrincipalOutstanding An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	PrincipalOutstanding Amount    `json:"principal_outstanding"`
+	QuotedAt             time.Time `json:"quoted_at"`
+	State                string    `json:"state"`
+	Version              int64     `json:"version"`
 }
 
 // Market defines model for Market.
@@ -1529,6 +1569,7 @@ type PostMessageRequest struct {
 
 // Posting defines model for Posting.
 type Posting struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount      Amount    `json:"amount"`
 	At          time.Time `json:"at"`
 	Installment *int64    `json:"installment,omitempty"`
@@ -1578,15 +1619,24 @@ type ProposeResolutionBodyKind string
 
 // Quote defines model for Quote.
 type Quote struct {
-	Amount      Amount  `json:"Amount"`
-	Collector   string  `json:"Collector"`
-	Description string  `json:"Description"`
-	EstimateMax Amount  `json:"EstimateMax"`
-	EstimateMin Amount  `json:"EstimateMin"`
-	Fee         Amount  `json:"Fee"`
-	Method      string  `json:"Method"`
-	Rule        FeeRule `json:"Rule"`
-	Total       Amount  `json:"Total"`
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Amount      Amount `json:"Amount"`
+	Collector   string `json:"Collector"`
+	Description string `json:"Description"`
+
+	// EstimateMax An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	EstimateMax Amount `json:"EstimateMax"`
+
+	// EstimateMin An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	EstimateMin Amount `json:"EstimateMin"`
+
+	// Fee An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Fee    Amount  `json:"Fee"`
+	Method string  `json:"Method"`
+	Rule   FeeRule `json:"Rule"`
+
+	// Total An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Total Amount `json:"Total"`
 }
 
 // Reason defines model for Reason.
@@ -1597,6 +1647,7 @@ type Reason struct {
 
 // ReceiveFundsRequest defines model for Receive_fundsRequest.
 type ReceiveFundsRequest struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount Amount `json:"amount"`
 
 	// Id The rail's own ID for this credit: importing it twice books it once.
@@ -1613,6 +1664,7 @@ type RejectResolutionBody struct {
 
 // ReleaseView defines model for ReleaseView.
 type ReleaseView struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount Amount    `json:"amount"`
 	At     time.Time `json:"at"`
 
@@ -1750,35 +1802,58 @@ type SpecCheckViewSource string
 
 // Statement defines model for Statement.
 type Statement struct {
-	BuyerId        string           `json:"buyer_id"`
-	ChargedOff     Amount           `json:"charged_off"`
-	ClosedAt       *time.Time       `json:"closed_at,omitempty"`
-	ClosingBalance Amount           `json:"closing_balance"`
-	Credits        Amount           `json:"credits"`
-	Draws          Amount           `json:"draws"`
-	Fees           Amount           `json:"fees"`
-	LineId         string           `json:"line_id"`
-	Lines          *[]StatementLine `json:"lines"`
-	NextDueAmount  Amount           `json:"next_due_amount"`
-	NextDueDate    time.Time        `json:"next_due_date"`
-	OpeningBalance Amount           `json:"opening_balance"`
-	PastDue        Amount           `json:"past_due"`
-	Payments       Amount           `json:"payments"`
-	Period         string           `json:"period"`
-	Refunds        Amount           `json:"refunds"`
-	Status         string           `json:"status"`
+	BuyerId string `json:"buyer_id"`
+
+	// ChargedOff An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	ChargedOff Amount     `json:"charged_off"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+
+	// ClosingBalance An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	ClosingBalance Amount `json:"closing_balance"`
+
+	// Credits An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Credits Amount `json:"credits"`
+
+	// Draws An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Draws Amount `json:"draws"`
+
+	// Fees An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Fees   Amount           `json:"fees"`
+	LineId string           `json:"line_id"`
+	Lines  *[]StatementLine `json:"lines"`
+
+	// NextDueAmount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	NextDueAmount Amount    `json:"next_due_amount"`
+	NextDueDate   time.Time `json:"next_due_date"`
+
+	// OpeningBalance An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	OpeningBalance Amount `json:"opening_balance"`
+
+	// PastDue An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	PastDue Amount `json:"past_due"`
+
+	// Payments An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Payments Amount `json:"payments"`
+	Period   string `json:"period"`
+
+	// Refunds An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Refunds Amount `json:"refunds"`
+	Status  string `json:"status"`
 }
 
 // StatementLine defines model for StatementLine.
 type StatementLine struct {
-	Amount      Amount    `json:"amount"`
-	At          time.Time `json:"at"`
-	Balance     Amount    `json:"balance"`
-	Description string    `json:"description"`
-	Installment *int64    `json:"installment,omitempty"`
-	Kind        string    `json:"kind"`
-	LoanId      string    `json:"loan_id"`
-	OrderId     string    `json:"order_id"`
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Amount Amount    `json:"amount"`
+	At     time.Time `json:"at"`
+
+	// Balance An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Balance     Amount `json:"balance"`
+	Description string `json:"description"`
+	Installment *int64 `json:"installment,omitempty"`
+	Kind        string `json:"kind"`
+	LoanId      string `json:"loan_id"`
+	OrderId     string `json:"order_id"`
 }
 
 // SupplierPage defines model for SupplierPage.
@@ -1804,6 +1879,7 @@ type SupplierView struct {
 
 // SuspenseItem defines model for SuspenseItem.
 type SuspenseItem struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount     Amount    `json:"amount"`
 	Id         string    `json:"id"`
 	Method     string    `json:"method"`
