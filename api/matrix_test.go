@@ -40,7 +40,8 @@ var matrixRoles = []string{"buyer", "supplier", "inspector", "arbiter", "admin"}
 // expectations are derived from trade.RolesFor instead.
 //
 // Placeholders in path and query: {order} {org} {supplier} {key} {endpoint} {delivery} {suspense}
-// {notification} {attachment}.
+// {notification} {attachment}, and the owned resources of matrix_owned_test.go: {disputed} (an
+// order with a dispute) {dispute} {payout} {loan} {debit}.
 type matrixRow struct {
 	op, method, path string
 	body             func(t *target) any
@@ -95,9 +96,9 @@ var matrix = []matrixRow{
 	{op: "get_sampling_plan", method: "GET", path: "/v1/sampling-plans?lot=500", own: "AAAAA"},
 	{op: "get_spec_check", method: "GET", path: "/v1/orders/{order}/spec-check", own: "AAAAA", foreign: "NNNAA"},
 	{op: "get_contract_pdf", method: "GET", path: "/v1/orders/{order}/contract.pdf", own: "AAAAA", foreign: "NNNAA"},
-	// The fixture's orders have no dispute, so every role is told so; api/quality_test.go
-	// covers who sees a comparison.
-	{op: "get_dispute_comparison", method: "GET", path: "/v1/orders/{order}/disputes/dsp_none/comparison", own: "NNNNN", foreign: "NNNNN"},
+	// The parties and platform staff see a dispute's comparison; the inspection company is told
+	// there is no dispute, another tenant that there is no order.
+	{op: "get_dispute_comparison", method: "GET", path: "/v1/orders/{disputed}/disputes/{dispute}/comparison", own: "AANAA", foreign: "NNNAA"},
 	{op: "list_suppliers", method: "GET", path: "/v1/suppliers", own: "AAAAA"}, // a public directory
 	{op: "create_org", method: "POST", path: "/v1/orgs", own: "FFFFA",
 		body: static(map[string]any{"kind": "buyer", "name": "New Co", "country": "FR"})},
@@ -314,6 +315,7 @@ type fixture struct {
 	endpoints  map[string]string // organization name → its endpoint
 	deliveries map[string]int64  // organization name → a delivery to its endpoint
 	suspense   string
+	owned      map[bool]*owned // tenant A's (true) and tenant B's dispute, payout, loan and bank debit
 	n          int
 }
 
@@ -330,6 +332,7 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 			t.Fatal(err)
 		}
 	}
+	f.buildOwned()
 	f.orderA = f.confirmed(true).ID
 	f.orderB = f.confirmed(false).ID
 	for range 10 {
@@ -354,7 +357,7 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 func newMatrixWorld(t *testing.T, dbURL string) *hookWorld {
 	w := buildWorld(t, dbURL, api.Options{Version: "test", RateLimit: api.RateLimit{Disabled: true}}, []orgSpec{
 		{"buyer", "buyer", "US"}, {"supplier", "supplier", "CN"}, {"inspector", "inspector", "HK"},
-		{"buyer2", "buyer", "DE"}, {"supplier2", "supplier", "VN"}, {"inspector2", "inspector", "SG"},
+		{"buyer2", "buyer", "US"}, {"supplier2", "supplier", "VN"}, {"inspector2", "inspector", "SG"},
 	}, 20_000_000)
 	w.ids["platform"] = access.PlatformOrg
 	return w
@@ -429,6 +432,8 @@ func (f *fixture) send(r matrixRow, tg *target, who string) resp {
 		{"{order}", tg.order}, {"{org}", tg.org}, {"{supplier}", tg.supplier}, {"{key}", tg.key},
 		{"{endpoint}", tg.endpoint}, {"{delivery}", tg.delivery}, {"{suspense}", tg.suspenseItem},
 		{"{notification}", tg.notification}, {"{attachment}", tg.attachment},
+		{"{disputed}", tg.disputedOrder}, {"{dispute}", tg.dispute}, {"{payout}", tg.payout}, {"{loan}", tg.loan},
+		{"{debit}", tg.debit},
 	} {
 		if strings.Contains(path, p.name) {
 			path = strings.ReplaceAll(path, p.name, url.PathEscape(p.val()))
