@@ -40,13 +40,17 @@ func listPage[T any, C string | int64](ctx context.Context, c *Client, path stri
 	return &p, nil
 }
 
-// all iterates over every item of the list at path, page after page of PageSizeMax items. It
-// stops at the first error, which it yields.
+// all iterates over every item of the list at path, page after page of PageSizeMax items (or
+// the client's page size). It stops at the first error, which it yields.
 func all[T any, C string | int64](ctx context.Context, c *Client, path string, q url.Values) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var after C
 		for {
-			p, err := listPage[T](ctx, c, path, q, after, PageSizeMax)
+			size := PageSizeMax
+			if c.page > 0 {
+				size = c.page
+			}
+			p, err := listPage[T](ctx, c, path, q, after, size)
 			if err != nil {
 				var zero T
 				yield(zero, err)
