@@ -39,6 +39,9 @@ const ShutdownWait = 30 * time.Second
 // serveClock is serve's time: the wall clock, which tests replace with a ManualClock.
 var serveClock escrow.Clock = escrow.SystemClock{}
 
+// KeyPurgeInterval is how often serve looks for idempotency keys past their retention.
+const KeyPurgeInterval = time.Minute
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -54,6 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tick := fs.Duration("worker-interval", time.Second, "how often the timer worker looks for due deadlines")
 	rateBurst := fs.Int("rate-burst", api.RateBurst, "API requests one key (or one client IP without a key) may send at once")
 	ratePerSecond := fs.Float64("rate-per-second", api.RatePerSecond, "API requests per second one key (or client IP) may sustain")
+	keyRetention := fs.Duration("idempotency-retention", escrow.KeyRetention, "how long idempotency keys are kept (at least 24h)")
 	var mailFlags smtpFlags
 	mailFlags.register(fs)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
@@ -62,6 +66,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *rateBurst < 1 || !(*ratePerSecond > 0) || math.IsInf(*ratePerSecond, 0) {
 		fmt.Fprintln(stderr, "serve: -rate-burst must be at least 1 and -rate-per-second a positive number")
+		return exitError{2}
+	}
+	if *keyRetention < escrow.KeyRetentionMin {
+		fmt.Fprintf(stderr, "serve: -idempotency-retention must be at least %s\n", escrow.KeyRetentionMin)
 		return exitError{2}
 	}
 	*sandbox = *sandbox || *demo
@@ -159,6 +167,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Go(func() { // webhook deliveries, beside the timers; stopped with them
 		host, _ := os.Hostname()
 		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
+	})
+	wg.Go(func() { // idempotency keys past their retention; every process may run it
+		svc.KeyPurger(workerCtx, *keyRetention, KeyPurgeInterval)
 	})
 	wg.Go(func() { // notifications and their emails, from the same events
 		host, _ := os.Hostname()
