@@ -262,6 +262,13 @@ func journey(t *testing.T, w *world) {
 	buyer.submit("pay", "Payment instructions issued.")
 	buyer.has("instructions", "Send USD 386.06")
 	buyer.stateIs(trade.Confirmed)
+	// The order's live deadlines count down from the service's clock (R21): the instructions
+	// expire in 14 days, and the shipping date is 60 days away.
+	now := w.clock.Now()
+	buyer.deadlinesAre(
+		"Payment instructions for the initial payment expire: in 14 days|"+now.Add(w.svc.Config().PaymentExpiry).Format(time.RFC3339),
+		"Shipping date "+trade.Day(now).AddDate(0, 0, 60).Format("2 Jan 2006")+" (R2): in 60 days|"+
+			trade.Day(now).AddDate(0, 0, 61).Format(time.RFC3339))
 	w.deliver(mustOrder(w, orderPath))
 	buyer.open(orderPath)
 	buyer.stateIs(trade.InProduction)
@@ -304,9 +311,23 @@ func journey(t *testing.T, w *world) {
 	buyer.open(orderPath)
 	buyer.stateIs(trade.Released)
 	buyer.has("release", "Funds released to the supplier", "Confirm receipt and close the order", "released USD 1,250.00")
+	// After release, the one deadline left is the end of the buyer's time to dispute.
+	buyer.deadlinesAre("The buyer's time to dispute after release ends: in 30 days|" +
+		w.clock.Now().Add(w.svc.Config().CompletionWait).Format(time.RFC3339))
 	lc := run(buyer, "lifecycle", chromedp.AttributeValue(chromedp.CSS("svg.lifecycle g.current"), "data-state"))
 	if lc.Value != string(trade.Released) {
 		t.Errorf("the lifecycle diagram highlights %q", lc.Value)
+	}
+}
+
+// deadlinesAre checks the order page's list of deadlines, each given as "what: countdown|the
+// datetime attribute of its <time>", soonest first.
+func (p *person) deadlinesAre(want ...string) {
+	p.t.Helper()
+	got := run(p, "deadlines", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#deadlines li")].map(li =>
+		li.querySelector("strong").innerText + ": " + li.querySelector("time").innerText + "|" + li.querySelector("time").getAttribute("datetime"))`))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		p.t.Errorf("%s sees the deadlines\n  %s\nwant\n  %s", p.role, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
 
