@@ -33,6 +33,7 @@ type action struct {
 	Inspectors   []trade.Org         // book-inspection
 	Requirements []trade.Requirement // report, file-dispute
 	Proposal     *trade.Resolution   // accept-/reject-resolution
+	Dispute      *trade.Dispute      // decide: the dispute being decided
 	PayLater     *payLaterBox        // pay-later: the installment being financed (R11, credit.go)
 }
 
@@ -148,7 +149,7 @@ func (s *Server) actions(ctx context.Context, o *trade.Order, a trade.Actor) ([]
 		}
 	}
 	if allowed(o, r, trade.EvDecide) {
-		add("decide", "Decide the dispute")
+		add("decide", "Decide the dispute").Dispute = o.OpenDispute()
 	}
 	if allowed(o, r, trade.EvRelease) {
 		add("release", "Release the escrow to the supplier now")

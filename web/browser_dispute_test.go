@@ -113,7 +113,7 @@ func disputeJourney(t *testing.T, w *world) {
 	// The buyer sees the outcome and the money refunded.
 	buyer.open(path)
 	buyer.stateIs(trade.Refunded)
-	buyer.has("refund", "Refund full", "The supplier failed to comply.", "refunded USD 3,480.00", "Arbiter's decision")
+	buyer.has("refund", "Full refund to the buyer", "The supplier failed to comply.", "refunded USD 3,480.00", "Arbiter's decision")
 
 	// R24: the order page with its quality tables, and the case file, fit a phone's width.
 	for _, pg := range []struct {
