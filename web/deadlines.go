@@ -16,6 +16,7 @@ type deadline struct {
 	What   string    // the deadline, for people
 	Then   string    // what happens when it passes
 	At     time.Time // when it passes
+	When   string    // At for people: the shipping date is the end of its day, UTC
 	Left   string    // the countdown: "in 3 days", or how long ago it passed
 	Passed bool      // the time has come; the worker acts on it at its next round
 }
@@ -38,6 +39,10 @@ var timerEvents = map[trade.TimerKind]trade.Event{
 func orderDeadlines(o *trade.Order, timers []escrow.StoredTimer, now time.Time, money bool) []deadline {
 	var out []deadline
 	add := func(d deadline) {
+		d.When = d.At.UTC().Format("2 Jan 2006 15:04 UTC")
+		if d.Kind == trade.TimerShippingDeadline {
+			d.When = "the end of " + o.ShipBy.UTC().Format("2 Jan 2006") + ", UTC"
+		}
 		d.Passed = !now.Before(d.At)
 		d.Left = until(now, d.At)
 		if d.Passed {
@@ -109,16 +114,6 @@ func shippingThen(o *trade.Order) string {
 		return "Unshipped by then, the order is late: the buyer may agree a new date or take a full refund (R13)."
 	}
 	return "The goods must ship by then; an order still unshipped when it can go on is late (R13)."
-}
-
-// comingDeadline is the first deadline still to come, for the order page's summary.
-func comingDeadline(ds []deadline) *deadline {
-	for i := range ds {
-		if !ds[i].Passed {
-			return &ds[i]
-		}
-	}
-	return nil
 }
 
 func paymentOf(o *trade.Order, id string) *trade.Payment {

@@ -32,10 +32,8 @@ type orderData struct {
 	Thread     threadData
 	Actions    []*action
 	Error      string // a refusal whose form is no longer on the page
-	// Deadlines are the order's live deadlines with their countdowns (deadlines.go); Next is
-	// the first still to come.
+	// Deadlines are the order's live deadlines with their countdowns (deadlines.go).
 	Deadlines []deadline
-	Next      *deadline
 	Dispute   *trade.Dispute // the latest dispute
 	Report    *trade.Report  // the latest inspection report
 	// Quality (arbiter.go): the confirmed contract's specification check (R5), the sampling
@@ -150,7 +148,6 @@ func (s *Server) orderData(ctx context.Context, r *http.Request, o *trade.Order)
 		return nil, err
 	}
 	d.Deadlines = orderDeadlines(o, timers, s.svc.Now(), d.ShowMoney)
-	d.Next = comingDeadline(d.Deadlines)
 	cov, err := s.coverage(ctx, o)
 	if err != nil {
 		return nil, err
