@@ -34,8 +34,8 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 const password = "correct horse battery"
 
 // world is the real service, API and portal on one database, served on httptest exactly as
-// serve mounts them (the API, then the portal at /, all behind CrossOriginProtection), with
-// one user per role.
+// serve mounts them (the API, then the portal at /, which refuses cross-origin posts itself),
+// with one user per role.
 type world struct {
 	t      *testing.T
 	ctx    context.Context
@@ -76,7 +76,7 @@ func newWorld(t *testing.T, url string) *world {
 	sessions := web.NewSessions(db.Sessions(), web.SessionConfig{})
 	mux.Handle("/", web.New(svc, acc, sessions, web.Options{LookupUser: db.Access().User, Blobs: dir}))
 	w := &world{t: t, ctx: ctx, db: db, svc: svc, acc: acc, clock: clock,
-		srv:    httptest.NewServer(http.NewCrossOriginProtection().Handler(mux)),
+		srv:    httptest.NewServer(mux),
 		admin:  trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "test-admin"},
 		actors: map[string]trade.Actor{}, emails: map[string]string{}}
 	t.Cleanup(w.srv.Close)

@@ -557,6 +557,22 @@ func TestDocCurlExamples(t *testing.T) {
 			"ship_by": env["SHIP_BY"], "compliance_confirmed": true}, &o)
 		return o.ID
 	}
+	// confirmed places an order whose contract both parties agreed: US$11,600.00, 30% initial
+	// (US$3,480.00), as the page's payment examples show.
+	confirmed := func() string {
+		id := placeDraft()
+		c := map[string]any{"currency": "USD", "incoterm": "FOB", "ship_by": env["SHIP_BY"],
+			"payment_terms":           map[string]any{"initial_bp": 3000},
+			"line_items":              []any{map[string]any{"description": "Hoodie, organic cotton", "quantity": 1000, "unit": "pcs", "unit_price": 1160}},
+			"quality_requirements":    []any{map[string]any{"attribute": "Fabric weight", "requirement": "200", "unit": "g/m²", "tolerance": "± 5%"}},
+			"compliance_requirements": []any{}, "attachments": []any{}}
+		var o struct {
+			Proposal struct{ Hash string }
+		}
+		api(env["SUPPLIER"], "POST", "/v1/orders/"+id+"/propose-contract", c, &o)
+		api(env["BUYER"], "POST", "/v1/orders/"+id+"/confirm-contract", map[string]any{"hash": o.Proposal.Hash}, nil)
+		return id
+	}
 	scenery := map[string]bool{}
 	ran := 0
 	for _, b := range blocks {
@@ -566,6 +582,9 @@ func TestDocCurlExamples(t *testing.T) {
 		benv := maps(env)
 		if strings.Contains(b.text, "$ORD") {
 			benv["ORD"] = placeDraft()
+		}
+		if strings.Contains(b.text, "$CONFIRMED") {
+			benv["CONFIRMED"] = confirmed()
 		}
 		if strings.Contains(b.text, "$(for i in") {
 			// The rate-limit examples use up a key's allowance: a key of their own.
@@ -650,8 +669,11 @@ func capture(call *curlCall, a curlAnswer, env, benv map[string]string) {
 	}
 	u, _ := url.Parse(call.urls[0])
 	var v struct {
-		ID    any    `json:"id"`
-		Ref   string `json:"ref"`
+		ID       any    `json:"id"`
+		Ref      string `json:"ref"`
+		Payments []struct {
+			Reference string `json:"reference"`
+		} `json:"payments"`
 		Items []struct {
 			ID any `json:"id"`
 		} `json:"items"`
@@ -661,6 +683,8 @@ func capture(call *curlCall, a curlAnswer, env, benv map[string]string) {
 	switch {
 	case call.method == "POST" && u.Path == "/v1/webhook-endpoints":
 		set("ENDPOINT", fmt.Sprint(v.ID))
+	case call.method == "POST" && strings.HasSuffix(u.Path, "/pay") && len(v.Payments) > 0:
+		set("PAYREF", v.Payments[len(v.Payments)-1].Reference)
 	case call.method == "POST" && u.Path == "/v1/files" && env["REF"] == "":
 		set("REF", v.Ref)
 	case call.method == "GET" && u.Path == "/v1/webhook-deliveries" && len(v.Items) > 0 && env["DELIVERY"] == "":

@@ -94,58 +94,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		log.Info("email on", "smtp", mailer.String(), "links", mailFlags.base(*addr))
 	}
-	url := dbURL(*db)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := openService(ctx, url, blobDir(*blobs), escrow.Options{Clock: serveClock, Logger: log, Accounts: accounts,
-		Sandbox: escrow.Sandbox{Enabled: *sandbox, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
-		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
+	s, err := newServer(ctx, serveConfig{addr: *addr, db: dbURL(*db), blobs: blobDir(*blobs), demo: *demo,
+		sandbox: *sandbox, sandboxDelay: *sandboxDelay, accounts: accounts, rate: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond},
+		mailer: mailer, mailBase: mailFlags.base(*addr),
+		// Behind TLS terminated by a proxy, set TRADEASSURE_COOKIE_SECURE=1 (a request that
+		// arrives over TLS gets a Secure cookie anyway).
+		cookieSecure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1",
+		// Behind a reverse proxy that appends the client's address to X-Forwarded-For, set
+		// TRADEASSURE_TRUST_FORWARDED_FOR=1 so that logins are throttled per client, not per proxy.
+		trustForwarded: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1"}, stdout, log)
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	svc := d.svc
-	acc := access.New(d.db.Access(), svc, serveClock.Now, access.DefaultArgon2)
-	acc.SetLogger(log) // login lockouts
-	if *demo {
-		if err := loadDemo(ctx, d, acc, stdout, *addr); err != nil {
-			return fmt.Errorf("load demo: %w", err)
-		}
-		if err := demoUsers(ctx, svc, acc, stdout, *addr); err != nil {
-			return fmt.Errorf("demo users: %w", err)
-		}
-	}
-
-	reg.MustRegister(metrics.NewCollector(d.db, svc.Now, log))
-	mux := http.NewServeMux()
-	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
-		AllowPrivateNetworks: *demo}) // the demo may deliver to a receiver on this machine
-	noteOpt := notify.Options{Logger: log, BaseURL: mailFlags.base(*addr), Outcomes: notify.NewOutcomeCounter(reg)}
-	if mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
-		noteOpt.Mailer = mailer
-	}
-	notes := notify.New(d.db.Notifications(), noteOpt)
-	a := api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg,
-		RateLimit: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond}})
-	api.RegisterWebhooks(a, hooks, log)
-	api.RegisterNotifications(a, notes, log)
-	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win).
-	// Sessions live in the same database; behind TLS set TRADEASSURE_COOKIE_SECURE=1.
-	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1"})
-	// Behind a reverse proxy that appends the client's address to X-Forwarded-For, set
-	// TRADEASSURE_TRUST_FORWARDED_FOR=1 so that logins are throttled per client, not per proxy.
-	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs,
-		Notifications: notes, TrustForwardedFor: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1", Sandbox: *sandbox}))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := svc.Orgs(r.Context(), trade.KindPlatform); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-	})
-	srv := &http.Server{Addr: *addr, Handler: http.NewCrossOriginProtection().Handler(mux),
+	defer s.close()
+	svc, hooks, notes := s.svc, s.hooks, s.notes
+	srv := &http.Server{Addr: *addr, Handler: s.handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -177,7 +140,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "db", redact(url), "version", Version)
+	log.Info("serving", "addr", ln.Addr().String(), "db", redact(s.url), "version", Version)
 
 	select {
 	case err = <-errc:
@@ -241,6 +204,89 @@ func logRail(log *slog.Logger, stdout io.Writer, sandbox bool, delay time.Durati
 	}
 	log.Info("sandbox off: money counts only when a rail reports it (POST /v1/rails/{method}/credits)",
 		"sandbox", false, "collection_accounts", len(accounts))
+}
+
+// serveConfig is what serve's flags and environment ask for.
+type serveConfig struct {
+	addr, db, blobs string
+	demo            bool // load the demo and print its API keys and portal users
+	sandbox         bool // the sandbox rail simulates payments (--sandbox, implied by --demo)
+	sandboxDelay    time.Duration
+	accounts        payment.CollectionAccounts // where buyers pay when the sandbox is off
+	rate            api.RateLimit
+	mailer          *notify.SMTP // nil: notifications are in-app only
+	mailBase        string       // the portal's address in emails
+	cookieSecure    bool         // the session cookie is Secure on plain http too (TLS ends at a proxy)
+	trustForwarded  bool         // count logins against X-Forwarded-For's last address
+}
+
+// server is what serve runs: the service on its database, and the one HTTP handler for the
+// API, the portal, metrics and health, with the webhook and notification services whose
+// workers run beside it. close releases the database and the attachment store.
+type server struct {
+	url     string
+	svc     *escrow.Service
+	hooks   *webhook.Service
+	notes   *notify.Service
+	handler http.Handler
+	close   func()
+}
+
+// newServer opens the database and builds the handler serve listens with; with cfg.demo it
+// first loads the demo and prints its API keys and portal users to out. Tests build the same
+// server, so what they serve is what serve serves.
+func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Logger) (*server, error) {
+	cfg.sandbox = cfg.sandbox || cfg.demo // the demo's payments are simulated
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := openService(ctx, cfg.db, cfg.blobs, escrow.Options{Clock: serveClock, Logger: log, Accounts: cfg.accounts,
+		Sandbox: escrow.Sandbox{Enabled: cfg.sandbox, Delay: cfg.sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
+		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
+	if err != nil {
+		return nil, err
+	}
+	svc := d.svc
+	acc := access.New(d.db.Access(), svc, serveClock.Now, access.DefaultArgon2)
+	acc.SetLogger(log) // login lockouts
+	if cfg.demo {
+		if err := loadDemo(ctx, d, acc, out, cfg.addr); err != nil {
+			d.close()
+			return nil, fmt.Errorf("load demo: %w", err)
+		}
+		if err := demoUsers(ctx, svc, acc, out, cfg.addr); err != nil {
+			d.close()
+			return nil, fmt.Errorf("demo users: %w", err)
+		}
+	}
+
+	reg.MustRegister(metrics.NewCollector(d.db, svc.Now, log))
+	mux := http.NewServeMux()
+	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
+		AllowPrivateNetworks: cfg.demo}) // the demo may deliver to a receiver on this machine
+	noteOpt := notify.Options{Logger: log, BaseURL: cfg.mailBase, Outcomes: notify.NewOutcomeCounter(reg)}
+	if cfg.mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
+		noteOpt.Mailer = cfg.mailer
+	}
+	notes := notify.New(d.db.Notifications(), noteOpt)
+	a := api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg, RateLimit: cfg.rate})
+	api.RegisterWebhooks(a, hooks, log)
+	api.RegisterNotifications(a, notes, log)
+	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win). It
+	// refuses cross-origin form posts itself (web.New); the API authenticates with bearer keys,
+	// not cookies, so there is nothing to forge there. Sessions live in the same database.
+	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: cfg.cookieSecure})
+	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs,
+		Notifications: notes, TrustForwardedFor: cfg.trustForwarded, Sandbox: cfg.sandbox}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := svc.Orgs(r.Context(), trade.KindPlatform); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	return &server{url: cfg.db, svc: svc, hooks: hooks, notes: notes, handler: mux, close: d.close}, nil
 }
 
 // redact hides credentials in a database URL before it is logged.
