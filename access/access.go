@@ -66,6 +66,8 @@ type Store interface {
 	InsertAPIKey(ctx context.Context, k APIKey, audit ...Record) error
 	APIKey(ctx context.Context, id string) (APIKey, error)
 	APIKeys(ctx context.Context, orgID string) ([]APIKey, error)
+	// APIKeysPage lists up to limit keys of an organization after the key after, oldest first.
+	APIKeysPage(ctx context.Context, orgID, after string, limit int) ([]APIKey, error)
 	// RevokeAPIKey revokes a key (ErrNotFound for none); revoking it again changes nothing and
 	// records nothing.
 	RevokeAPIKey(ctx context.Context, id string, at time.Time, audit ...Record) error
@@ -249,4 +251,27 @@ func (s *Service) APIKeys(ctx context.Context, by trade.Actor, orgID string) ([]
 		return nil, fault.New(fault.NotFound, "organization_not_found", "no such organization")
 	}
 	return s.store.APIKeys(ctx, orgID)
+}
+
+// APIKeysPageMax bounds one page of APIKeysPage.
+const APIKeysPageMax = 500
+
+// APIKeysPage lists up to limit keys of an organization the actor belongs to (any, for an
+// admin) after the key after, oldest first; next is the last one's ID when another page may
+// follow.
+func (s *Service) APIKeysPage(ctx context.Context, by trade.Actor, orgID, after string, limit int) (ks []APIKey, next string, err error) {
+	if by.Role != trade.RoleAdmin && by.OrgID != orgID {
+		return nil, "", fault.New(fault.NotFound, "organization_not_found", "no such organization")
+	}
+	if limit <= 0 || limit > APIKeysPageMax {
+		limit = APIKeysPageMax
+	}
+	ks, err = s.store.APIKeysPage(ctx, orgID, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(ks) == limit {
+		next = ks[len(ks)-1].ID
+	}
+	return ks, next, nil
 }

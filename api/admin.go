@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/fault"
+	"github.com/tradeassure/tradeassure/ledger"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/quality"
@@ -73,19 +75,17 @@ type orgOut struct{ Body trade.Org }
 func (s *Server) registerOrgs(a huma.API) {
 	tags := []string{"Organizations"}
 	huma.Register(a, huma.Operation{OperationID: "list_suppliers", Method: http.MethodGet, Path: "/v1/suppliers",
-		Summary: "Suppliers eligible for Trade Assurance, with their available coverage (R1, R22)", Tags: tags, Security: bearerAuth},
-		func(ctx context.Context, _ *struct{}) (*struct{ Body []SupplierView }, error) {
-			orgs, err := s.svc.Orgs(ctx, trade.KindSupplier)
+		Summary: "Suppliers eligible for Trade Assurance, with their available coverage (R1, R22), by ID", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *pageIn) (*struct{ Body supplierPage }, error) {
+			orgs, next, err := s.svc.EligibleSuppliersPage(ctx, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := []SupplierView{}
-			for _, o := range orgs {
-				if o.Eligibility.Eligible {
-					out = append(out, supplierView(o))
-				}
+			page := supplierPage{Items: make([]SupplierView, len(orgs)), NextCursor: next}
+			for i, o := range orgs {
+				page.Items[i] = supplierView(o)
 			}
-			return &struct{ Body []SupplierView }{out}, nil
+			return &struct{ Body supplierPage }{page}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "create_org", Method: http.MethodPost, Path: "/v1/orgs",
 		Summary: "Register an organization", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusCreated},
@@ -171,18 +171,17 @@ func (s *Server) registerOrgs(a huma.API) {
 			return out, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_api_keys", Method: http.MethodGet, Path: "/v1/orgs/{id}/api-keys",
-		Summary: "List an organization's API keys (never their secrets)", Tags: tags, Security: bearerAuth},
+		Summary: "List an organization's API keys (never their secrets), oldest first", Tags: tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
-			ID string `path:"id" maxLength:"64"`
-		}) (*struct{ Body []access.APIKey }, error) {
-			ks, err := s.acc.APIKeys(ctx, actor(ctx), in.ID)
+			ID    string `path:"id" maxLength:"64"`
+			After string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body apiKeyPage }, error) {
+			ks, next, err := s.acc.APIKeysPage(ctx, actor(ctx), in.ID, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			if ks == nil {
-				ks = []access.APIKey{}
-			}
-			return &struct{ Body []access.APIKey }{ks}, nil
+			return &struct{ Body apiKeyPage }{apiKeyPage{Items: ks, NextCursor: next}}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "revoke_api_key", Method: http.MethodDelete, Path: "/v1/api-keys/{id}",
 		Summary: "Revoke an API key", Tags: tags, Security: bearerAuth, DefaultStatus: http.StatusNoContent},
@@ -248,16 +247,13 @@ func (s *Server) registerMoney(a huma.API) {
 			return &struct{ Body escrow.Allocation }{al}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_suspense", Method: http.MethodGet, Path: "/v1/suspense",
-		Summary: "Money held without a matching order (R8; admin)", Tags: tags, Security: bearerAuth},
-		func(ctx context.Context, _ *struct{}) (*struct{ Body []escrow.SuspenseItem }, error) {
-			items, err := s.svc.Suspense(ctx, actor(ctx), escrow.SuspenseOpen)
+		Summary: "Money held without a matching order, oldest first (R8; admin)", Tags: tags, Security: bearerAuth},
+		func(ctx context.Context, in *pageIn) (*struct{ Body suspensePage }, error) {
+			items, next, err := s.svc.SuspensePage(ctx, actor(ctx), escrow.SuspenseOpen, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			if items == nil {
-				items = []escrow.SuspenseItem{}
-			}
-			return &struct{ Body []escrow.SuspenseItem }{items}, nil
+			return &struct{ Body suspensePage }{suspensePage{Items: items, NextCursor: next}}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "allocate_suspense", Method: http.MethodPost, Path: "/v1/suspense/{id}/allocate",
 		Summary: "Apply money in suspense to an order's payment (R8; admin)", Tags: tags, Security: bearerAuth},
@@ -274,6 +270,29 @@ func (s *Server) registerMoney(a huma.API) {
 				return nil, s.fail(ctx, err)
 			}
 			return &struct{ Body escrow.Allocation }{al}, nil
+		})
+	huma.Register(a, huma.Operation{OperationID: "list_balances", Method: http.MethodGet, Path: "/v1/ledger/balances",
+		Summary: "Account balances from the balance table, by account ID (admin)", Tags: tags, Security: bearerAuth,
+		Description: "Reads the balances the ledger moves in the same transaction as each transfer, a page at a time, " +
+			"without the full scan of check_ledger (which also compares them with the entries)."},
+		func(ctx context.Context, in *struct {
+			Kind     string `query:"kind" enum:"rail_clearing,escrow,supplier_payable,buyer_refundable,fee_revenue,guarantee_fund,supplier_receivable,suspense,loan_receivable,lender_funding,credit_loss" doc:"Only accounts of this kind."`
+			Currency string `query:"currency" pattern:"^[A-Z]{3}$" doc:"Only accounts in this currency (ISO 4217)."`
+			After    string `query:"after" maxLength:"300" doc:"The next_cursor of the previous page: an account ID."`
+			Limit    int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Accounts per page (at most 100)."`
+		}) (*struct{ Body balancePage }, error) {
+			if in.Currency != "" {
+				if _, err := money.ParseCurrency(in.Currency); err != nil {
+					return nil, newProblem(http.StatusUnprocessableEntity, "unknown_currency", fmt.Sprintf("unknown currency %q", in.Currency),
+						&huma.ErrorDetail{Location: "query.currency", Message: "not an ISO 4217 currency", Value: in.Currency})
+				}
+			}
+			bs, next, err := s.svc.BalancesPage(ctx, actor(ctx), escrow.BalanceFilter{Kind: ledger.Kind(in.Kind),
+				Currency: money.Currency(in.Currency), After: in.After, Limit: in.Limit})
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body balancePage }{balancePage{Items: bs, NextCursor: next}}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "check_ledger", Method: http.MethodGet, Path: "/v1/ledger/check",
 		Summary: "Verify every ledger invariant and audit chain; with the trial balance (admin)", Tags: tags, Security: bearerAuth},

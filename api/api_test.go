@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,28 +315,50 @@ func TestOwnershipAndRoles(t *testing.T) {
 	})
 }
 
-// TestBadInput ensures bad requests get 4xx problem documents naming the field, never a 5xx.
+// TestBadInput ensures bad requests get exactly the 4xx problem document they call for, naming
+// the field at fault in errors[].location, never a 5xx: an oversized body is 413, malformed JSON
+// 400, wrong types, missing fields and bad values 422 at their field — inside a money amount too
+// (body.limit.minor, body.limit.currency).
 func TestBadInput(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
 		o := w.confirmed()
+		sup := w.ids["supplier"]
 		cases := []struct {
 			name, method, path string
 			body               any
 			status             int
 			reason             string
+			locations          []string // each must be in errors[], and nothing else
 		}{
-			{"wrong type", "POST", "/v1/orders", map[string]any{"supplier_id": 5}, 422, "validation_failed"},
-			{"missing fields", "POST", "/v1/orders", map[string]any{}, 422, "validation_failed"},
-			{"unknown currency", "POST", "/v1/orders", map[string]any{"supplier_id": w.ids["supplier"], "currency": "XYZ",
-				"ship_by": w.contract()["ship_by"], "compliance_confirmed": true}, 422, "unknown_currency"},
-			{"compliance not confirmed", "POST", "/v1/orders", map[string]any{"supplier_id": w.ids["supplier"], "currency": "USD",
-				"ship_by": w.contract()["ship_by"], "compliance_confirmed": false}, 422, "compliance_not_confirmed"},
-			{"negative amount", "POST", "/v1/orders/" + o.ID + "/propose-resolution", map[string]any{"kind": "partial_refund", "amount": -5}, 422, "validation_failed"},
-			{"overflowing amount", "POST", "/v1/orgs/" + w.ids["supplier"] + "/coverage-limit",
-				map[string]any{"limit": map[string]any{"minor": 9223372036854775808.0, "currency": "USD"}}, 422, "validation_failed"},
-			{"illegal transition", "POST", "/v1/orders/" + o.ID + "/refund", map[string]any{}, 409, "transition_not_allowed"},
-			{"unknown order", "GET", "/v1/orders/ord_nope", nil, 404, "order_not_found"},
-			{"bad enum", "POST", "/v1/orders/" + o.ID + "/pay", map[string]any{"installment": "initial", "method": "bitcoin"}, 422, "validation_failed"},
+			{"wrong type", "POST", "/v1/orders", map[string]any{"supplier_id": 5, "currency": "USD", "ship_by": w.contract()["ship_by"],
+				"compliance_confirmed": true}, 422, "validation_failed", []string{"body.supplier_id"}},
+			{"missing fields", "POST", "/v1/orders", map[string]any{"supplier_id": sup}, 422, "validation_failed",
+				[]string{"body"}}, // huma names the object that lacks them; the messages name the fields
+			{"unknown currency", "POST", "/v1/orders", map[string]any{"supplier_id": sup, "currency": "XYZ",
+				"ship_by": w.contract()["ship_by"], "compliance_confirmed": true}, 422, "unknown_currency", []string{"body.currency"}},
+			{"compliance not confirmed", "POST", "/v1/orders", map[string]any{"supplier_id": sup, "currency": "USD",
+				"ship_by": w.contract()["ship_by"], "compliance_confirmed": false}, 422, "compliance_not_confirmed", []string{"body.compliance_confirmed"}},
+			{"negative amount", "POST", "/v1/orders/" + o.ID + "/propose-resolution", map[string]any{"kind": "partial_refund", "amount": -5},
+				422, "validation_failed", []string{"body.amount"}},
+			{"overflowing amount", "POST", "/v1/orgs/" + sup + "/coverage-limit",
+				map[string]any{"limit": map[string]any{"minor": 9223372036854775808.0, "currency": "USD"}}, 422, "validation_failed",
+				[]string{"body.limit.minor"}},
+			{"amount over AmountMinorMax", "POST", "/v1/orgs/" + sup + "/coverage-limit",
+				map[string]any{"limit": map[string]any{"minor": api.AmountMinorMax + 1, "currency": "USD"}}, 422, "validation_failed",
+				[]string{"body.limit.minor"}},
+			{"unknown currency in an amount", "POST", "/v1/orgs/" + sup + "/coverage-limit",
+				map[string]any{"limit": map[string]any{"minor": 100, "currency": "XYZ"}}, 422, "validation_failed",
+				[]string{"body.limit.currency"}},
+			{"malformed currency in an amount", "POST", "/v1/orgs/" + sup + "/coverage-limit",
+				map[string]any{"limit": map[string]any{"minor": 100, "currency": "usd"}}, 422, "validation_failed",
+				[]string{"body.limit.currency"}},
+			{"amount with capitalized keys", "POST", "/v1/orgs/" + sup + "/coverage-limit",
+				map[string]any{"limit": map[string]any{"Minor": 100, "Currency": "USD"}}, 422, "validation_failed", nil},
+			{"illegal transition", "POST", "/v1/orders/" + o.ID + "/refund", map[string]any{}, 409, "transition_not_allowed", nil},
+			{"unknown order", "GET", "/v1/orders/ord_nope", nil, 404, "order_not_found", nil},
+			{"bad enum", "POST", "/v1/orders/" + o.ID + "/pay", map[string]any{"installment": "initial", "method": "bitcoin"},
+				422, "validation_failed", []string{"body.method"}},
+			{"bad query", "GET", "/v1/orders?limit=0", nil, 422, "validation_failed", []string{"query.limit"}},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -343,28 +366,44 @@ func TestBadInput(t *testing.T) {
 				if strings.Contains(c.path, "coverage-limit") {
 					who = "admin"
 				}
-				r := w.call(who, c.method, c.path, c.body, nil)
-				if r.status != c.status || (c.reason != "" && r.problem.Reason != c.reason) {
-					t.Fatalf("got %d %q, want %d %q: %s", r.status, r.problem.Reason, c.status, c.reason, r.body)
+				r := w.call(who, c.method, c.path, c.body, nil) // call fails unless an error is problem+json
+				var p struct {
+					Reason string
+					Errors []struct{ Location, Message string }
+				}
+				json.Unmarshal(r.body, &p)
+				if r.status != c.status || p.Reason != c.reason {
+					t.Fatalf("got %d %q, want %d %q: %s", r.status, p.Reason, c.status, c.reason, r.body)
+				}
+				var locs []string
+				for _, e := range p.Errors {
+					if e.Message == "" {
+						t.Errorf("an error without a message: %s", r.body)
+					}
+					if !slices.Contains(locs, e.Location) {
+						locs = append(locs, e.Location)
+					}
+				}
+				if c.locations != nil && !slices.Equal(locs, c.locations) {
+					t.Fatalf("errors at %v, want %v: %s", locs, c.locations, r.body)
+				}
+				if c.name == "missing fields" && (!strings.Contains(string(r.body), "currency") || !strings.Contains(string(r.body), "ship_by")) {
+					t.Fatalf("the missing fields are not named: %s", r.body)
 				}
 			})
 		}
 		big := strings.Repeat("x", api.BodyMax+1)
 		r := w.call("buyer", "POST", "/v1/orders/"+o.ID+"/cancel", map[string]any{"reason": big}, nil)
-		if r.status != 413 && r.status != 422 {
-			t.Fatalf("oversized body: %d %s", r.status, r.body[:min(200, len(r.body))])
+		if r.status != 413 || r.problem.Reason != "body_too_large" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+			t.Fatalf("oversized body: %d %q %s", r.status, r.problem.Reason, r.body[:min(200, len(r.body))])
 		}
-		req, _ := http.NewRequest("POST", w.srv.URL+"/v1/orders", strings.NewReader(`{"supplier_id": `))
-		req.Header.Set("Authorization", "Bearer "+w.keys["buyer"])
-		req.Header.Set("Idempotency-Key", "malformed")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if o := w.get("buyer", o.ID); o.State != "confirmed" {
+			t.Fatalf("the oversized cancel applied: %s", o.State)
 		}
-		res.Body.Close()
-		if res.StatusCode != 400 {
-			t.Fatalf("malformed JSON: %d", res.StatusCode)
+		r = w.call("buyer", "POST", "/v1/orders", rawBody{data: []byte(`{"supplier_id": `), contentType: "application/json"}, nil)
+		if r.status != 400 || r.problem.Reason != "bad_request" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") ||
+			!strings.Contains(string(r.body), `"location":"body"`) {
+			t.Fatalf("malformed JSON: %d %q %s", r.status, r.problem.Reason, r.body)
 		}
 	})
 }

@@ -63,7 +63,8 @@ func TestEveryPOSTTakesIdempotencyKey(t *testing.T) {
 	})
 }
 
-// missingKey sends a POST without an Idempotency-Key and wants a 422 problem naming the header.
+// missingKey sends a POST without an Idempotency-Key and wants a 400 idempotency_key_missing
+// problem naming the header (draft-ietf-httpapi-idempotency-key-header §2.7).
 func (w *world) missingKey(who, path string, body any) {
 	w.t.Helper()
 	var rd io.Reader
@@ -85,7 +86,7 @@ func (w *world) missingKey(who, path string, body any) {
 	}
 	raw, _ := io.ReadAll(res.Body)
 	_ = json.Unmarshal(raw, &p)
-	if res.StatusCode != 422 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") ||
+	if res.StatusCode != 400 || p.Reason != "idempotency_key_missing" || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") ||
 		len(p.Errors) != 1 || p.Errors[0].Location != "header.Idempotency-Key" {
 		w.t.Fatalf("POST %s without a key: %d %s", path, res.StatusCode, raw)
 	}
@@ -93,14 +94,14 @@ func (w *world) missingKey(who, path string, body any) {
 
 // TestCreateAPIKeyIdempotent ensures issue 3's rule for issuing an API key: a retry with the
 // same key issues nothing and answers 200 with the first key's metadata, replayed, without the
-// token (never stored); another name under the key is 422; no key is a 422 naming the header.
+// token (never stored); another name under the key is 422; no key is a 400 naming the header.
 func TestCreateAPIKeyIdempotent(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
 		path := "/v1/orgs/" + w.ids["buyer"] + "/api-keys"
 		count := func() int {
-			var ks []struct{ ID string }
-			w.ok(w.call("admin", "GET", path, nil, &ks), 200)
-			return len(ks)
+			var page struct{ Items []struct{ ID string } }
+			w.ok(w.call("admin", "GET", path, nil, &page), 200)
+			return len(page.Items)
 		}
 		before := count()
 		type keyOut struct {
@@ -132,7 +133,7 @@ func TestCreateAPIKeyIdempotent(t *testing.T) {
 
 // TestCreateWebhookEndpointIdempotent ensures a retry of registering an endpoint returns the
 // same endpoint, secret included, and registers no second one (so no event is delivered
-// twice); another URL under the key is 422; no key is a 422 naming the header.
+// twice); another URL under the key is 422; no key is a 400 naming the header.
 func TestCreateWebhookEndpointIdempotent(t *testing.T) {
 	hookDatabases(t, func(t *testing.T, w *hookWorld) {
 		body := map[string]any{"url": "https://hooks.example.com/a", "description": "orders"}
@@ -157,9 +158,9 @@ func TestCreateWebhookEndpointIdempotent(t *testing.T) {
 		w.ok(w.call("buyer", "POST", "/v1/orders/"+o.ID+"/messages", map[string]any{"body": "hi"}, nil, "Idempotency-Key", "shared-1"), 201)
 		w.refused(w.call("buyer", "POST", "/v1/webhook-endpoints", body, nil, "Idempotency-Key", "shared-1"), 422, "idempotency_key_reused")
 		w.missingKey("buyer", "/v1/webhook-endpoints", body)
-		var list []endpointOut
-		w.ok(w.call("buyer", "GET", "/v1/webhook-endpoints", nil, &list), 200)
-		if len(list) != 1 || list[0].ID != first.ID {
+		var page struct{ Items []endpointOut }
+		w.ok(w.call("buyer", "GET", "/v1/webhook-endpoints", nil, &page), 200)
+		if list := page.Items; len(list) != 1 || list[0].ID != first.ID {
 			t.Fatalf("endpoints after retries and refusals: %+v", list)
 		}
 	})
@@ -167,7 +168,7 @@ func TestCreateWebhookEndpointIdempotent(t *testing.T) {
 
 // TestRedeliverIdempotent ensures a retry of a redelivery, before or after it went out, sends
 // nothing again and answers the delivery as it is now; the key used for another delivery is
-// 422; no key is a 422 naming the header.
+// 422; no key is a 400 naming the header.
 func TestRedeliverIdempotent(t *testing.T) {
 	hookDatabases(t, func(t *testing.T, w *hookWorld) {
 		rcv := newReceiver(t, 0)
@@ -211,13 +212,13 @@ func TestRedeliverIdempotent(t *testing.T) {
 
 // TestReceiveFundsIdempotencyKey ensures the rail credit's Idempotency-Key is its id: a retry
 // books nothing new and answers the first allocation; the id with another amount is 422
-// idempotency_key_reused; a key that is not the id is 422 naming the header, as is none.
+// idempotency_key_reused; a key that is not the id is 422 naming the header; none is 400.
 func TestReceiveFundsIdempotencyKey(t *testing.T) {
 	databases(t, func(t *testing.T, w *world) {
 		suspense := func() int {
-			var items []struct{ ID string }
-			w.ok(w.call("admin", "GET", "/v1/suspense", nil, &items), 200)
-			return len(items)
+			var page struct{ Items []struct{ ID string } }
+			w.ok(w.call("admin", "GET", "/v1/suspense", nil, &page), 200)
+			return len(page.Items)
 		}
 		before := suspense()
 		path := "/v1/rails/tt_wire/credits"
@@ -258,7 +259,7 @@ func TestNaturallyIdempotentPOSTsTakeKey(t *testing.T) {
 		w.missingKey("admin", "/v1/credit/sandbox-bank", body)
 		w.missingKey("buyer", "/v1/notifications/1/read", nil)
 		r := w.call("buyer", "POST", "/v1/notifications/1/read", nil, nil, "Idempotency-Key", strings.Repeat("k", 256))
-		if r.status != 422 || !bytes.Contains(r.body, []byte("header.Idempotency-Key")) {
+		if r.status != 400 || r.problem.Reason != "idempotency_key_invalid" || !bytes.Contains(r.body, []byte("header.Idempotency-Key")) {
 			t.Fatalf("a key of 256 characters: %d %s", r.status, r.body)
 		}
 	})

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"net/http"
 	"strconv"
@@ -142,28 +143,11 @@ func (s *Server) registerOrders(a huma.API) {
 		})
 
 	huma.Register(a, huma.Operation{OperationID: "list_orders", Method: http.MethodGet, Path: "/v1/orders",
-		Summary: "List the orders you may see", Tags: []string{"Orders"}, Security: bearerAuth},
-		func(ctx context.Context, in *struct {
-			State string `query:"state" doc:"Only orders in this state."`
-			After string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
-			Limit int    `query:"limit" minimum:"1" maximum:"100" default:"50"`
-		}) (*struct{ Body orderPage }, error) {
-			if in.State != "" && !validState(in.State) {
-				return nil, errorf(http.StatusUnprocessableEntity, "invalid_state", "unknown state %q", in.State)
-			}
-			os, err := s.svc.Orders(ctx, actor(ctx), escrow.OrderFilter{State: trade.State(in.State), After: in.After, Limit: in.Limit})
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			page := orderPage{Items: make([]OrderView, 0, len(os))}
-			for _, o := range os {
-				page.Items = append(page.Items, view(o, actor(ctx)))
-			}
-			if len(os) == in.Limit {
-				page.NextCursor = os[len(os)-1].ID
-			}
-			return &struct{ Body orderPage }{page}, nil
-		})
+		Summary: "List the orders you may see, by ID (oldest first)", Tags: []string{"Orders"}, Security: bearerAuth,
+		Description: "Filters narrow what you may see and never widen it: a buyer, supplier or inspection company " +
+			"sees only its own orders whatever it asks, so naming another organization in its own role's filter " +
+			"gives an empty page. Platform staff may filter by any party."},
+		s.listOrders)
 
 	s.registerCommands(a)
 	s.registerThread(a)
@@ -321,33 +305,34 @@ type EventView struct {
 
 func (s *Server) registerThread(a huma.API) {
 	huma.Register(a, huma.Operation{OperationID: "list_order_events", Method: http.MethodGet, Path: "/v1/orders/{id}/events",
-		Summary: "The order's hash-chained audit log", Tags: []string{"Orders"}, Security: bearerAuth},
+		Summary: "The order's hash-chained audit log, a page at a time", Tags: []string{"Orders"}, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
-			ID string `path:"id" maxLength:"64"`
-		}) (*struct{ Body []EventView }, error) {
-			evs, err := s.svc.Events(ctx, actor(ctx), in.ID)
+			ID    string `path:"id" maxLength:"64"`
+			After int64  `query:"after" minimum:"0" default:"0" doc:"The next_cursor of the previous page (a seq); 0 for the start."`
+			Limit int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Events per page (at most 100)."`
+		}) (*struct{ Body eventPage }, error) {
+			evs, next, err := s.svc.OrderEventsPage(ctx, actor(ctx), in.ID, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := make([]EventView, len(evs))
+			page := eventPage{Items: make([]EventView, len(evs)), NextCursor: next}
 			for i, e := range evs {
-				out[i] = EventView{Seq: e.Seq, Type: e.Type, Actor: e.Actor, At: e.At, Payload: e.Payload, Hash: e.Hash, PrevHash: e.PrevHash}
+				page.Items[i] = EventView{Seq: e.Seq, Type: e.Type, Actor: e.Actor, At: e.At, Payload: e.Payload, Hash: e.Hash, PrevHash: e.PrevHash}
 			}
-			return &struct{ Body []EventView }{out}, nil
+			return &struct{ Body eventPage }{page}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_messages", Method: http.MethodGet, Path: "/v1/orders/{id}/messages",
-		Summary: "The order's message thread (R23)", Tags: []string{"Orders"}, Security: bearerAuth},
+		Summary: "The order's message thread (R23), oldest first, a page at a time", Tags: []string{"Orders"}, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
-			ID string `path:"id" maxLength:"64"`
-		}) (*struct{ Body []trade.Message }, error) {
-			ms, err := s.svc.Messages(ctx, actor(ctx), in.ID)
+			ID    string `path:"id" maxLength:"64"`
+			After string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body messagePage }, error) {
+			ms, next, err := s.svc.MessagesPage(ctx, actor(ctx), in.ID, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			if ms == nil {
-				ms = []trade.Message{}
-			}
-			return &struct{ Body []trade.Message }{ms}, nil
+			return &struct{ Body messagePage }{messagePage{Items: ms, NextCursor: next}}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "post_message", Method: http.MethodPost, Path: "/v1/orders/{id}/messages",
 		Summary: "Post to the order's thread; attachments refer to uploaded files (R23)", Tags: []string{"Orders"},
@@ -366,4 +351,47 @@ func (s *Server) registerThread(a huma.API) {
 			}
 			return &struct{ Body trade.Message }{m}, nil
 		})
+}
+
+// listOrdersIn is the query of list_orders.
+type listOrdersIn struct {
+	State        string    `query:"state" doc:"Only orders in this state."`
+	BuyerID      string    `query:"buyer_id" maxLength:"64" doc:"Only this buyer's orders."`
+	SupplierID   string    `query:"supplier_id" maxLength:"64" doc:"Only this supplier's orders."`
+	InspectorID  string    `query:"inspector_id" maxLength:"64" doc:"Only orders whose inspection this company is booked for."`
+	PlacedFrom   time.Time `query:"placed_from" doc:"Only orders placed at or after this time (RFC 3339)."`
+	PlacedBefore time.Time `query:"placed_before" doc:"Only orders placed before this time (RFC 3339)."`
+	After        string    `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+	Limit        int       `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Orders per page (at most 100)."`
+}
+
+func (s *Server) listOrders(ctx context.Context, in *listOrdersIn) (*struct{ Body orderPage }, error) {
+	if in.State != "" && !validState(in.State) {
+		return nil, newProblem(http.StatusUnprocessableEntity, "invalid_state", fmt.Sprintf("unknown state %q", in.State),
+			&huma.ErrorDetail{Location: "query.state", Message: "not an order state", Value: in.State})
+	}
+	if !in.PlacedFrom.IsZero() && !in.PlacedBefore.IsZero() && !in.PlacedFrom.Before(in.PlacedBefore) {
+		return nil, newProblem(http.StatusUnprocessableEntity, "invalid_range", "placed_from must be before placed_before",
+			&huma.ErrorDetail{Location: "query.placed_before", Message: "must be after placed_from", Value: in.PlacedBefore})
+	}
+	a := actor(ctx)
+	page := orderPage{Items: []OrderView{}}
+	// A party's own role's filter is its own organization: naming another selects nothing.
+	own := map[trade.Role]string{trade.RoleBuyer: in.BuyerID, trade.RoleSupplier: in.SupplierID, trade.RoleInspector: in.InspectorID}
+	if id, party := own[a.Role]; party && id != "" && id != a.OrgID {
+		return &struct{ Body orderPage }{page}, nil
+	}
+	os, err := s.svc.Orders(ctx, a, escrow.OrderFilter{State: trade.State(in.State), BuyerID: in.BuyerID,
+		SupplierID: in.SupplierID, InspectorID: in.InspectorID, PlacedFrom: in.PlacedFrom, PlacedBefore: in.PlacedBefore,
+		After: in.After, Limit: in.Limit})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	for _, o := range os {
+		page.Items = append(page.Items, view(o, a))
+	}
+	if len(os) == in.Limit {
+		page.NextCursor = os[len(os)-1].ID
+	}
+	return &struct{ Body orderPage }{page}, nil
 }

@@ -109,13 +109,22 @@ func install() {
 			}
 			var d huma.ErrorDetailer
 			if errors.As(e, &d) {
-				details = append(details, d.ErrorDetail())
+				detail := d.ErrorDetail()
+				// A decoding error that names its field (jsonFormat) is reported there.
+				if loc, msg, ok := strings.Cut(strings.TrimPrefix(detail.Message, locationMark), ": "); ok &&
+					detail.Location == "body" && strings.HasPrefix(detail.Message, locationMark+"body.") {
+					detail = &huma.ErrorDetail{Location: loc, Message: msg}
+				}
+				details = append(details, detail)
 			} else {
 				details = append(details, &huma.ErrorDetail{Message: e.Error()})
 			}
 		}
 		if status == http.StatusBadRequest && len(details) > 0 && strings.Contains(details[0].Message, "request body too large") {
 			status, reason = http.StatusRequestEntityTooLarge, "body_too_large"
+		}
+		if status == http.StatusUnprocessableEntity {
+			status, reason, msg = idempotencyKeyStatus(details, status, reason, msg)
 		}
 		if status >= 500 {
 			msg = "an internal error occurred; it has been logged"
@@ -149,4 +158,25 @@ func problemOf(err error) *Problem {
 
 func errorf(status int, reason, format string, args ...any) *Problem {
 	return newProblem(status, reason, fmt.Sprintf(format, args...))
+}
+
+// IdempotencyKeyHeader is the request header that makes a POST safe to retry.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// idempotencyKeyStatus makes a request whose Idempotency-Key is missing or malformed a 400, as
+// draft-ietf-httpapi-idempotency-key-header §2.7 asks ("If the Idempotency-Key request header is
+// missing for a documented idempotent operation requiring this header, the resource server
+// SHOULD reply with an HTTP 400 status code"); a malformed key (over 255 characters) is a bad
+// request the same way. Other validation errors of the same request stay in errors[].
+func idempotencyKeyStatus(details []*huma.ErrorDetail, status int, reason, msg string) (int, string, string) {
+	for _, d := range details {
+		if d.Location != "header."+IdempotencyKeyHeader {
+			continue
+		}
+		if strings.Contains(d.Message, "required") {
+			return http.StatusBadRequest, "idempotency_key_missing", "send an Idempotency-Key header (1 to 255 characters) with every POST"
+		}
+		return http.StatusBadRequest, "idempotency_key_invalid", "an Idempotency-Key has 1 to 255 characters"
+	}
+	return status, reason, msg
 }

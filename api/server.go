@@ -63,10 +63,19 @@ func New(mux *http.ServeMux, svc *escrow.Service, acc *access.Service, opt Optio
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key: Authorization: Bearer ta_key_….secret"},
 	}
 	cfg.CreateHooks = nil // no $schema links in responses: clients see plain JSON
+	formats := make(map[string]huma.Format, len(cfg.Formats))
+	for k, f := range cfg.Formats {
+		formats[k] = f
+	}
+	formats["application/json"], formats["json"] = jsonFormat(), jsonFormat()
+	cfg.Formats = formats
 	a := humago.New(mux, cfg)
-	a.UseMiddleware(s.observe, s.rateLimit(opt.RateLimit), s.authenticate)
+	registerAmountSchema(a)
+	a.UseMiddleware(s.observe, s.sandboxHeader, s.rateLimit(opt.RateLimit), s.authenticate)
 	s.register(a)
 	mux.Handle("GET "+DocsPath, docsHandler(a))
+	mux.Handle("/v1/", s.unmatched(a)) // the most general /v1 pattern: every operation's is more specific
+	mux.Handle("/v1", s.unmatched(a))
 	return a
 }
 

@@ -106,19 +106,21 @@ func (s *Server) registerEndpoints(a huma.API, wh *webhook.Service) {
 			return &struct{ Body EndpointView }{endpointView(e)}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_webhook_endpoints", Method: http.MethodGet, Path: "/v1/webhook-endpoints",
-		Summary: "Your organization's webhook endpoints, disabled ones too (never their secrets)", Tags: tags, Security: bearerAuth},
+		Summary: "Your organization's webhook endpoints, disabled ones too (never their secrets), oldest first", Tags: tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
 			OrgID string `query:"org_id" maxLength:"64" doc:"Another organization's (admin only)."`
-		}) (*struct{ Body []EndpointView }, error) {
-			es, err := wh.Endpoints(ctx, actor(ctx), in.OrgID)
+			After string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body endpointPage }, error) {
+			es, next, err := wh.EndpointsPage(ctx, actor(ctx), in.OrgID, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := make([]EndpointView, len(es))
+			page := endpointPage{Items: make([]EndpointView, len(es)), NextCursor: next}
 			for i, e := range es {
-				out[i] = endpointView(e)
+				page.Items[i] = endpointView(e)
 			}
-			return &struct{ Body []EndpointView }{out}, nil
+			return &struct{ Body endpointPage }{page}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "delete_webhook_endpoint", Method: http.MethodDelete, Path: "/v1/webhook-endpoints/{id}",
 		Summary: "Disable an endpoint: nothing more is sent to it, pending deliveries included", Tags: tags,

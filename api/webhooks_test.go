@@ -386,27 +386,27 @@ func TestWebhookEndpoints(t *testing.T) {
 		if strings.Contains(string(r.body), "whsec_") {
 			t.Fatal("the list shows secrets")
 		}
-		var list []endpointOut
-		json.Unmarshal(r.body, &list)
-		if len(list) != len(ids) {
+		var page struct{ Items []endpointOut }
+		json.Unmarshal(r.body, &page)
+		if list := page.Items; len(list) != len(ids) {
 			t.Fatalf("listed %d endpoints", len(list))
 		}
-		var other []endpointOut
+		var other struct{ Items []endpointOut }
 		w.ok(w.call("buyer2", "GET", "/v1/webhook-endpoints", nil, &other), 200)
-		if len(other) != 0 {
-			t.Fatalf("another buyer lists %d endpoints", len(other))
+		if len(other.Items) != 0 {
+			t.Fatalf("another buyer lists %d endpoints", len(other.Items))
 		}
 		w.refused(w.call("buyer2", "GET", "/v1/webhook-endpoints?org_id="+w.ids["buyer"], nil, nil), 404, "organization_not_found")
 		w.ok(w.call("admin", "GET", "/v1/webhook-endpoints?org_id="+w.ids["buyer"], nil, &other), 200)
-		if len(other) != len(ids) {
-			t.Fatalf("the admin lists %d endpoints", len(other))
+		if len(other.Items) != len(ids) {
+			t.Fatalf("the admin lists %d endpoints", len(other.Items))
 		}
 
 		w.refused(w.call("buyer2", "DELETE", "/v1/webhook-endpoints/"+ids[0], nil, nil), 404, "webhook_endpoint_not_found")
 		w.ok(w.call("buyer", "DELETE", "/v1/webhook-endpoints/"+ids[0], nil, nil), 204)
 		w.ok(w.call("buyer", "DELETE", "/v1/webhook-endpoints/"+ids[0], nil, nil), 204)
-		w.ok(w.call("buyer", "GET", "/v1/webhook-endpoints", nil, &list), 200)
-		if list[0].ID != ids[0] || list[0].DisabledAt == nil {
+		w.ok(w.call("buyer", "GET", "/v1/webhook-endpoints", nil, &page), 200)
+		if list := page.Items; list[0].ID != ids[0] || list[0].DisabledAt == nil {
 			t.Fatalf("the deleted endpoint: %+v", list[0])
 		}
 		// A disabled endpoint frees its place.

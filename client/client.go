@@ -44,6 +44,7 @@ type Client struct {
 	key   string
 	hc    *http.Client
 	sleep func(context.Context, time.Duration) error // between attempts; tests replace it
+	page  int                                        // items per page the iterators ask for; 0 is PageSizeMax (tests make it small)
 }
 
 // New returns a client of the API at baseURL (scheme and host, e.g. https://api.example.com)

@@ -30,6 +30,7 @@ type env struct {
 	url     string
 	ids     map[string]string  // organization IDs: buyer, supplier, inspector
 	clients map[string]*Client // by role: admin, buyer, supplier, inspector
+	acc     *access.Service
 }
 
 func newEnv(t *testing.T, rl api.RateLimit, front func(http.Handler) http.Handler) *env {
@@ -58,7 +59,7 @@ func newEnv(t *testing.T, rl api.RateLimit, front func(http.Handler) http.Handle
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, svc: svc, clock: clock, url: srv.URL, ids: map[string]string{}, clients: map[string]*Client{}}
+	e := &env{t: t, svc: svc, clock: clock, url: srv.URL, ids: map[string]string{}, clients: map[string]*Client{}, acc: acc}
 
 	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}
 	e.clients["admin"] = e.client(acc, admin, access.PlatformOrg, trade.RoleAdmin)

@@ -114,11 +114,10 @@ func (c *Client) CreateWebhookEndpoint(ctx context.Context, rawURL, description,
 	return &e, nil
 }
 
-// WebhookEndpoints lists the organization's endpoints, disabled ones too, without secrets.
+// WebhookEndpoints lists the organization's endpoints, disabled ones too, without secrets:
+// every page of them.
 func (c *Client) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error) {
-	var out []WebhookEndpoint
-	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/webhook-endpoints", safe: true}, &out)
-	return out, err
+	return collect(c.AllWebhookEndpoints(ctx))
 }
 
 // DeleteWebhookEndpoint disables an endpoint: nothing more is sent to it. Deleting twice is

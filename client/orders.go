@@ -36,8 +36,13 @@ type PlaceOrder struct {
 // ListOrders narrows a listing of orders.
 type ListOrders struct {
 	State trade.State // only orders in this state; "" for all
-	After string      // the NextCursor of the previous page
-	Limit int         // 1 … PageSizeMax; 0 for the server's default
+	// Only orders of these parties ("" for any). A party sees only its own orders whatever it
+	// asks: naming another organization in its own role's filter gives no order.
+	BuyerID, SupplierID, InspectorID string
+	// Only orders placed in [PlacedFrom, PlacedBefore); zero for unbounded.
+	PlacedFrom, PlacedBefore time.Time
+	After                    string // the NextCursor of the previous page
+	Limit                    int    // 1 … PageSizeMax; 0 for the server's default
 }
 
 // OrderPage is one page of orders. NextCursor is empty on the last page.
@@ -83,8 +88,16 @@ func (c *Client) Orders(ctx context.Context, f ListOrders) (*OrderPage, error) {
 	if f.State != "" {
 		q.Set("state", string(f.State))
 	}
-	if f.After != "" {
-		q.Set("after", f.After)
+	for k, v := range map[string]string{"buyer_id": f.BuyerID, "supplier_id": f.SupplierID, "inspector_id": f.InspectorID, "after": f.After} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if !f.PlacedFrom.IsZero() {
+		q.Set("placed_from", f.PlacedFrom.Format(time.RFC3339Nano))
+	}
+	if !f.PlacedBefore.IsZero() {
+		q.Set("placed_before", f.PlacedBefore.Format(time.RFC3339Nano))
 	}
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(min(f.Limit, PageSizeMax)))
@@ -119,11 +132,9 @@ func (c *Client) AllOrders(ctx context.Context, f ListOrders) iter.Seq2[*Order, 
 	}
 }
 
-// OrderEvents reads an order's audit log.
+// OrderEvents reads an order's whole audit log, every page of it.
 func (c *Client) OrderEvents(ctx context.Context, id string) ([]AuditEvent, error) {
-	var out []AuditEvent
-	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/orders/" + url.PathEscape(id) + "/events", safe: true}, &out)
-	return out, err
+	return collect(c.AllOrderEvents(ctx, id))
 }
 
 // Command issues a lifecycle command: POST /v1/orders/{orderID}/{verb} with body (nil for
@@ -222,11 +233,9 @@ type Supplier struct {
 	CoverageCurrency  string `json:"coverage_currency,omitempty"`
 }
 
-// Suppliers lists the suppliers an order may be placed with (R1, R22).
+// Suppliers lists every supplier an order may be placed with (R1, R22), every page of them.
 func (c *Client) Suppliers(ctx context.Context) ([]Supplier, error) {
-	var out []Supplier
-	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/suppliers", safe: true}, &out)
-	return out, err
+	return collect(c.AllSuppliers(ctx))
 }
 
 // String names the order for logs.

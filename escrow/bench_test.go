@@ -12,6 +12,7 @@ import (
 
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/internal/railtest"
 	"github.com/tradeassure/tradeassure/ledger"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
@@ -87,7 +88,7 @@ func benchOpen(b *testing.B, dialect string, sandbox bool, poolConns int) *bench
 	w := &benchWorld{ctx: ctx, db: db, clock: escrow.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)),
 		admin: trade.Actor{Role: trade.RoleAdmin, OrgID: ledger.Platform, UserID: "admin"}}
 	w.svc = escrow.New(db, escrow.Options{Clock: w.clock, Config: trade.DefaultConfig(),
-		Sandbox: escrow.Sandbox{Enabled: sandbox, Delay: benchSandboxDelay}})
+		Sandbox: escrow.Sandbox{Enabled: sandbox, Delay: benchSandboxDelay}, Accounts: railtest.Accounts()})
 	benchCheck(b)(w.svc.FundGuarantee(ctx, w.admin, benchKey(), money.New(100_000_00, "USD")))
 	return w
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Incoming is money a rail reports as received: a bank statement line, a card capture, a
-// Western Union payout, the sandbox.
+// Western Union payout, or (booked on its own clearing account) the sandbox.
 type Incoming struct {
 	Method    payment.Method
 	Amount    money.Amount
@@ -50,7 +50,12 @@ func (s *Service) ReceiveFunds(ctx context.Context, key string, in Incoming) (Al
 }
 
 func (s *Service) allocate(ctx context.Context, u *unit, in Incoming) (Allocation, error) {
-	src := trade.RailAccount(in.Method, in.Amount.Currency)
+	return s.allocateFrom(ctx, u, in, trade.RailAccount(in.Method, in.Amount.Currency))
+}
+
+// allocateFrom matches incoming money debited to src: the rail's clearing account, or the
+// sandbox's for money the sandbox made up.
+func (s *Service) allocateFrom(ctx context.Context, u *unit, in Incoming, src ledger.Account) (Allocation, error) {
 	orderID, paymentID, err := u.tx.PaymentByReference(ctx, in.Reference)
 	reason := "no_matching_payment"
 	if err == nil {
@@ -65,14 +70,14 @@ func (s *Service) allocate(ctx context.Context, u *unit, in Incoming) (Allocatio
 	} else if !errors.Is(err, ErrNotFound) {
 		return Allocation{}, fmt.Errorf("match reference: %w", err)
 	}
-	return s.toSuspense(ctx, u, in, reason)
+	return s.toSuspense(ctx, u, in, src, reason)
 }
 
-func (s *Service) toSuspense(ctx context.Context, u *unit, in Incoming, reason string) (Allocation, error) {
+func (s *Service) toSuspense(ctx context.Context, u *unit, in Incoming, src ledger.Account, reason string) (Allocation, error) {
 	item := SuspenseItem{ID: newID("sus"), Method: in.Method, Amount: in.Amount, Reference: in.Reference,
 		Payer: in.Payer, ReceivedAt: u.now, State: SuspenseOpen, Note: reason}
 	t, err := ledger.NewTransfer("tr_"+item.ID, "suspense_received", in.Amount.Currency, "", u.now).
-		Post(trade.RailAccount(in.Method, in.Amount.Currency), trade.SuspenseAccount(in.Method, in.Amount.Currency), in.Amount.Minor).
+		Post(src, trade.SuspenseAccount(in.Method, in.Amount.Currency), in.Amount.Minor).
 		Memo(in.Reference).Build()
 	if err != nil {
 		return Allocation{}, err

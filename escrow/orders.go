@@ -106,10 +106,14 @@ func (s *Service) apply(ctx context.Context, u *unit, orderID string, cmd trade.
 	if cmd, err = judge(u.actor, o, cmd); err != nil { // R5, R16: the verdict on a report
 		return nil, err
 	}
+	cmd, unoffered := s.payTo(o, cmd) // R8: the account the instructions name
 	prev := o.Version
 	fx, err := o.Apply(u.actor, cmd, trade.Env{Now: u.now, Config: s.cfg, Supplier: sup, ID: newID("c")[2:]})
 	if err != nil {
 		return nil, err
+	}
+	if unoffered != nil { // after the domain's own refusals, which say more (role, state, method)
+		return nil, unoffered
 	}
 	if err := u.write(ctx, o, prev, fx, s); err != nil {
 		return nil, &dirtyError{err}

@@ -63,9 +63,12 @@ func (c *ManualClock) Set(t time.Time) {
 	c.t = t.UTC().Truncate(time.Microsecond)
 }
 
-// Sandbox is the built-in payment rail: it delivers every payment's money after Delay, through
-// the same ReceiveFunds entry point a bank statement or a card processor would use. Real rails
-// come later behind that entry point.
+// Sandbox is the built-in payment rail for demos and tests, off unless Enabled. On, every
+// payment's instructions name the sandbox's own account (flagged Sandbox, on the payment too)
+// instead of a collection account, and the sandbox delivers the money after Delay through the
+// same matching as money a real rail reports to ReceiveFunds, debited to the sandbox's clearing
+// account (trade.SandboxAccount): no real money moves. Off, money arrives only through
+// ReceiveFunds, and a sandbox delivery scheduled while it was on is skipped.
 type Sandbox struct {
 	Enabled bool
 	Delay   time.Duration
@@ -76,7 +79,12 @@ type Options struct {
 	Clock   Clock
 	Config  trade.Config
 	Sandbox Sandbox
-	Logger  *slog.Logger
+	// Accounts are the platform's collection accounts (R8): the designated account the payment
+	// instructions name for each method and currency. A method is offered in a currency only
+	// with one (Pay Later aside: the lender pays). Unused while the sandbox is on. Validate
+	// them first (payment.CollectionAccounts.Validate).
+	Accounts payment.CollectionAccounts
+	Logger   *slog.Logger
 	// Blobs holds attachments (R23); without it, commands that carry attachments are refused.
 	Blobs blob.Store
 	// AfterCommit is called with the events of each committed command, outside the transaction.
@@ -94,6 +102,7 @@ type Service struct {
 	clock Clock
 	cfg   trade.Config
 	sbx   Sandbox
+	accts payment.CollectionAccounts
 	log   *slog.Logger
 	blobs blob.Store
 	after func([]Event)
@@ -112,7 +121,7 @@ func New(s Store, opt Options) *Service {
 	if opt.Config.DisputeWindow == 0 {
 		opt.Config = trade.DefaultConfig()
 	}
-	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, log: opt.Logger,
+	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, accts: opt.Accounts, log: opt.Logger,
 		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit, s, opt.Sandbox, opt.Clock, opt.Logger), timed: opt.OnTimer}
 }
 
@@ -338,12 +347,13 @@ func postError(t ledger.Transfer, err error) error {
 }
 
 // paymentInitiated registers the payment's reference for matching incoming money, and lets the
-// sandbox rail schedule its delivery.
+// sandbox rail schedule the delivery of a sandbox payment. Any other payment waits for its
+// money to be reported (ReceiveFunds); the lender pays Pay Later, on its own timer.
 func (u *unit) paymentInitiated(ctx context.Context, o *trade.Order, p trade.Payment, s *Service) error {
 	if err := u.tx.InsertPaymentRef(ctx, p.Reference, o.ID, p.ID); err != nil {
 		return fmt.Errorf("register payment reference: %w", err)
 	}
-	if !s.sbx.Enabled || p.Method == payment.PayLater { // the lender pays Pay Later, on its own timer
+	if !p.Sandbox || p.Method == payment.PayLater {
 		return nil
 	}
 	return u.tx.PutTimer(ctx, trade.Timer{Key: o.ID + "/sandbox/" + p.ID, Kind: trade.TimerSandboxSettle,

@@ -33,6 +33,11 @@ type Store interface {
 	// Concurrent claimers never get the same timer while its lease runs (SKIP LOCKED on
 	// PostgreSQL; the single writer on SQLite).
 	ClaimTimers(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]StoredTimer, error)
+	// PurgeCommands deletes up to limit command records made before before, oldest first,
+	// except those of scope keepScope whose key starts with keepPrefix, and returns how many it
+	// deleted. Concurrent purgers never wait for each other's rows (SKIP LOCKED on PostgreSQL;
+	// the single writer on SQLite), and a deleted row is gone for both.
+	PurgeCommands(ctx context.Context, before time.Time, keepScope, keepPrefix string, limit int) (int, error)
 	Close() error
 }
 
@@ -57,6 +62,21 @@ type Reader interface {
 	SuspenseItems(ctx context.Context, state SuspenseState, limit int) ([]SuspenseItem, error) // by ReceivedAt
 	Timers(ctx context.Context, orderID string) ([]StoredTimer, error)                         // by ID
 	StreamIDs(ctx context.Context, after string, limit int) ([]string, error)                  // event streams, ascending
+	// Pages for the API: each lists up to limit items after the cursor (the last item's key).
+	StreamEvents(ctx context.Context, stream string, after int64, limit int) ([]Event, error)               // by Seq
+	MessagesPage(ctx context.Context, orderID, after string, limit int) ([]trade.Message, error)            // oldest first
+	OrgsPage(ctx context.Context, kind trade.OrgKind, after string, limit int) ([]trade.Org, error)         // by ID
+	SuspensePage(ctx context.Context, state SuspenseState, after string, limit int) ([]SuspenseItem, error) // by ReceivedAt, ID
+	// BalancesPage reads the balance table: signed balances (debits − credits) by account ID.
+	BalancesPage(ctx context.Context, f BalanceFilter) ([]AccountBalance, error)
+}
+
+// BalanceFilter selects rows of the balance table; empty fields match everything.
+type BalanceFilter struct {
+	Kind     ledger.Kind
+	Currency money.Currency
+	After    string // cursor: the last account ID of the previous page
+	Limit    int    // 1..PageSizeMax
 }
 
 // Tx is a read-write transaction. Rows are locked in a stable order: an order before its
@@ -107,7 +127,10 @@ type OrderFilter struct {
 	SupplierID  string
 	InspectorID string
 	State       trade.State
-	After       string // cursor: the last ID of the previous page, oldest first
+	// PlacedFrom and PlacedBefore bound when the order was placed: from inclusive, before
+	// exclusive; zero means unbounded.
+	PlacedFrom, PlacedBefore time.Time
+	After                    string // cursor: the last ID of the previous page, oldest first
 	// Newest lists newest first (IDs are time-ordered), for pages people read; Before is then
 	// the cursor: the last ID of the previous page, and After is not used.
 	Newest bool

@@ -140,8 +140,14 @@ func (s *Service) timerCommand(ctx context.Context, u *unit, t StoredTimer) (str
 	return "fired", nil
 }
 
-// sandboxSettle delivers a sandbox payment through the same matching as real incoming money.
+// sandboxSettle delivers a sandbox payment through the same matching as real incoming money,
+// debited to the sandbox's clearing account so the ledger and the payment.received event say
+// the money is simulated. With the sandbox off it delivers nothing: the timer is skipped
+// (sandbox_off) and the payment waits for real money, reported to ReceiveFunds.
 func (s *Service) sandboxSettle(ctx context.Context, u *unit, t StoredTimer) (string, error) {
+	if !s.sbx.Enabled {
+		return "", fault.New(fault.Conflict, "sandbox_off", "the sandbox rail is off: only real money is received")
+	}
 	o, err := u.tx.Order(ctx, t.OrderID)
 	if err != nil {
 		return "", notFound(err, "order")
@@ -153,7 +159,8 @@ func (s *Service) sandboxSettle(ctx context.Context, u *unit, t StoredTimer) (st
 		if p.Status != trade.PaymentPending {
 			return "", fault.New(fault.Conflict, "payment_not_pending", "the payment is not pending")
 		}
-		a, err := s.allocate(ctx, u, Incoming{Method: p.Method, Amount: money.New(p.Total, o.Currency), Reference: p.Reference, Payer: o.BuyerID})
+		a, err := s.allocateFrom(ctx, u, Incoming{Method: p.Method, Amount: money.New(p.Total, o.Currency), Reference: p.Reference,
+			Payer: o.BuyerID}, trade.SandboxAccount(o.Currency))
 		if err != nil {
 			return "", err
 		}

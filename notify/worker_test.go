@@ -17,6 +17,7 @@ import (
 	"github.com/tradeassure/tradeassure/access"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/internal/railtest"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/notify"
 	"github.com/tradeassure/tradeassure/payment"
@@ -63,7 +64,7 @@ func newEnv(t *testing.T, url string) *env {
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, ctx: ctx, db: db, clock: escrow.NewManualClock(t0), sink: newSink(t), actors: map[string]trade.Actor{},
 		outcomes: notify.NewOutcomeCounter(nil)}
-	e.svc = escrow.New(db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig()})
+	e.svc = escrow.New(db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(), Accounts: railtest.Accounts()})
 	e.acc = access.New(db.Access(), e.svc, e.clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	e.notes = e.notifier()
 	e.admin = trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "test-admin"}

@@ -77,6 +77,14 @@ func (r reader) Orders(ctx context.Context, f escrow.OrderFilter) ([]*trade.Orde
 			b.WriteString(" AND " + c.col + " = $" + strconv.Itoa(len(args)))
 		}
 	}
+	if !f.PlacedFrom.IsZero() {
+		args = append(args, micros(f.PlacedFrom))
+		b.WriteString(" AND placed_at >= $" + strconv.Itoa(len(args)))
+	}
+	if !f.PlacedBefore.IsZero() {
+		args = append(args, micros(f.PlacedBefore))
+		b.WriteString(" AND placed_at < $" + strconv.Itoa(len(args)))
+	}
 	args = append(args, clampLimit(f.Limit))
 	b.WriteString(order + " LIMIT $" + strconv.Itoa(len(args)))
 	rows, err := r.q.QueryContext(ctx, b.String(), args...)

@@ -375,7 +375,7 @@ func (d *decision) pay(c Pay) error {
 	id := d.nextID("pay")
 	p := Payment{ID: id, Installment: c.Installment, Method: c.Method, Amount: amount, Fee: q.Fee.Minor,
 		FeeCollector: q.Collector, Total: q.Total.Minor, Reference: reference(id), Status: PaymentPending,
-		CreatedAt: now, ExpiresAt: now.Add(d.env.Config.PaymentExpiry)}
+		CreatedAt: now, ExpiresAt: now.Add(d.env.Config.PaymentExpiry), PayTo: c.PayTo, Sandbox: c.PayTo != nil && c.PayTo.Sandbox}
 	o.Payments = append(o.Payments, p)
 	d.timer(TimerPaymentExpiry, "payment_expiry/"+id, p.ExpiresAt, id)
 	d.event("payment.initiated", p)
@@ -405,7 +405,11 @@ func (d *decision) receivePayment(c ReceivePayment) error {
 		// The order moved on, the installment is paid already, or the instructions are out of date
 		// (an amendment lowered the total): the money goes back to the buyer, never beyond the contract.
 		o.Money.Returned += p.Total
-		d.event("payment.returned", map[string]any{"payment_id": p.ID, "amount": p.Total})
+		returned := map[string]any{"payment_id": p.ID, "amount": p.Total}
+		if c.Source == SandboxAccount(o.Currency) {
+			returned["sandbox"] = true
+		}
+		d.event("payment.returned", returned)
 		return d.transfer("payment_returned", p.Reference, posting{c.Source, o.refundableAcct(), p.Total})
 	}
 	now := d.env.Now
@@ -421,7 +425,11 @@ func (d *decision) receivePayment(c ReceivePayment) error {
 	}
 	o.Money.Paid += p.Amount
 	o.Money.FeesCollected += fee
-	d.event("payment.received", map[string]any{"payment_id": p.ID, "installment": p.Installment, "amount": p.Amount, "fee": fee})
+	received := map[string]any{"payment_id": p.ID, "installment": p.Installment, "amount": p.Amount, "fee": fee}
+	if c.Source == SandboxAccount(o.Currency) {
+		received["sandbox"] = true // simulated money: the sandbox rail delivered it
+	}
+	d.event("payment.received", received)
 	switch {
 	case p.Installment == Initial && o.State == Confirmed:
 		o.State = InProduction

@@ -44,6 +44,9 @@ type Pay struct {
 	// CreditLine is the buyer's Pay Later line (R11), for Method pay_later: set by the use case
 	// once it has checked that the buyer has one to draw on; a client's is never taken.
 	CreditLine string
+	// PayTo is the platform's account the buyer pays into (R8), named on the instructions: set
+	// by the use case from the platform's configuration; a client's is never taken.
+	PayTo *payment.CollectionAccount
 }
 
 // ReceivePayment records money that arrived for a payment, from a rail or out of suspense.

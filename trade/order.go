@@ -41,6 +41,12 @@ type Payment struct {
 	CreatedAt    time.Time         `json:"created_at"`
 	ExpiresAt    time.Time         `json:"expires_at"`
 	ReceivedAt   *time.Time        `json:"received_at,omitempty"`
+	// PayTo is the platform's account the buyer sends the money to (R8); none for Pay Later,
+	// which the lender pays.
+	PayTo *payment.CollectionAccount `json:"pay_to,omitempty" doc:"Where the buyer sends the money: the platform's designated account for the method and currency (R8). Absent for Pay Later, which the lender pays."`
+	// Sandbox marks instructions of the built-in sandbox rail: it delivers the money by itself,
+	// and no real money moves.
+	Sandbox bool `json:"sandbox" doc:"True when the sandbox rail issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself, and no real money moves."`
 }
 
 // AQL holds the acceptance quality limits of an inspection, per defect class (R5 default:
@@ -240,6 +246,16 @@ func (o *Order) receivable() ledger.Account {
 // RailAccount is the clearing account of a payment method in a currency.
 func RailAccount(m payment.Method, c money.Currency) ledger.Account {
 	return ledger.Account{Kind: ledger.RailClearing, Owner: string(m), Currency: c}
+}
+
+// SandboxRail owns the clearing account of the built-in sandbox rail.
+const SandboxRail = "sandbox"
+
+// SandboxAccount is the clearing account of the sandbox rail in c: every payment the sandbox
+// delivers is debited to it, whatever the method, so the ledger tells simulated money from
+// money a real rail received.
+func SandboxAccount(c money.Currency) ledger.Account {
+	return ledger.Account{Kind: ledger.RailClearing, Owner: SandboxRail, Currency: c}
 }
 
 // SuspenseAccount holds unmatched money received on a rail (R8).

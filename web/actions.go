@@ -33,6 +33,7 @@ type action struct {
 	Inspectors   []trade.Org         // book-inspection
 	Requirements []trade.Requirement // report, file-dispute
 	Proposal     *trade.Resolution   // accept-/reject-resolution
+	Dispute      *trade.Dispute      // decide: the dispute being decided
 	PayLater     *payLaterBox        // pay-later: the installment being financed (R11, credit.go)
 }
 
@@ -41,7 +42,12 @@ func (a *action) fill(fresh *action) {
 	form, key := a.Form, a.Key
 	*a = *fresh
 	a.Form, a.Key = form, key
+	a.Form.Scope = fresh.Form.Scope
 }
+
+// scoped are the forms whose note field shares its name with another form on the same page
+// (a party may settle, reject an offer and escalate at once): their IDs carry the form's key.
+var scoped = map[string]bool{"accept-goods": true, "reject-resolution": true, "escalate": true}
 
 // quoteRow is one payment method with what paying by it costs (R10), or why it is unavailable.
 type quoteRow struct {
@@ -68,6 +74,9 @@ func (s *Server) actions(ctx context.Context, o *trade.Order, a trade.Actor) ([]
 	var out []*action
 	add := func(key, title string) *action {
 		x := &action{Key: key, OrderID: o.ID, Title: title, Form: newForm(nil), Version: o.Version, Currency: o.Currency}
+		if scoped[key] {
+			x.Form.Scope = key
+		}
 		out = append(out, x)
 		return x
 	}
@@ -140,7 +149,7 @@ func (s *Server) actions(ctx context.Context, o *trade.Order, a trade.Actor) ([]
 		}
 	}
 	if allowed(o, r, trade.EvDecide) {
-		add("decide", "Decide the dispute")
+		add("decide", "Decide the dispute").Dispute = o.OpenDispute()
 	}
 	if allowed(o, r, trade.EvRelease) {
 		add("release", "Release the escrow to the supplier now")
@@ -206,6 +215,9 @@ func (s *Server) quotes(c money.Currency, due int64) []quoteRow {
 	for _, mi := range payment.Catalog() {
 		row := quoteRow{Method: mi.Method, Name: mi.Name, Arrival: mi.Arrival}
 		q, err := s.svc.Config().Fees.Quote(mi.Method, money.New(due, c), now)
+		if err == nil && mi.Method != payment.PayLater { // R8: only where the platform has an account to receive it
+			_, err = s.svc.CollectionAccount(mi.Method, c)
+		}
 		switch {
 		case mi.Method == payment.PayLater && err == nil:
 			// Offered only to a buyer whose line can finance it: payLaterQuote decides (R11).

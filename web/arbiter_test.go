@@ -222,6 +222,78 @@ func TestCaseDecision(t *testing.T) {
 	})
 }
 
+// TestCaseDecisionOutcomes ensures the two decisions besides a full refund work from the case
+// file, as labelled there (R18): a partial refund reduces the price, refunds that much of what
+// was paid and lets the order go on to shipment; "No refund: release to the supplier" accepts
+// the goods as they are — the order goes on to shipment and release — and, for a dispute filed
+// after release, leaves the released money with the supplier and gives the buyer a new time to
+// dispute before the order completes. The ledger balances after each. R18 R19 R20
+func TestCaseDecisionOutcomes(t *testing.T) {
+	caseWorlds(t, func(t *testing.T, w *world) {
+		arb := w.login("arbiter")
+		decide := func(o *trade.Order, v url.Values) {
+			t.Helper()
+			path := "/orders/" + o.ID
+			page := arb.get(path + "/case").body
+			contains(t, "the decide form", page, "Full refund to the buyer", "Partial refund to the buyer",
+				"No refund: release to the supplier")
+			v.Set("idempotency_key", formKey(t, page, path+"/decide"))
+			v.Set("version", itoa(mustOrder(w, path).Version))
+			if res := arb.post(path+"/decide", v); res.status != http.StatusSeeOther || res.header.Get("Location") != path {
+				t.Fatalf("decide %v: %d %s", v, res.status, res.body)
+			}
+			rep, err := w.svc.CheckLedger(w.ctx)
+			w.must("ledger check", err)
+			if !rep.OK() {
+				t.Errorf("the ledger after deciding %v: %+v", v["outcome"], rep)
+			}
+		}
+
+		// A partial refund: USD 1,500.00 off an order of USD 11,600.00 whose USD 3,480.00 deposit is paid.
+		o := w.caseOrder(caseOrder{})
+		decide(o, url.Values{"outcome": {"refund_partial"}, "amount": {"1500.00"},
+			"reasons": {"Fabric weight 168 g/m² against 200 ± 5%: a price reduction of USD 1,500.00."}})
+		o = mustOrder(w, "/orders/"+o.ID)
+		if o.State != trade.InspectionPassed || o.Money.Refunded != 1500_00 || o.Total() != 10100_00 || o.Money.Released != 0 {
+			t.Errorf("after a partial refund: %s, refunded %d, total %d, released %d", o.State, o.Money.Refunded, o.Total(), o.Money.Released)
+		}
+		contains(t, "case file after a partial refund", arb.get("/orders/"+o.ID+"/case").body, "Partial refund to the buyer</strong> (USD 1,500.00)")
+		contains(t, "buyer's page after a partial refund", w.login("buyer").get("/orders/"+o.ID).body,
+			"Partial refund to the buyer</strong> (USD 1,500.00)", "Pay the balance", "USD 8,120.00")
+
+		// No refund on goods that comply: the goods are accepted; the escrow waits for shipment.
+		o = w.caseOrder(caseOrder{})
+		decide(o, url.Values{"outcome": {"no_refund"}, "refusals": {"goods_compliant"},
+			"reasons": {"168 g/m² was measured on one roll; the retest shows 198 g/m². The goods comply."}})
+		o = mustOrder(w, "/orders/"+o.ID)
+		if o.State != trade.InspectionPassed || o.Money.Refunded != 0 || o.Money.Held() != 3480_00 {
+			t.Errorf("after no refund: %s, refunded %d, held %d", o.State, o.Money.Refunded, o.Money.Held())
+		}
+		contains(t, "buyer's page after no refund", w.login("buyer").get("/orders/"+o.ID).body,
+			"No refund: release to the supplier", "Goods compliant")
+
+		// A dispute filed after release: no refund leaves the money released and restarts the
+		// buyer's time to dispute.
+		o = w.released()
+		_, err := w.svc.Do(w.ctx, w.actors["buyer"], w.key(), o.ID, trade.FileDispute{Reason: "Seams split after washing",
+			Requirements: []string{"Fabric weight"}})
+		w.must("dispute", err)
+		_, err = w.svc.Do(w.ctx, w.actors["buyer"], w.key(), o.ID, trade.Escalate{Note: "no answer"})
+		w.must("escalate", err)
+		page := arb.get("/orders/" + o.ID + "/case").body
+		contains(t, "the decide form after release", page, "the money already released stays with the supplier",
+			"R19(c): the issue was found only after the goods arrived")
+		decide(o, url.Values{"outcome": {"no_refund"}, "refusals": {"found_after_arrival"},
+			"reasons": {"Found only after the goods arrived (R19c)."}})
+		o = mustOrder(w, "/orders/"+o.ID)
+		if o.State != trade.Released || o.Money.Released != 11600_00 || o.Money.Refunded != 0 {
+			t.Errorf("after no refund on released goods: %s, released %d, refunded %d", o.State, o.Money.Released, o.Money.Refunded)
+		}
+		contains(t, "buyer's page after no refund on released goods", w.login("buyer").get("/orders/"+o.ID).body,
+			"No refund: release to the supplier", "The buyer&#39;s time to dispute after release ends", "in 30 days")
+	})
+}
+
 // TestCaseCompliantGoods ensures a buyer who disputes what the inspector found compliant gets
 // no refund (R20): the case file shows the disputed requirement as met and no R19 ground, and the
 // arbiter's refusal on goods_compliant is recorded and shown to the buyer.

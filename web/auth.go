@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -47,7 +49,21 @@ const (
 	sessOrg   = "org_id"
 	sessEmail = "email"
 	sessName  = "name"
+	// sessPassword is the password the session was opened with (passwordStamp): a session
+	// whose stamp no longer matches the user's password ends at its next request.
+	sessPassword = "password_stamp"
 )
+
+// passwordStamp identifies the password a user has now without revealing anything of it: a
+// digest of its stored hash, which changes with every new password (each hash has its own
+// salt). A session keeps the stamp of the password it was opened with, so changing the
+// password — by the user or by an admin's reset — ends every other session of the user at
+// its next request; the session that changed it takes the new stamp and goes on (the pattern
+// of Django's session auth hash).
+func passwordStamp(u access.User) string {
+	sum := sha256.Sum256([]byte("tradeassure session password stamp\x00" + u.PasswordHash))
+	return hex.EncodeToString(sum[:16])
+}
 
 // auth lets a request through only with a live session, and puts the viewer in its context.
 // Without one, a GET goes to the login page and comes back after it; anything else is refused.
@@ -64,7 +80,8 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 				return
 			}
 			v.MustChangePassword = err == nil && u.MustChangePassword
-			if err != nil || u.DisabledAt != nil || u.Role != v.Role || u.OrgID != v.OrgID {
+			if err != nil || u.DisabledAt != nil || u.Role != v.Role || u.OrgID != v.OrgID ||
+				s.sm.GetString(ctx, sessPassword) != passwordStamp(u) {
 				if err := s.sm.Destroy(ctx); err != nil {
 					s.fail(w, r, err)
 					return
@@ -196,6 +213,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.sm.Put(ctx, sessOrg, a.OrgID)
 	s.sm.Put(ctx, sessEmail, u.Email)
 	s.sm.Put(ctx, sessName, u.Name)
+	s.sm.Put(ctx, sessPassword, passwordStamp(u))
 	if u.MustChangePassword {
 		next = passwordPath // a one-time password is good for choosing one's own, nothing else
 	}
@@ -246,9 +264,20 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			passwordData{Form: f, Forced: viewerFrom(r.Context()).MustChangePassword})
 		return
 	}
-	if err := s.sm.RenewToken(r.Context()); err != nil {
+	// This session goes on under a new token with the new password's stamp; every other
+	// session of the user ends at its next request (auth compares the stamps).
+	ctx := r.Context()
+	if err := s.sm.RenewToken(ctx); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if s.lookup != nil {
+		u, err := s.lookup(ctx, actorOf(r).UserID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.sm.Put(ctx, sessPassword, passwordStamp(u))
 	}
 	s.redirect(w, r, "/", "Your password was changed.")
 }

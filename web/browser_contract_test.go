@@ -90,12 +90,9 @@ func supplierDrafts(t *testing.T, w *world) {
 		who  *person
 		path string
 	}{{supplier, orderPath + "/contract"}, {buyer, orderPath}} {
-		p.who.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
-		p.who.open(p.path)
-		if !run(p.who, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
-			t.Errorf("%s at 390 px scrolls sideways", p.path)
-		}
-		p.who.do("laptop", chromedp.EmulateViewport(1280, 800))
+		p.who.resize(phone)
+		p.who.open(p.path) // checks the page at this width
+		p.who.resize(laptop)
 	}
 
 	buyer.open(orderPath)

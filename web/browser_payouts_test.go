@@ -30,21 +30,13 @@ func TestBrowserPayouts(t *testing.T) {
 	supplier.open("/payouts")
 	supplier.has("payouts page after the payout", "Sent", "By the platform", "No payout is due.")
 
-	for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
-		var opts []chromedp.EmulateViewportOption
-		if size.w < 500 {
-			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
-		}
+	for _, size := range []viewport{phone, laptop} {
 		for _, pg := range []struct {
 			who  *person
 			path string
 		}{{supplier, "/payouts"}, {admin, "/admin/suppliers/" + w.supplierID()}} {
-			pg.who.do("viewport", chromedp.EmulateViewport(size.w, size.h, opts...))
-			pg.who.open(pg.path)
-			if !run(pg.who, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
-				sw := run(pg.who, "scrollWidth", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-				t.Errorf("%s at %d×%d scrolls sideways: scrollWidth %d", pg.path, size.w, size.h, sw)
-			}
+			pg.who.resize(size)
+			pg.who.open(pg.path) // checks the page at this width
 		}
 	}
 }

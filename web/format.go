@@ -39,6 +39,22 @@ var funcs = template.FuncMap{
 	"bp":        bpLabel,
 	"lower":     strings.ToLower,
 	"stateAttr": func(s trade.State) string { return string(s) },
+	"outcome":   outcomeLabel,
+}
+
+// outcomeText names the arbiter's decisions (trade.Outcome) in the domain's verbs: a refund to
+// the buyer, or none — and then the escrow goes on to its release to the supplier (R18, R20).
+var outcomeText = map[trade.Outcome]string{
+	trade.OutcomeFullRefund:    "Full refund to the buyer",
+	trade.OutcomePartialRefund: "Partial refund to the buyer",
+	trade.OutcomeNoRefund:      "No refund: release to the supplier",
+}
+
+func outcomeLabel(o string) string {
+	if s, ok := outcomeText[trade.Outcome(o)]; ok {
+		return s
+	}
+	return capitalize(strings.ReplaceAll(o, "_", " "))
 }
 
 // formatMoney shows minor units as "USD 12,345.67": the currency's own digits, thousands

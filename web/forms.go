@@ -20,6 +20,10 @@ type form struct {
 	Values url.Values
 	Errors map[string]string
 	Error  string
+	// Scope, when set, goes into the element IDs of the form's fields ("f-escalate-note"): a
+	// page with several forms that take the same field (a note) needs an ID per form, or a
+	// label[for] names only the first of them.
+	Scope string
 }
 
 // newForm returns a form holding values, with a fresh idempotency key: a form rendered once
@@ -128,7 +132,12 @@ type field struct {
 
 // ID is the element ID of the input: the name with every character that is not a letter or
 // digit replaced, so that CSS selectors and label[for] stay simple.
-func (fl field) ID() string { return inputID(fl.Name) }
+func (fl field) ID() string {
+	if fl.Form != nil && fl.Form.Scope != "" {
+		return inputID(fl.Form.Scope + "-" + fl.Name)
+	}
+	return inputID(fl.Name)
+}
 
 func inputID(name string) string {
 	var b strings.Builder

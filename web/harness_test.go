@@ -20,6 +20,7 @@ import (
 	"github.com/tradeassure/tradeassure/blob"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/pgtest"
+	"github.com/tradeassure/tradeassure/internal/railtest"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/store"
@@ -33,8 +34,8 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 const password = "correct horse battery"
 
 // world is the real service, API and portal on one database, served on httptest exactly as
-// serve mounts them (the API, then the portal at /, all behind CrossOriginProtection), with
-// one user per role.
+// serve mounts them (the API, then the portal at /, which refuses cross-origin posts itself),
+// with one user per role.
 type world struct {
 	t      *testing.T
 	ctx    context.Context
@@ -68,14 +69,14 @@ func newWorld(t *testing.T, url string) *world {
 	}
 	t.Cleanup(func() { dir.Close() })
 	clock := escrow.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(), Blobs: dir})
+	svc := escrow.New(db, escrow.Options{Clock: clock, Config: trade.DefaultConfig(), Blobs: dir, Accounts: railtest.Accounts()})
 	acc := access.New(db.Access(), svc, clock.Now, access.Argon2Params{Time: 1, Memory: 64, Threads: 1})
 	mux := http.NewServeMux()
 	api.New(mux, svc, acc, api.Options{Version: "test"})
 	sessions := web.NewSessions(db.Sessions(), web.SessionConfig{})
 	mux.Handle("/", web.New(svc, acc, sessions, web.Options{LookupUser: db.Access().User, Blobs: dir}))
 	w := &world{t: t, ctx: ctx, db: db, svc: svc, acc: acc, clock: clock,
-		srv:    httptest.NewServer(http.NewCrossOriginProtection().Handler(mux)),
+		srv:    httptest.NewServer(mux),
 		admin:  trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "test-admin"},
 		actors: map[string]trade.Actor{}, emails: map[string]string{}}
 	t.Cleanup(w.srv.Close)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -86,4 +88,108 @@ func TestLifecycleSVG(t *testing.T) {
 	if !strings.Contains(svg, "It can move to: In production, Cancelled.") {
 		t.Error("the description does not say where the order can go")
 	}
+}
+
+// TestLifecycleContrast ensures the lifecycle diagram can be read by people with low vision: its
+// lines, arrowheads and outlines have at least 3:1 contrast against the white page (WCAG 1.4.11,
+// non-text contrast) and its labels at least 4.5:1 against their box (WCAG 1.4.3), in the colours
+// app.css gives them.
+func TestLifecycleContrast(t *testing.T) {
+	css, err := assets.ReadFile("static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := cssRules(string(css))
+	color := func(selector, prop string) string {
+		t.Helper()
+		v := rules[selector][prop]
+		if name, ok := strings.CutPrefix(v, "var("); ok {
+			v = rules[":root"][strings.TrimSuffix(name, ")")]
+		}
+		if len(v) == 4 && v[0] == '#' { // #rgb
+			v = string([]byte{'#', v[1], v[1], v[2], v[2], v[3], v[3]})
+		}
+		if len(v) != 7 || v[0] != '#' {
+			t.Fatalf("%s { %s } is %q, not a #rrggbb colour", selector, prop, v)
+		}
+		return v
+	}
+	const page = "#ffffff"
+	for _, c := range []struct {
+		selector, prop string
+		against        string // a colour, or "selector|prop" of the box behind
+		min            float64
+	}{
+		{"svg.lifecycle .lc-edge", "stroke", page, 3},
+		{"svg.lifecycle .lc-edge.back", "stroke", page, 3},
+		{"svg.lifecycle .lc-edge.next", "stroke", page, 3},
+		{"svg.lifecycle .lc-arrowhead", "fill", page, 3},
+		{"svg.lifecycle .lc-arrowhead.next", "fill", page, 3},
+		{"svg.lifecycle .lc-state rect", "stroke", page, 3},
+		{"svg.lifecycle .lc-state.next rect", "stroke", page, 3},
+		{"svg.lifecycle .lc-state.current rect", "fill", page, 3},
+		{"svg.lifecycle .lc-state text", "fill", "svg.lifecycle .lc-state rect|fill", 4.5},
+		{"svg.lifecycle .lc-state.current text", "fill", "svg.lifecycle .lc-state.current rect|fill", 4.5},
+	} {
+		bg := c.against
+		if sel, prop, ok := strings.Cut(c.against, "|"); ok {
+			bg = color(sel, prop)
+		}
+		fg := color(c.selector, c.prop)
+		if r := contrast(fg, bg); r < c.min {
+			t.Errorf("%s { %s: %s } has %.2f:1 against %s, want at least %.1f:1", c.selector, c.prop, fg, r, bg, c.min)
+		}
+	}
+	if r := contrast("#9aa7b4", page); r >= 3 {
+		t.Errorf("the check passes the old edge colour (%.2f:1)", r)
+	}
+}
+
+// cssRules reads a stylesheet's plain top-level rules into selector → property → value; a rule
+// with several selectors is stored under each. The rules the test reads are not in media
+// queries (whose inner rules this reading mangles).
+func cssRules(css string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, rule := range strings.Split(css, "}") {
+		head, body, ok := strings.Cut(rule, "{")
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndex(head, "*/"); i >= 0 {
+			head = head[i+2:]
+		}
+		for _, sel := range strings.Split(head, ",") {
+			sel = strings.TrimSpace(sel)
+			if out[sel] == nil {
+				out[sel] = map[string]string{}
+			}
+			for _, decl := range strings.Split(body, ";") {
+				if k, v, ok := strings.Cut(decl, ":"); ok {
+					out[sel][strings.TrimSpace(k)] = strings.TrimSpace(v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
+func contrast(a, b string) float64 {
+	lum := func(h string) float64 {
+		var l float64
+		for i, w := range []float64{0.2126, 0.7152, 0.0722} {
+			var c int
+			fmt.Sscanf(h[1+2*i:3+2*i], "%02x", &c)
+			v := float64(c) / 255
+			if v <= 0.03928 {
+				v /= 12.92
+			} else {
+				v = math.Pow((v+0.055)/1.055, 2.4)
+			}
+			l += w * v
+		}
+		return l
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }

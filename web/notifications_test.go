@@ -26,7 +26,7 @@ func withNotifications(w *world) *notify.Service {
 	sessions := web.NewSessions(w.db.Sessions(), web.SessionConfig{})
 	mux.Handle("/", web.New(w.svc, w.acc, sessions, web.Options{LookupUser: w.db.Access().User, Notifications: notes}))
 	w.srv.Close()
-	w.srv = httptest.NewServer(http.NewCrossOriginProtection().Handler(mux))
+	w.srv = httptest.NewServer(mux)
 	w.t.Cleanup(w.srv.Close)
 	return notes
 }

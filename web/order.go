@@ -32,10 +32,10 @@ type orderData struct {
 	Thread     threadData
 	Actions    []*action
 	Error      string // a refusal whose form is no longer on the page
-	Deadline   string
-	DeadlineAt time.Time
-	Dispute    *trade.Dispute // the latest dispute
-	Report     *trade.Report  // the latest inspection report
+	// Deadlines are the order's live deadlines with their countdowns (deadlines.go).
+	Deadlines []deadline
+	Dispute   *trade.Dispute // the latest dispute
+	Report    *trade.Report  // the latest inspection report
 	// Quality (arbiter.go): the confirmed contract's specification check (R5), the sampling
 	// plan and the verdict on the latest report (R16), and whether staff get a case file link.
 	SpecCheck *specCheck
@@ -143,7 +143,11 @@ func (s *Server) orderData(ctx context.Context, r *http.Request, o *trade.Order)
 	if err := d.addQuality(o); err != nil {
 		return nil, err
 	}
-	d.Deadline, d.DeadlineAt = nextDeadline(o)
+	timers, err := s.svc.Timers(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Deadlines = orderDeadlines(o, timers, s.svc.Now(), d.ShowMoney)
 	cov, err := s.coverage(ctx, o)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,8 @@ func changeOwnPassword(t *testing.T, c *client, current, next string) {
 // TestOneTimePasswordMustChange ensures a user who logs in with a one-time password an admin
 // reset is sent to the password page, which says why; every other page, GET or form, answers
 // 303 to it; logout and the static assets still work; after the change the user goes anywhere
-// and the one-time password no longer logs in; a new reset forces the change again.
+// and the one-time password no longer logs in; a reset ends the sessions opened before it, and
+// a new reset forces the change again.
 func TestOneTimePasswordMustChange(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, w *world) {
 		admin := w.login("admin")
@@ -35,10 +36,11 @@ func TestOneTimePasswordMustChange(t *testing.T) {
 			}
 			return m[1]
 		}
-		// A session opened before the reset is held to it too, at its next request.
+		// A session opened before the reset ends at its next request: the password it was
+		// opened with is gone.
 		before := w.login("supplier")
 		oneTime := reset()
-		if res := before.get("/"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/account/password" {
+		if res := before.get("/"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/login?next=%2F" {
 			t.Errorf("a session from before the reset: %d to %q", res.status, res.header.Get("Location"))
 		}
 
@@ -84,9 +86,9 @@ func TestOneTimePasswordMustChange(t *testing.T) {
 			t.Errorf("login with the own password: %d to %q", res.status, res.header.Get("Location"))
 		}
 
-		// A new reset forces the change again, for the open session as well.
+		// A new reset ends the open session and forces the change again at the next login.
 		again := reset()
-		if res := own.get("/payouts"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/account/password" {
+		if res := own.get("/payouts"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/login?next=%2Fpayouts" {
 			t.Errorf("after a second reset: %d to %q", res.status, res.header.Get("Location"))
 		}
 		if res := own.post("/logout", url.Values{}); res.status != http.StatusSeeOther || res.header.Get("Location") != "/login?out=1" {

@@ -25,9 +25,9 @@ func (w *world) timers() {
 	}
 }
 
-// released drives an order through a passed inspection, the balance and shipment; the release
-// timer pays escrow to the supplier's payable account (R12).
-func (w *world) released() *trade.Order {
+// readyToShip drives an order through a passed inspection and the balance paid: the supplier
+// may ship it now.
+func (w *world) readyToShip() *trade.Order {
 	w.t.Helper()
 	o := w.order(trade.InProduction)
 	do := func(a trade.Actor, cmd trade.Command) {
@@ -43,9 +43,22 @@ func (w *world) released() *trade.Order {
 	do(w.actors["inspector"], trade.SubmitReport{Report: trade.Report{Passed: true, SampleSize: 125, Findings: findings}})
 	do(w.actors["buyer"], trade.Pay{Installment: trade.Balance, Method: payment.TTWire})
 	o = w.deliver(o)
-	do(w.actors["supplier"], trade.Ship{ShippedOn: trade.Day(w.clock.Now()), Carrier: "COSCO", Tracking: "COSU1"})
+	if o.State != trade.BalancePaid {
+		w.t.Fatalf("state %s, want balance_paid", o.State)
+	}
+	return o
+}
+
+// released drives an order through a passed inspection, the balance and shipment; the release
+// timer pays escrow to the supplier's payable account (R12).
+func (w *world) released() *trade.Order {
+	w.t.Helper()
+	o := w.readyToShip()
+	_, err := w.svc.Do(w.ctx, w.actors["supplier"], w.key(), o.ID,
+		trade.Ship{ShippedOn: trade.Day(w.clock.Now()), Carrier: "COSCO", Tracking: "COSU1"})
+	w.must("ship", err)
 	w.timers()
-	o, err := w.svc.Order(w.ctx, w.admin, o.ID)
+	o, err = w.svc.Order(w.ctx, w.admin, o.ID)
 	w.must("read order", err)
 	if o.State != trade.Released {
 		w.t.Fatalf("state %s, want released", o.State)

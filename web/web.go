@@ -57,12 +57,16 @@ type Options struct {
 	// the peer's. Set it only behind a reverse proxy that appends the client's address there:
 	// without it, every login through the proxy counts against the proxy's one address.
 	TrustForwardedFor bool
+	// Sandbox says the server runs the sandbox payment rail: every page then carries a banner
+	// that payments are simulated and no real money moves.
+	Sandbox bool
 }
 
 // SessionConfig configures the session cookie.
 type SessionConfig struct {
-	// Secure marks the cookie Secure: set it when the portal is served over TLS (directly or
-	// behind a proxy that terminates TLS). Browsers drop a Secure cookie on plain http.
+	// Secure marks the cookie Secure on every answer: set it when TLS ends at a proxy in front
+	// of the portal. A request that reaches the portal over TLS gets a Secure cookie without
+	// it. Browsers drop a Secure cookie on plain http.
 	Secure      bool
 	IdleTimeout time.Duration // default 1 hour without a request
 	Lifetime    time.Duration // default 12 hours after login, whatever the activity
@@ -107,10 +111,13 @@ type Server struct {
 	notes  *notify.Service
 	// trustForwarded: see Options.TrustForwardedFor.
 	trustForwarded bool
+	sandbox        bool // see Options.Sandbox
 }
 
 // New returns the portal, to be mounted at "/" beside the API (which keeps /v1 and
-// /openapi.json: the more specific patterns win on a ServeMux).
+// /openapi.json: the more specific patterns win on a ServeMux). It refuses a cross-origin form
+// post itself (net/http's CrossOriginProtection, against CSRF), so it is protected however it
+// is mounted; the caller adds no layer of its own.
 func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager, opt Options) http.Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -119,7 +126,7 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 		opt.Blobs = nil // a nil directory is no store
 	}
 	s := &Server{svc: svc, acc: acc, sm: sessions, log: opt.Logger, lookup: opt.LookupUser, pages: parsePages(), blobs: opt.Blobs,
-		notes: opt.Notifications, trustForwarded: opt.TrustForwardedFor}
+		notes: opt.Notifications, trustForwarded: opt.TrustForwardedFor, sandbox: opt.Sandbox}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.fail(w, r, err)
 	}
@@ -153,8 +160,8 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", cacheFor(time.Hour, http.StripPrefix("/static/", http.FileServerFS(static))))
-	mux.Handle("/", headers(limitBody(sessions.LoadAndSave(app))))
-	return mux
+	mux.Handle("/", headers(limitBody(secureOverTLS(sessions.LoadAndSave(app)))))
+	return http.NewCrossOriginProtection().Handler(mux)
 }
 
 // headers sets what every page sends: no caching of private pages, no framing, no sniffing,
@@ -169,6 +176,44 @@ func headers(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// secureOverTLS marks the session cookie Secure in the answer to a request that arrived over
+// TLS, whatever SessionConfig.Secure says: a browser that came by https keeps the cookie to
+// https. Behind a proxy that ends TLS the request is plain http here, and SessionConfig.Secure
+// (TRADEASSURE_COOKIE_SECURE=1) marks it.
+func secureOverTLS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		sw := &secureCookies{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		sw.mark() // the session manager sets its cookie after the handler when it wrote nothing
+	})
+}
+
+// secureCookies marks the session cookie Secure before the headers go out.
+type secureCookies struct{ http.ResponseWriter }
+
+func (w *secureCookies) WriteHeader(code int) { w.mark(); w.ResponseWriter.WriteHeader(code) }
+
+func (w *secureCookies) Write(b []byte) (int, error) { w.mark(); return w.ResponseWriter.Write(b) }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *secureCookies) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *secureCookies) mark() {
+	cookies := w.Header()["Set-Cookie"]
+	for i, v := range cookies {
+		c, err := http.ParseSetCookie(v)
+		if err != nil || c.Name != SessionCookie || c.Secure {
+			continue
+		}
+		c.Secure = true
+		cookies[i] = c.String()
+	}
 }
 
 func limitBody(next http.Handler) http.Handler {
@@ -199,6 +244,8 @@ type page struct {
 	Now    time.Time
 	Data   any
 	Inbox  *inboxLink // the menu's link to the viewer's notifications; nil without them
+	// Sandbox shows the banner that payments are simulated (Options.Sandbox).
+	Sandbox bool
 }
 
 // render executes a page into a buffer first, so that a template error becomes a clean 500
@@ -209,7 +256,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.fail(w, r, errors.New("no template "+name))
 		return
 	}
-	p := page{Title: title, Viewer: viewerFrom(r.Context()), Now: s.svc.Now(), Data: data}
+	p := page{Title: title, Viewer: viewerFrom(r.Context()), Now: s.svc.Now(), Data: data, Sandbox: s.sandbox}
 	if p.Viewer != nil {
 		p.Flash = s.sm.PopString(r.Context(), "flash")
 		p.Inbox = s.inboxLink(r)

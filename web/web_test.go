@@ -55,7 +55,8 @@ func TestLoginFailure(t *testing.T) {
 }
 
 // TestSessionCookie ensures the session cookie is HttpOnly and SameSite=Lax, Secure only when
-// configured, and replaced at login (no session fixation); logout ends the session.
+// configured or when the request came over TLS, and replaced at login (no session fixation);
+// logout ends the session.
 func TestSessionCookie(t *testing.T) {
 	w := newWorld(t, sqliteURL(t))
 	c := w.client()
@@ -87,18 +88,84 @@ func TestSessionCookie(t *testing.T) {
 	if set := rec.Header().Get("Set-Cookie"); !strings.Contains(set, "Secure") {
 		t.Errorf("configured Secure, got %q", set)
 	}
+
+	// Over TLS the cookie is Secure without the setting: at login (a redirect), on a page that
+	// renews nothing but writes a body, and when logout deletes it.
+	tls := httptest.NewTLSServer(w.srv.Config.Handler)
+	t.Cleanup(tls.Close)
+	hc := tls.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	send := func(method, path string, v url.Values) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, tls.URL+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	in := send("POST", "/login", url.Values{"email": {w.emails["buyer"]}, "password": {password}})
+	var session *http.Cookie
+	for _, c := range in.Cookies() {
+		if c.Name == web.SessionCookie {
+			session = c
+		}
+	}
+	if in.StatusCode != http.StatusSeeOther || session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("login over TLS: %d, cookie %v", in.StatusCode, session)
+	}
+	req, _ := http.NewRequest("POST", tls.URL+"/logout", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(session)
+	out, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	if set := out.Header.Get("Set-Cookie"); out.StatusCode != http.StatusSeeOther || !strings.Contains(set, web.SessionCookie+"=;") ||
+		!strings.Contains(set, "Secure") {
+		t.Errorf("logout over TLS: %d, Set-Cookie %q", out.StatusCode, set)
+	}
 }
 
-// TestCrossOriginPostRefused ensures a form posted from another site is refused by the
-// server's CrossOriginProtection before the portal sees it (CSRF).
+// TestCrossOriginPostRefused ensures a form posted from another site is refused by the portal
+// itself (CrossOriginProtection inside web.New, against CSRF), however it is mounted: through
+// the world's mux beside the API, and served alone with no wrapper. A same-origin post and a
+// cross-site GET still go through.
 func TestCrossOriginPostRefused(t *testing.T) {
 	w := newWorld(t, sqliteURL(t))
-	req, _ := http.NewRequest("POST", w.srv.URL+"/login", strings.NewReader("email=a&password=b"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	req.Header.Set("Origin", "https://evil.example")
-	if res := w.client().do(req); res.status != http.StatusForbidden {
-		t.Errorf("cross-site POST: %d", res.status)
+	alone := httptest.NewServer(web.New(w.svc, w.acc, web.NewSessions(w.db.Sessions(), web.SessionConfig{}),
+		web.Options{LookupUser: w.db.Access().User}))
+	t.Cleanup(alone.Close)
+	buyer := w.login("buyer")
+	for _, base := range []string{w.srv.URL, alone.URL} {
+		for _, path := range []string{"/login", "/logout", "/orders/new", "/account/password"} {
+			req, _ := http.NewRequest("POST", base+path, strings.NewReader("email=a&password=b"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			req.Header.Set("Origin", "https://evil.example")
+			if res := buyer.do(req); res.status != http.StatusForbidden {
+				t.Errorf("cross-site POST %s%s: %d", base, path, res.status)
+			}
+		}
+		req, _ := http.NewRequest("POST", base+"/login", strings.NewReader("email=a&password=b"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if res := w.client().do(req); res.status != http.StatusUnauthorized {
+			t.Errorf("same-origin POST /login to %s: %d, want the login's own answer", base, res.status)
+		}
+		req, _ = http.NewRequest("GET", base+"/login", nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if res := w.client().do(req); res.status != http.StatusOK {
+			t.Errorf("cross-site GET /login from %s: %d", base, res.status)
+		}
+	}
+	// The buyer's session survived the forged logout.
+	if res := buyer.get("/"); res.status != http.StatusOK {
+		t.Errorf("after a forged logout the buyer's dashboard is %d", res.status)
 	}
 }
 
@@ -270,6 +337,50 @@ func TestPasswordChange(t *testing.T) {
 	if _, _, err := w.acc.Login(w.ctx, w.emails["supplier"], "a new long password"); err != nil {
 		t.Errorf("the new password does not log in: %v", err)
 	}
+}
+
+// TestPasswordChangeEndsOtherSessions ensures changing a password ends every other session of
+// the user at its next request — a page goes to the login, a form is refused — while the
+// session that changed it goes on, and another user's session is untouched; logging in again
+// with the new password works.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, w *world) {
+		laptop, phone, other := w.login("supplier"), w.login("supplier"), w.login("buyer")
+		for _, c := range []*client{laptop, phone, other} {
+			if res := c.get("/"); res.status != http.StatusOK {
+				t.Fatalf("dashboard before the change: %d", res.status)
+			}
+		}
+		const next = "a new long password"
+		changeOwnPassword(t, laptop, password, next)
+		if res := laptop.get("/payouts"); res.status != http.StatusOK {
+			t.Errorf("the session that changed the password: %d", res.status)
+		}
+		if res := phone.get("/payouts"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/login?next=%2Fpayouts" {
+			t.Errorf("the other session after the change: %d to %q", res.status, res.header.Get("Location"))
+		}
+		if res := phone.post("/account/password", url.Values{"current_password": {next}, "password": {"x"}, "password_confirm": {"x"}}); res.status != http.StatusUnauthorized {
+			t.Errorf("a form from the other session: %d", res.status)
+		}
+		if res := other.get("/"); res.status != http.StatusOK {
+			t.Errorf("another user's session: %d", res.status)
+		}
+		again := w.client()
+		if res := again.post("/login", url.Values{"email": {w.emails["supplier"]}, "password": {next}}); res.status != http.StatusSeeOther {
+			t.Fatalf("login with the new password: %d", res.status)
+		}
+		if res := again.get("/"); res.status != http.StatusOK {
+			t.Errorf("the new session: %d", res.status)
+		}
+		// The changed session keeps going after a second change too, and ends the new login.
+		changeOwnPassword(t, laptop, next, "and another long password")
+		if res := laptop.get("/"); res.status != http.StatusOK {
+			t.Errorf("the changing session after a second change: %d", res.status)
+		}
+		if res := again.get("/"); res.status != http.StatusSeeOther {
+			t.Errorf("a session opened with the previous password: %d", res.status)
+		}
+	})
 }
 
 // TestDisabledUserLoggedOut ensures a user disabled while logged in loses the session at the

@@ -224,3 +224,32 @@ func (s *Service) Events(ctx context.Context, a trade.Actor, after int64, limit 
 	}
 	return s.store.OrgEvents(ctx, org, after, limit)
 }
+
+// EndpointsPage lists up to limit endpoints of orgID ("" for a's own) after the endpoint after,
+// oldest first, disabled ones too, without secrets; next is the last one's ID when another page
+// may follow. Only an admin lists another organization's.
+func (s *Service) EndpointsPage(ctx context.Context, a trade.Actor, orgID, after string, limit int) (es []Endpoint, next string, err error) {
+	if orgID == "" {
+		orgID = a.OrgID
+	}
+	if orgID != a.OrgID && a.Role != trade.RoleAdmin {
+		return nil, "", fault.New(fault.NotFound, "organization_not_found", "no such organization")
+	}
+	if limit <= 0 || limit > escrow.PageSizeMax {
+		limit = escrow.PageSizeMax
+	}
+	es, err = s.store.EndpointsPage(ctx, orgID, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range es {
+		es[i].Secret = ""
+	}
+	if len(es) == limit {
+		next = es[len(es)-1].ID
+	}
+	if es == nil {
+		es = []Endpoint{}
+	}
+	return es, next, nil
+}

@@ -132,6 +132,8 @@ type Store interface {
 	Endpoint(ctx context.Context, id string) (Endpoint, error) // escrow.ErrNotFound
 	// Endpoints lists an organization's endpoints, disabled ones too, oldest first.
 	Endpoints(ctx context.Context, orgID string, limit int) ([]Endpoint, error)
+	// EndpointsPage lists up to limit endpoints after the endpoint after, in the same order.
+	EndpointsPage(ctx context.Context, orgID, after string, limit int) ([]Endpoint, error)
 	// DisableEndpoint stops deliveries to an endpoint; escrow.ErrNotFound when it does not
 	// exist or is disabled already.
 	DisableEndpoint(ctx context.Context, id string, at time.Time) error

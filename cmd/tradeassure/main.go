@@ -47,10 +47,12 @@ func main() {
 const usage = `usage: tradeassure <command> [flags]
 
 commands:
-  serve         serve the API and run the deadline worker (--demo loads demo data)
+  serve         serve the API and the portal and run the workers (--demo loads demo data,
+                --sandbox simulates payments)
   demo          run scripted scenarios end to end and check the ledger
   ledger check  verify every ledger invariant and audit hash chain
   aql           print the ISO 2859-1 sampling plan for a lot (--lot N --level II --aql 2.5)
+  api           talk to a running server through the Go client: api orders, api order ID, api events --follow
   version       print the version
 `
 
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLedgerCheck(ctx, args[2:], stdout, stderr)
 	case "aql":
 		return runAQL(ctx, args[1:], stdout, stderr)
+	case "api":
+		return runAPI(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tradeassure", Version)
 		return nil

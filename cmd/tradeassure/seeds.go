@@ -45,13 +45,6 @@ var seeds = []seed{
 		return d.do(d.supplier, o, trade.Escalate{Note: "We ask the platform to decide."})
 	}},
 	{trade.BalancePaid, func(d *demo) (*trade.Order, error) { return d.balancePaid() }},
-	{trade.Shipped, func(d *demo) (*trade.Order, error) {
-		o, err := d.balancePaid()
-		if err != nil {
-			return o, err
-		}
-		return d.do(d.supplier, o, trade.Ship{ShippedOn: trade.Day(d.clock.Now()), Carrier: "Maersk", Tracking: "MAEU2231907"})
-	}},
 	{trade.Late, func(d *demo) (*trade.Order, error) {
 		c := d.contract(1)
 		o, err := d.svc.Place(d.ctx, d.buyer, d.key(), trade.Place{SupplierID: d.supplier.OrgID, Currency: "USD",
@@ -73,6 +66,15 @@ var seeds = []seed{
 			return o, err
 		}
 		return d.do(d.buyer, o, trade.Cancel{Reason: "Ordered from another supplier"})
+	}},
+	// Last: a later seed's wait would fire its release timer. The server's worker releases it
+	// within seconds of starting; until then the admin sees it awaiting release.
+	{trade.Shipped, func(d *demo) (*trade.Order, error) {
+		o, err := d.balancePaid()
+		if err != nil {
+			return o, err
+		}
+		return d.do(d.supplier, o, trade.Ship{ShippedOn: trade.Day(d.clock.Now()), Carrier: "Maersk", Tracking: "MAEU2231907"})
 	}},
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/metrics"
 	"github.com/tradeassure/tradeassure/notify"
+	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/web"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -35,19 +36,31 @@ import (
 // ShutdownWait bounds how long in-flight requests may take to finish on SIGTERM.
 const ShutdownWait = 30 * time.Second
 
+// serveClock is serve's time: the wall clock, which tests replace with a ManualClock.
+var serveClock escrow.Clock = escrow.SystemClock{}
+
+// KeyPurgeInterval is how often serve looks for idempotency keys past their retention.
+const KeyPurgeInterval = time.Minute
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", "", "database URL: sqlite:PATH or postgres://… (default $TRADEASSURE_DB or "+DefaultDB+")")
 	blobs := fs.String("blobs", "", "attachment directory (default $TRADEASSURE_BLOBS or "+DefaultBlobs+")")
-	demo := fs.Bool("demo", false, "load demo organizations, API keys and orders, and print how to call the API")
-	sandboxDelay := fs.Duration("sandbox-delay", time.Minute, "how long the sandbox rail takes to deliver a payment")
+	demo := fs.Bool("demo", false, "load demo organizations, API keys and orders, and print how to call the API (implies --sandbox)")
+	sandbox := fs.Bool("sandbox", false, "run the sandbox payment rail: payments are simulated, each delivered by itself after "+
+		"-sandbox-delay, and no real money moves; every portal page and API response says so")
+	sandboxDelay := fs.Duration("sandbox-delay", time.Minute, "with --sandbox: how long the sandbox rail takes to deliver a payment")
+	accountsFile := fs.String("collection-accounts", "", "JSON file of the platform's collection accounts, which payment "+
+		"instructions name: where buyers pay, per method and currency (R8; docs/api.md, \"How money arrives\")")
 	tick := fs.Duration("worker-interval", time.Second, "how often the timer worker looks for due deadlines")
 	rateBurst := fs.Int("rate-burst", api.RateBurst, "API requests one key (or one client IP without a key) may send at once")
 	ratePerSecond := fs.Float64("rate-per-second", api.RatePerSecond, "API requests per second one key (or client IP) may sustain")
+	keyRetention := fs.Duration("idempotency-retention", escrow.KeyRetention, "how long idempotency keys are kept (at least 24h)")
 	var mailFlags smtpFlags
 	mailFlags.register(fs)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
@@ -55,7 +68,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "serve: -rate-burst must be at least 1 and -rate-per-second a positive number")
 		return exitError{2}
 	}
+	if *keyRetention < escrow.KeyRetentionMin {
+		fmt.Fprintf(stderr, "serve: -idempotency-retention must be at least %s\n", escrow.KeyRetentionMin)
+		return exitError{2}
+	}
+	*sandbox = *sandbox || *demo
+	if err := sandboxFlags(fs, *sandbox, *sandboxDelay, *accountsFile); err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
+		return exitError{2}
+	}
+	accounts, err := loadAccounts(*accountsFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
+		return exitError{2}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	logRail(log, stdout, *sandbox, *sandboxDelay, accounts)
 	mailer, err := mailFlags.sender()
 	if err != nil {
 		fmt.Fprintln(stderr, "serve:", err)
@@ -66,58 +94,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		log.Info("email on", "smtp", mailer.String(), "links", mailFlags.base(*addr))
 	}
-	url := dbURL(*db)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := openService(ctx, url, blobDir(*blobs), escrow.Options{Logger: log,
-		Sandbox: escrow.Sandbox{Enabled: true, Delay: *sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
-		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
+	s, err := newServer(ctx, serveConfig{addr: *addr, db: dbURL(*db), blobs: blobDir(*blobs), demo: *demo,
+		sandbox: *sandbox, sandboxDelay: *sandboxDelay, accounts: accounts, rate: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond},
+		mailer: mailer, mailBase: mailFlags.base(*addr),
+		// Behind TLS terminated by a proxy, set TRADEASSURE_COOKIE_SECURE=1 (a request that
+		// arrives over TLS gets a Secure cookie anyway).
+		cookieSecure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1",
+		// Behind a reverse proxy that appends the client's address to X-Forwarded-For, set
+		// TRADEASSURE_TRUST_FORWARDED_FOR=1 so that logins are throttled per client, not per proxy.
+		trustForwarded: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1"}, stdout, log)
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	svc := d.svc
-	acc := access.New(d.db.Access(), svc, escrow.SystemClock{}.Now, access.DefaultArgon2)
-	acc.SetLogger(log) // login lockouts
-	if *demo {
-		if err := loadDemo(ctx, d, acc, stdout, *addr); err != nil {
-			return fmt.Errorf("load demo: %w", err)
-		}
-		if err := demoUsers(ctx, svc, acc, stdout, *addr); err != nil {
-			return fmt.Errorf("demo users: %w", err)
-		}
-	}
-
-	reg.MustRegister(metrics.NewCollector(d.db, svc.Now, log))
-	mux := http.NewServeMux()
-	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
-		AllowPrivateNetworks: *demo}) // the demo may deliver to a receiver on this machine
-	noteOpt := notify.Options{Logger: log, BaseURL: mailFlags.base(*addr), Outcomes: notify.NewOutcomeCounter(reg)}
-	if mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
-		noteOpt.Mailer = mailer
-	}
-	notes := notify.New(d.db.Notifications(), noteOpt)
-	a := api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg,
-		RateLimit: api.RateLimit{Burst: *rateBurst, PerSecond: *ratePerSecond}})
-	api.RegisterWebhooks(a, hooks, log)
-	api.RegisterNotifications(a, notes, log)
-	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win).
-	// Sessions live in the same database; behind TLS set TRADEASSURE_COOKIE_SECURE=1.
-	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: os.Getenv("TRADEASSURE_COOKIE_SECURE") == "1"})
-	// Behind a reverse proxy that appends the client's address to X-Forwarded-For, set
-	// TRADEASSURE_TRUST_FORWARDED_FOR=1 so that logins are throttled per client, not per proxy.
-	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs,
-		Notifications: notes, TrustForwardedFor: os.Getenv("TRADEASSURE_TRUST_FORWARDED_FOR") == "1"}))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := svc.Orgs(r.Context(), trade.KindPlatform); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-	})
-	srv := &http.Server{Addr: *addr, Handler: http.NewCrossOriginProtection().Handler(mux),
+	defer s.close()
+	svc, hooks, notes := s.svc, s.hooks, s.notes
+	srv := &http.Server{Addr: *addr, Handler: s.handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -144,13 +135,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		host, _ := os.Hostname()
 		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	})
+	wg.Go(func() { // idempotency keys past their retention; every process may run it
+		svc.KeyPurger(workerCtx, *keyRetention, KeyPurgeInterval)
+	})
 	wg.Go(func() { // notifications and their emails, from the same events
 		host, _ := os.Hostname()
 		notes.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "db", redact(url), "version", Version)
+	log.Info("serving", "addr", ln.Addr().String(), "db", redact(s.url), "version", Version)
 
 	select {
 	case err = <-errc:
@@ -167,6 +161,136 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped")
 	return err
+}
+
+const serveUsage = `usage: tradeassure serve [flags]
+
+Serves the JSON API (/v1) and the portal, and runs the deadline worker, the webhook dispatcher,
+the notifier and the Pay Later bank worker.
+
+Money: without --sandbox, payment instructions name the platform's collection accounts
+(-collection-accounts; a method without one is not offered) and an order counts as paid only
+when a rail reports the money: POST /v1/rails/{method}/credits. With --sandbox (and --demo),
+payments are simulated: the sandbox rail delivers each one after -sandbox-delay, no real money
+moves, and every portal page and API response says so.
+
+flags:
+`
+
+// sandboxFlags refuses flags that contradict the sandbox setting.
+func sandboxFlags(fs *flag.FlagSet, sandbox bool, delay time.Duration, accountsFile string) error {
+	delaySet := false
+	fs.Visit(func(f *flag.Flag) { delaySet = delaySet || f.Name == "sandbox-delay" })
+	switch {
+	case delaySet && !sandbox:
+		return errors.New("-sandbox-delay takes effect only with --sandbox (or --demo)")
+	case sandbox && delay < 0:
+		return errors.New("-sandbox-delay must not be negative")
+	case sandbox && accountsFile != "":
+		return errors.New("--sandbox names its own simulated account on every payment: leave out -collection-accounts")
+	}
+	return nil
+}
+
+// logRail says at startup how money arrives: simulated by the sandbox, loudly, or through the
+// rails into the configured collection accounts.
+func logRail(log *slog.Logger, stdout io.Writer, sandbox bool, delay time.Duration, accounts payment.CollectionAccounts) {
+	if sandbox {
+		log.Warn("SANDBOX: payments are simulated, no real money moves; the sandbox rail delivers every payment by itself",
+			"sandbox", true, "sandbox_delay", delay.String())
+		fmt.Fprintf(stdout, "SANDBOX: payments are simulated, no real money moves (the sandbox rail delivers each after %s).\n\n", delay)
+		return
+	}
+	if len(accounts) == 0 {
+		log.Warn("no collection accounts: buyers can pay by Pay Later only until -collection-accounts names where they pay",
+			"sandbox", false)
+		return
+	}
+	log.Info("sandbox off: money counts only when a rail reports it (POST /v1/rails/{method}/credits)",
+		"sandbox", false, "collection_accounts", len(accounts))
+}
+
+// serveConfig is what serve's flags and environment ask for.
+type serveConfig struct {
+	addr, db, blobs string
+	demo            bool // load the demo and print its API keys and portal users
+	sandbox         bool // the sandbox rail simulates payments (--sandbox, implied by --demo)
+	sandboxDelay    time.Duration
+	accounts        payment.CollectionAccounts // where buyers pay when the sandbox is off
+	rate            api.RateLimit
+	mailer          *notify.SMTP // nil: notifications are in-app only
+	mailBase        string       // the portal's address in emails
+	cookieSecure    bool         // the session cookie is Secure on plain http too (TLS ends at a proxy)
+	trustForwarded  bool         // count logins against X-Forwarded-For's last address
+}
+
+// server is what serve runs: the service on its database, and the one HTTP handler for the
+// API, the portal, metrics and health, with the webhook and notification services whose
+// workers run beside it. close releases the database and the attachment store.
+type server struct {
+	url     string
+	svc     *escrow.Service
+	hooks   *webhook.Service
+	notes   *notify.Service
+	handler http.Handler
+	close   func()
+}
+
+// newServer opens the database and builds the handler serve listens with; with cfg.demo it
+// first loads the demo and prints its API keys and portal users to out. Tests build the same
+// server, so what they serve is what serve serves.
+func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Logger) (*server, error) {
+	cfg.sandbox = cfg.sandbox || cfg.demo // the demo's payments are simulated
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := openService(ctx, cfg.db, cfg.blobs, escrow.Options{Clock: serveClock, Logger: log, Accounts: cfg.accounts,
+		Sandbox: escrow.Sandbox{Enabled: cfg.sandbox, Delay: cfg.sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
+		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
+	if err != nil {
+		return nil, err
+	}
+	svc := d.svc
+	acc := access.New(d.db.Access(), svc, serveClock.Now, access.DefaultArgon2)
+	acc.SetLogger(log) // login lockouts
+	if cfg.demo {
+		if err := loadDemo(ctx, d, acc, out, cfg.addr); err != nil {
+			d.close()
+			return nil, fmt.Errorf("load demo: %w", err)
+		}
+		if err := demoUsers(ctx, svc, acc, out, cfg.addr); err != nil {
+			d.close()
+			return nil, fmt.Errorf("demo users: %w", err)
+		}
+	}
+
+	reg.MustRegister(metrics.NewCollector(d.db, svc.Now, log))
+	mux := http.NewServeMux()
+	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
+		AllowPrivateNetworks: cfg.demo}) // the demo may deliver to a receiver on this machine
+	noteOpt := notify.Options{Logger: log, BaseURL: cfg.mailBase, Outcomes: notify.NewOutcomeCounter(reg)}
+	if cfg.mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
+		noteOpt.Mailer = cfg.mailer
+	}
+	notes := notify.New(d.db.Notifications(), noteOpt)
+	a := api.New(mux, svc, acc, api.Options{Version: Version, Logger: log, Registry: reg, RateLimit: cfg.rate})
+	api.RegisterWebhooks(a, hooks, log)
+	api.RegisterNotifications(a, notes, log)
+	// The web portal at / (the API keeps /v1 and /openapi.json: more specific patterns win). It
+	// refuses cross-origin form posts itself (web.New); the API authenticates with bearer keys,
+	// not cookies, so there is nothing to forge there. Sessions live in the same database.
+	sessions := web.NewSessions(d.db.Sessions(), web.SessionConfig{Secure: cfg.cookieSecure})
+	mux.Handle("/", web.New(svc, acc, sessions, web.Options{Logger: log, LookupUser: d.db.Access().User, Blobs: d.blobs,
+		Notifications: notes, TrustForwardedFor: cfg.trustForwarded, Sandbox: cfg.sandbox}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := svc.Orgs(r.Context(), trade.KindPlatform); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	return &server{url: cfg.db, svc: svc, hooks: hooks, notes: notes, handler: mux, close: d.close}, nil
 }
 
 // redact hides credentials in a database URL before it is logged.

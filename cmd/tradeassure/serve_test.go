@@ -118,9 +118,11 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// TestServeBadFlags ensures rate limits that make no sense are refused before anything starts.
+// TestServeBadFlags ensures rate limits that make no sense, and an idempotency-key retention
+// below the 24 hours the IETF draft asks for, are refused before anything starts.
 func TestServeBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--rate-burst", "0"}, {"--rate-per-second", "0"}, {"--rate-per-second", "-1"}, {"--rate-per-second", "NaN"}} {
+	for _, args := range [][]string{{"--rate-burst", "0"}, {"--rate-per-second", "0"}, {"--rate-per-second", "-1"}, {"--rate-per-second", "NaN"},
+		{"--idempotency-retention", "23h59m"}} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve"}, args...), &out, &errOut)
 		if ee, ok := err.(exitError); !ok || ee.code != 2 {

@@ -393,6 +393,51 @@ func (e GetCreditStatementParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for ListBalancesParamsKind.
+const (
+	BuyerRefundable    ListBalancesParamsKind = "buyer_refundable"
+	CreditLoss         ListBalancesParamsKind = "credit_loss"
+	Escrow             ListBalancesParamsKind = "escrow"
+	FeeRevenue         ListBalancesParamsKind = "fee_revenue"
+	GuaranteeFund      ListBalancesParamsKind = "guarantee_fund"
+	LenderFunding      ListBalancesParamsKind = "lender_funding"
+	LoanReceivable     ListBalancesParamsKind = "loan_receivable"
+	RailClearing       ListBalancesParamsKind = "rail_clearing"
+	SupplierPayable    ListBalancesParamsKind = "supplier_payable"
+	SupplierReceivable ListBalancesParamsKind = "supplier_receivable"
+	Suspense           ListBalancesParamsKind = "suspense"
+)
+
+// Valid indicates whether the value is a known member of the ListBalancesParamsKind enum.
+func (e ListBalancesParamsKind) Valid() bool {
+	switch e {
+	case BuyerRefundable:
+		return true
+	case CreditLoss:
+		return true
+	case Escrow:
+		return true
+	case FeeRevenue:
+		return true
+	case GuaranteeFund:
+		return true
+	case LenderFunding:
+		return true
+	case LoanReceivable:
+		return true
+	case RailClearing:
+		return true
+	case SupplierPayable:
+		return true
+	case SupplierReceivable:
+		return true
+	case Suspense:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QuotePaymentParamsMethod.
 const (
 	QuotePaymentParamsMethodBoleto       QuotePaymentParamsMethod = "boleto"
@@ -562,19 +607,31 @@ type Actor struct {
 
 // Agreement defines model for Agreement.
 type Agreement struct {
-	AgreedAt           time.Time      `json:"agreed_at"`
-	Apr                int64          `json:"apr"`
-	CreditApplied      Amount         `json:"credit_applied"`
+	AgreedAt time.Time `json:"agreed_at"`
+	Apr      int64     `json:"apr"`
+
+	// CreditApplied An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	CreditApplied Amount `json:"credit_applied"`
+
+	// CreditOffered An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	CreditOffered      Amount         `json:"credit_offered"`
 	DisbursementDue    time.Time      `json:"disbursement_due"`
 	DisbursementLatest time.Time      `json:"disbursement_latest"`
 	Installments       *[]Installment `json:"installments"`
-	NetFees            Amount         `json:"net_fees"`
-	Principal          Amount         `json:"principal"`
-	Rates              FeeSchedule    `json:"rates"`
-	TermMonths         int64          `json:"term_months"`
-	TotalCost          Amount         `json:"total_cost"`
-	TotalFees          Amount         `json:"total_fees"`
+
+	// NetFees An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	NetFees Amount `json:"net_fees"`
+
+	// Principal An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Principal  Amount      `json:"principal"`
+	Rates      FeeSchedule `json:"rates"`
+	TermMonths int64       `json:"term_months"`
+
+	// TotalCost An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	TotalCost Amount `json:"total_cost"`
+
+	// TotalFees An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	TotalFees Amount `json:"total_fees"`
 }
 
 // AllocateSuspenseRequest defines model for Allocate_suspenseRequest.
@@ -591,10 +648,21 @@ type Allocation struct {
 	SuspenseId *string `json:"suspense_id,omitempty"`
 }
 
-// Amount defines model for Amount.
+// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 type Amount struct {
-	Currency string `json:"Currency"`
-	Minor    int64  `json:"Minor"`
+	// Currency An ISO 4217 code, e.g. USD.
+	Currency string `json:"currency"`
+
+	// Minor Minor units, e.g. 123456 for USD 1,234.56.
+	Minor int64 `json:"minor"`
+}
+
+// ApiKeyPage defines model for ApiKeyPage.
+type ApiKeyPage struct {
+	Items *[]APIKey `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // ApplicationBody defines model for ApplicationBody.
@@ -668,6 +736,7 @@ type ApplicationView struct {
 
 // ApplicationViewBusinessStruct defines model for ApplicationViewBusinessStruct.
 type ApplicationViewBusinessStruct struct {
+	// AnnualRevenue An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	AnnualRevenue *Amount `json:"annual_revenue,omitempty"`
 	Country       string  `json:"country"`
 	EinLast4      *string `json:"ein_last4,omitempty"`
@@ -690,6 +759,28 @@ type Attachment struct {
 	Name      string `json:"name"`
 	Ref       string `json:"ref"`
 	Size      int64  `json:"size"`
+}
+
+// BalancePage defines model for BalancePage.
+type BalancePage struct {
+	Items *[]BalanceView `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// BalanceView defines model for BalanceView.
+type BalanceView struct {
+	// Account kind:owner:CUR
+	Account string `json:"account"`
+
+	// Balance In minor units, in the kind's natural sign: positive on its normal side (debit for rail_clearing, supplier_receivable, loan_receivable, credit_loss; credit for the others).
+	Balance  int64  `json:"balance"`
+	Currency string `json:"currency"`
+	Kind     string `json:"kind"`
+
+	// Owner The order, organization, rail, lender or loan it is kept for; platform for the platform's own.
+	Owner string `json:"owner"`
 }
 
 // BookInspectionBody defines model for BookInspectionBody.
@@ -735,6 +826,35 @@ type ClassResult struct {
 
 // CmdInStructBody defines model for CmdInStruct {}Body.
 type CmdInStructBody = map[string]interface{}
+
+// CollectionAccount defines model for CollectionAccount.
+type CollectionAccount struct {
+	// AccountNumber The account number or IBAN.
+	AccountNumber *string `json:"account_number,omitempty"`
+
+	// Bank The bank's name and address.
+	Bank *string `json:"bank,omitempty"`
+
+	// Beneficiary Whom the buyer pays: the account holder, or the Western Union receiver.
+	Beneficiary string `json:"beneficiary"`
+
+	// Bic The bank's SWIFT BIC (international wires).
+	Bic      *string `json:"bic,omitempty"`
+	Currency string  `json:"currency"`
+	Method   string  `json:"method"`
+
+	// Note Anything else the buyer must know to pay.
+	Note *string `json:"note,omitempty"`
+
+	// RoutingCode ABA routing number, sort code, BSB, or institution and transit number.
+	RoutingCode *string `json:"routing_code,omitempty"`
+
+	// Sandbox The sandbox rail's own account: payments to it are simulated, no real money moves.
+	Sandbox *bool `json:"sandbox,omitempty"`
+
+	// Url The page where the buyer pays (card, online bank payment, boleto).
+	Url *string `json:"url,omitempty"`
+}
 
 // ComparedReport defines model for ComparedReport.
 type ComparedReport struct {
@@ -839,6 +959,7 @@ type Coverage struct {
 
 // CoverageLimitBody defines model for CoverageLimitBody.
 type CoverageLimitBody struct {
+	// Limit An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Limit Amount `json:"limit"`
 }
 
@@ -878,8 +999,10 @@ type CreateWebhookEndpointRequest struct {
 
 // CreditDecisionView defines model for CreditDecisionView.
 type CreditDecisionView struct {
-	DecidedAt        time.Time `json:"decided_at"`
-	FirstMonthCredit Amount    `json:"first_month_credit"`
+	DecidedAt time.Time `json:"decided_at"`
+
+	// FirstMonthCredit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	FirstMonthCredit Amount `json:"first_month_credit"`
 
 	// Limit Zero unless approved.
 	Limit Amount `json:"limit"`
@@ -897,25 +1020,35 @@ type CreditDecisionView struct {
 // CreditLineView defines model for CreditLineView.
 type CreditLineView struct {
 	// Available limit − used − reserved.
-	Available        Amount      `json:"available"`
-	BuyerId          string      `json:"buyer_id"`
-	Currency         string      `json:"currency"`
-	FirstMonthCredit Amount      `json:"first_month_credit"`
-	Id               string      `json:"id"`
-	Limit            Amount      `json:"limit"`
-	OpenedAt         time.Time   `json:"opened_at"`
-	PastDueLoans     int64       `json:"past_due_loans"`
-	Rates            FeeSchedule `json:"rates"`
-	Reserved         Amount      `json:"reserved"`
-	Status           string      `json:"status"`
-	Used             Amount      `json:"used"`
+	Available Amount `json:"available"`
+	BuyerId   string `json:"buyer_id"`
+	Currency  string `json:"currency"`
+
+	// FirstMonthCredit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	FirstMonthCredit Amount `json:"first_month_credit"`
+	Id               string `json:"id"`
+
+	// Limit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Limit        Amount      `json:"limit"`
+	OpenedAt     time.Time   `json:"opened_at"`
+	PastDueLoans int64       `json:"past_due_loans"`
+	Rates        FeeSchedule `json:"rates"`
+
+	// Reserved An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Reserved Amount `json:"reserved"`
+	Status   string `json:"status"`
+
+	// Used An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Used Amount `json:"used"`
 }
 
 // DebitRequest defines model for DebitRequest.
 type DebitRequest struct {
 	// AccountLast4 The last four digits of the business checking account debited.
 	AccountLast4 string `json:"account_last4"`
-	Amount       Amount `json:"amount"`
+
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Amount Amount `json:"amount"`
 
 	// Attempts How many times the bank was asked.
 	Attempts int64  `json:"attempts"`
@@ -1049,6 +1182,14 @@ type EligibilityBody struct {
 	Reason   string `json:"reason"`
 }
 
+// EndpointPage defines model for EndpointPage.
+type EndpointPage struct {
+	Items *[]EndpointView `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // EndpointView defines model for EndpointView.
 type EndpointView struct {
 	CreatedAt   time.Time  `json:"created_at"`
@@ -1072,6 +1213,14 @@ type ErrorDetail struct {
 
 	// Value The value at the given location
 	Value interface{} `json:"value,omitempty"`
+}
+
+// EventPage defines model for EventPage.
+type EventPage struct {
+	Items *[]EventView `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page. A page may hold fewer than limit events (those your role may not read are passed over) and still have a next one.
+	NextCursor *int64 `json:"next_cursor,omitempty"`
 }
 
 // EventView defines model for EventView.
@@ -1181,15 +1330,24 @@ type Inspection struct {
 
 // Installment defines model for Installment.
 type Installment struct {
-	Credit    Amount    `json:"credit"`
-	DueDate   time.Time `json:"due_date"`
-	Fee       Amount    `json:"fee"`
-	N         int64     `json:"n"`
-	Paid      Amount    `json:"paid"`
-	Principal Amount    `json:"principal"`
-	Rate      int64     `json:"rate"`
-	Status    string    `json:"status"`
-	Total     Amount    `json:"total"`
+	// Credit An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Credit  Amount    `json:"credit"`
+	DueDate time.Time `json:"due_date"`
+
+	// Fee An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Fee Amount `json:"fee"`
+	N   int64  `json:"n"`
+
+	// Paid An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Paid Amount `json:"paid"`
+
+	// Principal An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Principal Amount `json:"principal"`
+	Rate      int64  `json:"rate"`
+	Status    string `json:"status"`
+
+	// Total An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Total Amount `json:"total"`
 }
 
 // Item defines model for Item.
@@ -1284,12 +1442,14 @@ type LoanView struct {
 	PaymentId    string         `json:"payment_id"`
 
 	// PayoffQuote What paying the loan off now costs.
-	PayoffQuote          Amount     `json:"payoff_quote"`
-	Postings             *[]Posting `json:"postings"`
-	PrincipalOutstanding Amount     `json:"principal_outstanding"`
-	QuotedAt             time.Time  `json:"quoted_at"`
-	State                string     `json:"state"`
-	Version              int64      `json:"version"`
+	PayoffQuote Amount     `json:"payoff_quote"`
+	Postings    *[]Posting `json:"postings"`
+
+	// PrincipalOutstanding An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	PrincipalOutstanding Amount    `json:"principal_outstanding"`
+	QuotedAt             time.Time `json:"quoted_at"`
+	State                string    `json:"state"`
+	Version              int64     `json:"version"`
 }
 
 // Market defines model for Market.
@@ -1309,6 +1469,14 @@ type Message struct {
 	Body        string        `json:"body"`
 	Id          string        `json:"id"`
 	OrderId     string        `json:"order_id"`
+}
+
+// MessagePage defines model for MessagePage.
+type MessagePage struct {
+	Items *[]Message `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // NoteBody defines model for NoteBody.
@@ -1418,18 +1586,24 @@ type PayOffLoanRequest = map[string]interface{}
 
 // Payment defines model for Payment.
 type Payment struct {
-	Amount       int64      `json:"amount"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ExpiresAt    time.Time  `json:"expires_at"`
-	Fee          int64      `json:"fee"`
-	FeeCollector string     `json:"fee_collector"`
-	Id           string     `json:"id"`
-	Installment  string     `json:"installment"`
-	Method       string     `json:"method"`
-	ReceivedAt   *time.Time `json:"received_at,omitempty"`
-	Reference    string     `json:"reference"`
-	Status       string     `json:"status"`
-	Total        int64      `json:"total"`
+	Amount       int64     `json:"amount"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	Fee          int64     `json:"fee"`
+	FeeCollector string    `json:"fee_collector"`
+	Id           string    `json:"id"`
+	Installment  string    `json:"installment"`
+	Method       string    `json:"method"`
+
+	// PayTo Where the buyer sends the money: the platform's designated account for the method and currency (R8). Absent for Pay Later, which the lender pays.
+	PayTo      *CollectionAccount `json:"pay_to,omitempty"`
+	ReceivedAt *time.Time         `json:"received_at,omitempty"`
+	Reference  string             `json:"reference"`
+
+	// Sandbox True when the sandbox rail issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself, and no real money moves.
+	Sandbox bool   `json:"sandbox"`
+	Status  string `json:"status"`
+	Total   int64  `json:"total"`
 }
 
 // PaymentTerms defines model for PaymentTerms.
@@ -1559,6 +1733,7 @@ type PostMessageRequest struct {
 
 // Posting defines model for Posting.
 type Posting struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount      Amount    `json:"amount"`
 	At          time.Time `json:"at"`
 	Installment *int64    `json:"installment,omitempty"`
@@ -1608,15 +1783,24 @@ type ProposeResolutionBodyKind string
 
 // Quote defines model for Quote.
 type Quote struct {
-	Amount      Amount  `json:"Amount"`
-	Collector   string  `json:"Collector"`
-	Description string  `json:"Description"`
-	EstimateMax Amount  `json:"EstimateMax"`
-	EstimateMin Amount  `json:"EstimateMin"`
-	Fee         Amount  `json:"Fee"`
-	Method      string  `json:"Method"`
-	Rule        FeeRule `json:"Rule"`
-	Total       Amount  `json:"Total"`
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Amount      Amount `json:"Amount"`
+	Collector   string `json:"Collector"`
+	Description string `json:"Description"`
+
+	// EstimateMax An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	EstimateMax Amount `json:"EstimateMax"`
+
+	// EstimateMin An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	EstimateMin Amount `json:"EstimateMin"`
+
+	// Fee An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Fee    Amount  `json:"Fee"`
+	Method string  `json:"Method"`
+	Rule   FeeRule `json:"Rule"`
+
+	// Total An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Total Amount `json:"Total"`
 }
 
 // Reason defines model for Reason.
@@ -1627,6 +1811,7 @@ type Reason struct {
 
 // ReceiveFundsRequest defines model for Receive_fundsRequest.
 type ReceiveFundsRequest struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount Amount `json:"amount"`
 
 	// Id The rail's own ID for this credit: importing it twice books it once.
@@ -1649,6 +1834,7 @@ type RejectResolutionBody struct {
 
 // ReleaseView defines model for ReleaseView.
 type ReleaseView struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount Amount    `json:"amount"`
 	At     time.Time `json:"at"`
 
@@ -1797,35 +1983,58 @@ type SpecCheckViewSource string
 
 // Statement defines model for Statement.
 type Statement struct {
-	BuyerId        string           `json:"buyer_id"`
-	ChargedOff     Amount           `json:"charged_off"`
-	ClosedAt       *time.Time       `json:"closed_at,omitempty"`
-	ClosingBalance Amount           `json:"closing_balance"`
-	Credits        Amount           `json:"credits"`
-	Draws          Amount           `json:"draws"`
-	Fees           Amount           `json:"fees"`
-	LineId         string           `json:"line_id"`
-	Lines          *[]StatementLine `json:"lines"`
-	NextDueAmount  Amount           `json:"next_due_amount"`
-	NextDueDate    time.Time        `json:"next_due_date"`
-	OpeningBalance Amount           `json:"opening_balance"`
-	PastDue        Amount           `json:"past_due"`
-	Payments       Amount           `json:"payments"`
-	Period         string           `json:"period"`
-	Refunds        Amount           `json:"refunds"`
-	Status         string           `json:"status"`
+	BuyerId string `json:"buyer_id"`
+
+	// ChargedOff An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	ChargedOff Amount     `json:"charged_off"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+
+	// ClosingBalance An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	ClosingBalance Amount `json:"closing_balance"`
+
+	// Credits An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Credits Amount `json:"credits"`
+
+	// Draws An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Draws Amount `json:"draws"`
+
+	// Fees An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Fees   Amount           `json:"fees"`
+	LineId string           `json:"line_id"`
+	Lines  *[]StatementLine `json:"lines"`
+
+	// NextDueAmount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	NextDueAmount Amount    `json:"next_due_amount"`
+	NextDueDate   time.Time `json:"next_due_date"`
+
+	// OpeningBalance An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	OpeningBalance Amount `json:"opening_balance"`
+
+	// PastDue An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	PastDue Amount `json:"past_due"`
+
+	// Payments An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Payments Amount `json:"payments"`
+	Period   string `json:"period"`
+
+	// Refunds An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Refunds Amount `json:"refunds"`
+	Status  string `json:"status"`
 }
 
 // StatementLine defines model for StatementLine.
 type StatementLine struct {
-	Amount      Amount    `json:"amount"`
-	At          time.Time `json:"at"`
-	Balance     Amount    `json:"balance"`
-	Description string    `json:"description"`
-	Installment *int64    `json:"installment,omitempty"`
-	Kind        string    `json:"kind"`
-	LoanId      string    `json:"loan_id"`
-	OrderId     string    `json:"order_id"`
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Amount Amount    `json:"amount"`
+	At     time.Time `json:"at"`
+
+	// Balance An amount of money: integer minor units (cents) of an ISO 4217 currency.
+	Balance     Amount `json:"balance"`
+	Description string `json:"description"`
+	Installment *int64 `json:"installment,omitempty"`
+	Kind        string `json:"kind"`
+	LoanId      string `json:"loan_id"`
+	OrderId     string `json:"order_id"`
 }
 
 // SupplementBody defines model for SupplementBody.
@@ -1838,6 +2047,14 @@ type SupplementBody struct {
 
 	// Established The date the business started.
 	Established *string `json:"established,omitempty"`
+}
+
+// SupplierPage defines model for SupplierPage.
+type SupplierPage struct {
+	Items *[]SupplierView `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page. A page may hold fewer than limit suppliers (ineligible ones are passed over) and still have a next one.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // SupplierView defines model for SupplierView.
@@ -1855,6 +2072,7 @@ type SupplierView struct {
 
 // SuspenseItem defines model for SuspenseItem.
 type SuspenseItem struct {
+	// Amount An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	Amount     Amount    `json:"amount"`
 	Id         string    `json:"id"`
 	Method     string    `json:"method"`
@@ -1865,6 +2083,14 @@ type SuspenseItem struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Reference  string    `json:"reference"`
 	State      string    `json:"state"`
+}
+
+// SuspensePage defines model for SuspensePage.
+type SuspensePage struct {
+	Items *[]SuspenseItem `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // Tally defines model for Tally.
@@ -2012,6 +2238,24 @@ type UploadFileParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// ListBalancesParams defines parameters for ListBalances.
+type ListBalancesParams struct {
+	// Kind Only accounts of this kind.
+	Kind *ListBalancesParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Currency Only accounts in this currency (ISO 4217).
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// After The next_cursor of the previous page: an account ID.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Accounts per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListBalancesParamsKind defines parameters for ListBalances.
+type ListBalancesParamsKind string
+
 // AcceptLoanParams defines parameters for AcceptLoan.
 type AcceptLoanParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
@@ -2055,9 +2299,26 @@ type ListOrdersParams struct {
 	// State Only orders in this state.
 	State *string `form:"state,omitempty" json:"state,omitempty"`
 
+	// BuyerId Only this buyer's orders.
+	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
+
+	// SupplierId Only this supplier's orders.
+	SupplierId *string `form:"supplier_id,omitempty" json:"supplier_id,omitempty"`
+
+	// InspectorId Only orders whose inspection this company is booked for.
+	InspectorId *string `form:"inspector_id,omitempty" json:"inspector_id,omitempty"`
+
+	// PlacedFrom Only orders placed at or after this time (RFC 3339).
+	PlacedFrom *time.Time `form:"placed_from,omitempty" json:"placed_from,omitempty"`
+
+	// PlacedBefore Only orders placed before this time (RFC 3339).
+	PlacedBefore *time.Time `form:"placed_before,omitempty" json:"placed_before,omitempty"`
+
 	// After The next_cursor of the previous page.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
-	Limit *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Limit Orders per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // PlaceOrderParams defines parameters for PlaceOrder.
@@ -2158,6 +2419,15 @@ type EscalateParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ListOrderEventsParams defines parameters for ListOrderEvents.
+type ListOrderEventsParams struct {
+	// After The next_cursor of the previous page (a seq); 0 for the start.
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Events per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // FileDisputeParams defines parameters for FileDispute.
 type FileDisputeParams struct {
 	// IdempotencyKey Unique per intended action; a retry with the same key returns the first response.
@@ -2174,6 +2444,15 @@ type InspectionReportParams struct {
 
 	// IfMatch An ETag from a previous read: the command applies only if the order is still at that version.
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListMessagesParams defines parameters for ListMessages.
+type ListMessagesParams struct {
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // PostMessageParams defines parameters for PostMessage.
@@ -2269,6 +2548,15 @@ type CreateOrgParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
@@ -2342,6 +2630,24 @@ type GetSamplingPlanParamsLevel string
 // GetSamplingPlanParamsInspection defines parameters for GetSamplingPlan.
 type GetSamplingPlanParamsInspection string
 
+// ListSuppliersParams defines parameters for ListSuppliers.
+type ListSuppliersParams struct {
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListSuspenseParams defines parameters for ListSuspense.
+type ListSuspenseParams struct {
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // AllocateSuspenseParams defines parameters for AllocateSuspense.
 type AllocateSuspenseParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
@@ -2366,6 +2672,12 @@ type RedeliverWebhookParams struct {
 type ListWebhookEndpointsParams struct {
 	// OrgId Another organization's (admin only).
 	OrgId *string `form:"org_id,omitempty" json:"org_id,omitempty"`
+
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
@@ -2749,6 +3061,13 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/files (the `UploadFile` operationId).
 	UploadFileWithTextBody(ctx context.Context, params *UploadFileParams, body UploadFileTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListBalances Account balances from the balance table, by account ID (admin)
+	//
+	// Reads the balances the ledger moves in the same transaction as each transfer, a page at a time, without the full scan of check_ledger (which also compares them with the entries).
+	//
+	// Corresponds with GET /v1/ledger/balances (the `ListBalances` operationId).
+	ListBalances(ctx context.Context, params *ListBalancesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CheckLedger Verify every ledger invariant and audit chain; with the trial balance (admin)
 	//
 	// Corresponds with GET /v1/ledger/check (the `CheckLedger` operationId).
@@ -2833,7 +3152,9 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/notifications/{id}/read (the `ReadNotification` operationId).
 	ReadNotification(ctx context.Context, id int64, params *ReadNotificationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListOrders List the orders you may see
+	// ListOrders List the orders you may see, by ID (oldest first)
+	//
+	// Filters narrow what you may see and never widen it: a buyer, supplier or inspection company sees only its own orders whatever it asks, so naming another organization in its own role's filter gives an empty page. Platform staff may filter by any party.
 	//
 	// Corresponds with GET /v1/orders (the `ListOrders` operationId).
 	ListOrders(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3044,10 +3365,10 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orders/{id}/escalate (the `Escalate` operationId).
 	Escalate(ctx context.Context, id string, params *EscalateParams, body EscalateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListOrderEvents The order's hash-chained audit log
+	// ListOrderEvents The order's hash-chained audit log, a page at a time
 	//
 	// Corresponds with GET /v1/orders/{id}/events (the `ListOrderEvents` operationId).
-	ListOrderEvents(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListOrderEvents(ctx context.Context, id string, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// FileDisputeWithBody File a dispute (R17)
 	//
@@ -3085,10 +3406,10 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orders/{id}/inspection-report (the `InspectionReport` operationId).
 	InspectionReport(ctx context.Context, id string, params *InspectionReportParams, body InspectionReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListMessages The order's message thread (R23)
+	// ListMessages The order's message thread (R23), oldest first, a page at a time
 	//
 	// Corresponds with GET /v1/orders/{id}/messages (the `ListMessages` operationId).
-	ListMessages(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListMessages(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostMessageWithBody Post to the order's thread; attachments refer to uploaded files (R23)
 	//
@@ -3292,10 +3613,10 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/orgs/{id} (the `GetOrg` operationId).
 	GetOrg(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListApiKeys List an organization's API keys (never their secrets)
+	// ListApiKeys List an organization's API keys (never their secrets), oldest first
 	//
 	// Corresponds with GET /v1/orgs/{id}/api-keys (the `ListApiKeys` operationId).
-	ListApiKeys(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListApiKeys(ctx context.Context, id string, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateApiKeyWithBody Issue an API key; the token is shown only in this response
 	//
@@ -3406,15 +3727,15 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/sampling-plans (the `GetSamplingPlan` operationId).
 	GetSamplingPlan(ctx context.Context, params *GetSamplingPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListSuppliers Suppliers eligible for Trade Assurance, with their available coverage (R1, R22)
+	// ListSuppliers Suppliers eligible for Trade Assurance, with their available coverage (R1, R22), by ID
 	//
 	// Corresponds with GET /v1/suppliers (the `ListSuppliers` operationId).
-	ListSuppliers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSuppliers(ctx context.Context, params *ListSuppliersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListSuspense Money held without a matching order (R8; admin)
+	// ListSuspense Money held without a matching order, oldest first (R8; admin)
 	//
 	// Corresponds with GET /v1/suspense (the `ListSuspense` operationId).
-	ListSuspense(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSuspense(ctx context.Context, params *ListSuspenseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AllocateSuspenseWithBody Apply money in suspense to an order's payment (R8; admin)
 	//
@@ -3442,7 +3763,7 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/webhook-deliveries/{id}/redeliver (the `RedeliverWebhook` operationId).
 	RedeliverWebhook(ctx context.Context, id int64, params *RedeliverWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListWebhookEndpoints Your organization's webhook endpoints, disabled ones too (never their secrets)
+	// ListWebhookEndpoints Your organization's webhook endpoints, disabled ones too (never their secrets), oldest first
 	//
 	// Corresponds with GET /v1/webhook-endpoints (the `ListWebhookEndpoints` operationId).
 	ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3889,6 +4210,23 @@ func (c *Client) UploadFileWithTextBody(ctx context.Context, params *UploadFileP
 	return c.Client.Do(req)
 }
 
+// ListBalances Account balances from the balance table, by account ID (admin)
+//
+// Reads the balances the ledger moves in the same transaction as each transfer, a page at a time, without the full scan of check_ledger (which also compares them with the entries).
+//
+// Corresponds with GET /v1/ledger/balances (the `ListBalances` operationId).
+func (c *Client) ListBalances(ctx context.Context, params *ListBalancesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBalancesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CheckLedger Verify every ledger invariant and audit chain; with the trial balance (admin)
 //
 // Corresponds with GET /v1/ledger/check (the `CheckLedger` operationId).
@@ -4093,7 +4431,9 @@ func (c *Client) ReadNotification(ctx context.Context, id int64, params *ReadNot
 	return c.Client.Do(req)
 }
 
-// ListOrders List the orders you may see
+// ListOrders List the orders you may see, by ID (oldest first)
+//
+// Filters narrow what you may see and never widen it: a buyer, supplier or inspection company sees only its own orders whatever it asks, so naming another organization in its own role's filter gives an empty page. Platform staff may filter by any party.
 //
 // Corresponds with GET /v1/orders (the `ListOrders` operationId).
 func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4554,11 +4894,11 @@ func (c *Client) Escalate(ctx context.Context, id string, params *EscalateParams
 	return c.Client.Do(req)
 }
 
-// ListOrderEvents The order's hash-chained audit log
+// ListOrderEvents The order's hash-chained audit log, a page at a time
 //
 // Corresponds with GET /v1/orders/{id}/events (the `ListOrderEvents` operationId).
-func (c *Client) ListOrderEvents(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListOrderEventsRequest(c.Server, id)
+func (c *Client) ListOrderEvents(ctx context.Context, id string, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrderEventsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4645,11 +4985,11 @@ func (c *Client) InspectionReport(ctx context.Context, id string, params *Inspec
 	return c.Client.Do(req)
 }
 
-// ListMessages The order's message thread (R23)
+// ListMessages The order's message thread (R23), oldest first, a page at a time
 //
 // Corresponds with GET /v1/orders/{id}/messages (the `ListMessages` operationId).
-func (c *Client) ListMessages(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListMessagesRequest(c.Server, id)
+func (c *Client) ListMessages(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMessagesRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5102,11 +5442,11 @@ func (c *Client) GetOrg(ctx context.Context, id string, reqEditors ...RequestEdi
 	return c.Client.Do(req)
 }
 
-// ListApiKeys List an organization's API keys (never their secrets)
+// ListApiKeys List an organization's API keys (never their secrets), oldest first
 //
 // Corresponds with GET /v1/orgs/{id}/api-keys (the `ListApiKeys` operationId).
-func (c *Client) ListApiKeys(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListApiKeysRequest(c.Server, id)
+func (c *Client) ListApiKeys(ctx context.Context, id string, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListApiKeysRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5376,11 +5716,11 @@ func (c *Client) GetSamplingPlan(ctx context.Context, params *GetSamplingPlanPar
 	return c.Client.Do(req)
 }
 
-// ListSuppliers Suppliers eligible for Trade Assurance, with their available coverage (R1, R22)
+// ListSuppliers Suppliers eligible for Trade Assurance, with their available coverage (R1, R22), by ID
 //
 // Corresponds with GET /v1/suppliers (the `ListSuppliers` operationId).
-func (c *Client) ListSuppliers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSuppliersRequest(c.Server)
+func (c *Client) ListSuppliers(ctx context.Context, params *ListSuppliersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSuppliersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5391,11 +5731,11 @@ func (c *Client) ListSuppliers(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
-// ListSuspense Money held without a matching order (R8; admin)
+// ListSuspense Money held without a matching order, oldest first (R8; admin)
 //
 // Corresponds with GET /v1/suspense (the `ListSuspense` operationId).
-func (c *Client) ListSuspense(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSuspenseRequest(c.Server)
+func (c *Client) ListSuspense(ctx context.Context, params *ListSuspenseParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSuspenseRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5472,7 +5812,7 @@ func (c *Client) RedeliverWebhook(ctx context.Context, id int64, params *Redeliv
 	return c.Client.Do(req)
 }
 
-// ListWebhookEndpoints Your organization's webhook endpoints, disabled ones too (never their secrets)
+// ListWebhookEndpoints Your organization's webhook endpoints, disabled ones too (never their secrets), oldest first
 //
 // Corresponds with GET /v1/webhook-endpoints (the `ListWebhookEndpoints` operationId).
 func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6541,6 +6881,96 @@ func NewUploadFileRequestWithBody(server string, params *UploadFileParams, conte
 	return req, nil
 }
 
+// NewListBalancesRequest constructs an http.Request for the ListBalances method
+func NewListBalancesRequest(server string, params *ListBalancesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/ledger/balances")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCheckLedgerRequest constructs an http.Request for the CheckLedger method
 func NewCheckLedgerRequest(server string) (*http.Request, error) {
 	var err error
@@ -7010,6 +7440,66 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 		if params.State != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.BuyerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "buyer_id", *params.BuyerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SupplierId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "supplier_id", *params.SupplierId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InspectorId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "inspector_id", *params.InspectorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PlacedFrom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "placed_from", *params.PlacedFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PlacedBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "placed_before", *params.PlacedBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7942,7 +8432,7 @@ func NewEscalateRequestWithBody(server string, id string, params *EscalateParams
 }
 
 // NewListOrderEventsRequest constructs an http.Request for the ListOrderEvents method
-func NewListOrderEventsRequest(server string, id string) (*http.Request, error) {
+func NewListOrderEventsRequest(server string, id string, params *ListOrderEventsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7965,6 +8455,45 @@ func NewListOrderEventsRequest(server string, id string) (*http.Request, error) 
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -8118,7 +8647,7 @@ func NewInspectionReportRequestWithBody(server string, id string, params *Inspec
 }
 
 // NewListMessagesRequest constructs an http.Request for the ListMessages method
-func NewListMessagesRequest(server string, id string) (*http.Request, error) {
+func NewListMessagesRequest(server string, id string, params *ListMessagesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8141,6 +8670,45 @@ func NewListMessagesRequest(server string, id string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -8988,7 +9556,7 @@ func NewGetOrgRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
-func NewListApiKeysRequest(server string, id string) (*http.Request, error) {
+func NewListApiKeysRequest(server string, id string, params *ListApiKeysParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9011,6 +9579,45 @@ func NewListApiKeysRequest(server string, id string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9649,7 +10256,7 @@ func NewGetSamplingPlanRequest(server string, params *GetSamplingPlanParams) (*h
 }
 
 // NewListSuppliersRequest constructs an http.Request for the ListSuppliers method
-func NewListSuppliersRequest(server string) (*http.Request, error) {
+func NewListSuppliersRequest(server string, params *ListSuppliersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9667,6 +10274,45 @@ func NewListSuppliersRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -9676,7 +10322,7 @@ func NewListSuppliersRequest(server string) (*http.Request, error) {
 }
 
 // NewListSuspenseRequest constructs an http.Request for the ListSuspense method
-func NewListSuspenseRequest(server string) (*http.Request, error) {
+func NewListSuspenseRequest(server string, params *ListSuspenseParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9692,6 +10338,45 @@ func NewListSuspenseRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9914,6 +10599,30 @@ func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsP
 		if params.OrgId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "org_id", *params.OrgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -10266,6 +10975,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/files (the `UploadFile` operationId).
 	UploadFileWithTextBodyWithResponse(ctx context.Context, params *UploadFileParams, body UploadFileTextRequestBody, reqEditors ...RequestEditorFn) (*UploadFileReply, error)
 
+	// ListBalancesWithResponse Account balances from the balance table, by account ID (admin)
+	//
+	// Reads the balances the ledger moves in the same transaction as each transfer, a page at a time, without the full scan of check_ledger (which also compares them with the entries).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/ledger/balances (the `ListBalances` operationId).
+	ListBalancesWithResponse(ctx context.Context, params *ListBalancesParams, reqEditors ...RequestEditorFn) (*ListBalancesReply, error)
+
 	// CheckLedgerWithResponse Verify every ledger invariant and audit chain; with the trial balance (admin)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10358,7 +11076,9 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/notifications/{id}/read (the `ReadNotification` operationId).
 	ReadNotificationWithResponse(ctx context.Context, id int64, params *ReadNotificationParams, reqEditors ...RequestEditorFn) (*ReadNotificationReply, error)
 
-	// ListOrdersWithResponse List the orders you may see
+	// ListOrdersWithResponse List the orders you may see, by ID (oldest first)
+	//
+	// Filters narrow what you may see and never widen it: a buyer, supplier or inspection company sees only its own orders whatever it asks, so naming another organization in its own role's filter gives an empty page. Platform staff may filter by any party.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10579,12 +11299,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orders/{id}/escalate (the `Escalate` operationId).
 	EscalateWithResponse(ctx context.Context, id string, params *EscalateParams, body EscalateJSONRequestBody, reqEditors ...RequestEditorFn) (*EscalateReply, error)
 
-	// ListOrderEventsWithResponse The order's hash-chained audit log
+	// ListOrderEventsWithResponse The order's hash-chained audit log, a page at a time
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orders/{id}/events (the `ListOrderEvents` operationId).
-	ListOrderEventsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListOrderEventsReply, error)
+	ListOrderEventsWithResponse(ctx context.Context, id string, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*ListOrderEventsReply, error)
 
 	// FileDisputeWithBodyWithResponse File a dispute (R17)
 	//
@@ -10622,12 +11342,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orders/{id}/inspection-report (the `InspectionReport` operationId).
 	InspectionReportWithResponse(ctx context.Context, id string, params *InspectionReportParams, body InspectionReportJSONRequestBody, reqEditors ...RequestEditorFn) (*InspectionReportReply, error)
 
-	// ListMessagesWithResponse The order's message thread (R23)
+	// ListMessagesWithResponse The order's message thread (R23), oldest first, a page at a time
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orders/{id}/messages (the `ListMessages` operationId).
-	ListMessagesWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListMessagesReply, error)
+	ListMessagesWithResponse(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*ListMessagesReply, error)
 
 	// PostMessageWithBodyWithResponse Post to the order's thread; attachments refer to uploaded files (R23)
 	//
@@ -10835,12 +11555,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/orgs/{id} (the `GetOrg` operationId).
 	GetOrgWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOrgReply, error)
 
-	// ListApiKeysWithResponse List an organization's API keys (never their secrets)
+	// ListApiKeysWithResponse List an organization's API keys (never their secrets), oldest first
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{id}/api-keys (the `ListApiKeys` operationId).
-	ListApiKeysWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListApiKeysReply, error)
+	ListApiKeysWithResponse(ctx context.Context, id string, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysReply, error)
 
 	// CreateApiKeyWithBodyWithResponse Issue an API key; the token is shown only in this response
 	//
@@ -10961,19 +11681,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/sampling-plans (the `GetSamplingPlan` operationId).
 	GetSamplingPlanWithResponse(ctx context.Context, params *GetSamplingPlanParams, reqEditors ...RequestEditorFn) (*GetSamplingPlanReply, error)
 
-	// ListSuppliersWithResponse Suppliers eligible for Trade Assurance, with their available coverage (R1, R22)
+	// ListSuppliersWithResponse Suppliers eligible for Trade Assurance, with their available coverage (R1, R22), by ID
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/suppliers (the `ListSuppliers` operationId).
-	ListSuppliersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSuppliersReply, error)
+	ListSuppliersWithResponse(ctx context.Context, params *ListSuppliersParams, reqEditors ...RequestEditorFn) (*ListSuppliersReply, error)
 
-	// ListSuspenseWithResponse Money held without a matching order (R8; admin)
+	// ListSuspenseWithResponse Money held without a matching order, oldest first (R8; admin)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/suspense (the `ListSuspense` operationId).
-	ListSuspenseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSuspenseReply, error)
+	ListSuspenseWithResponse(ctx context.Context, params *ListSuspenseParams, reqEditors ...RequestEditorFn) (*ListSuspenseReply, error)
 
 	// AllocateSuspenseWithBodyWithResponse Apply money in suspense to an order's payment (R8; admin)
 	//
@@ -11005,7 +11725,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/webhook-deliveries/{id}/redeliver (the `RedeliverWebhook` operationId).
 	RedeliverWebhookWithResponse(ctx context.Context, id int64, params *RedeliverWebhookParams, reqEditors ...RequestEditorFn) (*RedeliverWebhookReply, error)
 
-	// ListWebhookEndpointsWithResponse Your organization's webhook endpoints, disabled ones too (never their secrets)
+	// ListWebhookEndpointsWithResponse Your organization's webhook endpoints, disabled ones too (never their secrets), oldest first
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11849,6 +12569,54 @@ func (r UploadFileReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UploadFileReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListBalancesReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BalancePage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBalancesReply) GetJSON200() *BalancePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListBalancesReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBalancesReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBalancesReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBalancesReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBalancesReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13028,13 +13796,13 @@ type ListOrderEventsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]EventView
+	JSON200 *EventPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListOrderEventsReply) GetJSON200() *[]EventView {
+func (r ListOrderEventsReply) GetJSON200() *EventPage {
 	return r.JSON200
 }
 
@@ -13186,13 +13954,13 @@ type ListMessagesReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]Message
+	JSON200 *MessagePage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListMessagesReply) GetJSON200() *[]Message {
+func (r ListMessagesReply) GetJSON200() *MessagePage {
 	return r.JSON200
 }
 
@@ -13914,13 +14682,13 @@ type ListApiKeysReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]APIKey
+	JSON200 *ApiKeyPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListApiKeysReply) GetJSON200() *[]APIKey {
+func (r ListApiKeysReply) GetJSON200() *ApiKeyPage {
 	return r.JSON200
 }
 
@@ -14442,13 +15210,13 @@ type ListSuppliersReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]SupplierView
+	JSON200 *SupplierPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListSuppliersReply) GetJSON200() *[]SupplierView {
+func (r ListSuppliersReply) GetJSON200() *SupplierPage {
 	return r.JSON200
 }
 
@@ -14490,13 +15258,13 @@ type ListSuspenseReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]SuspenseItem
+	JSON200 *SuspensePage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListSuspenseReply) GetJSON200() *[]SuspenseItem {
+func (r ListSuspenseReply) GetJSON200() *SuspensePage {
 	return r.JSON200
 }
 
@@ -14682,13 +15450,13 @@ type ListWebhookEndpointsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]EndpointView
+	JSON200 *EndpointPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWebhookEndpointsReply) GetJSON200() *[]EndpointView {
+func (r ListWebhookEndpointsReply) GetJSON200() *EndpointPage {
 	return r.JSON200
 }
 
@@ -15157,6 +15925,21 @@ func (c *ClientWithResponses) UploadFileWithTextBodyWithResponse(ctx context.Con
 	return ParseUploadFileReply(rsp)
 }
 
+// ListBalancesWithResponse Account balances from the balance table, by account ID (admin)
+//
+// Reads the balances the ledger moves in the same transaction as each transfer, a page at a time, without the full scan of check_ledger (which also compares them with the entries).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/ledger/balances (the `ListBalances` operationId).
+func (c *ClientWithResponses) ListBalancesWithResponse(ctx context.Context, params *ListBalancesParams, reqEditors ...RequestEditorFn) (*ListBalancesReply, error) {
+	rsp, err := c.ListBalances(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBalancesReply(rsp)
+}
+
 // CheckLedgerWithResponse Verify every ledger invariant and audit chain; with the trial balance (admin)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -15321,7 +16104,9 @@ func (c *ClientWithResponses) ReadNotificationWithResponse(ctx context.Context, 
 	return ParseReadNotificationReply(rsp)
 }
 
-// ListOrdersWithResponse List the orders you may see
+// ListOrdersWithResponse List the orders you may see, by ID (oldest first)
+//
+// Filters narrow what you may see and never widen it: a buyer, supplier or inspection company sees only its own orders whatever it asks, so naming another organization in its own role's filter gives an empty page. Platform staff may filter by any party.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15692,13 +16477,13 @@ func (c *ClientWithResponses) EscalateWithResponse(ctx context.Context, id strin
 	return ParseEscalateReply(rsp)
 }
 
-// ListOrderEventsWithResponse The order's hash-chained audit log
+// ListOrderEventsWithResponse The order's hash-chained audit log, a page at a time
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orders/{id}/events (the `ListOrderEvents` operationId).
-func (c *ClientWithResponses) ListOrderEventsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListOrderEventsReply, error) {
-	rsp, err := c.ListOrderEvents(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ListOrderEventsWithResponse(ctx context.Context, id string, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*ListOrderEventsReply, error) {
+	rsp, err := c.ListOrderEvents(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15765,13 +16550,13 @@ func (c *ClientWithResponses) InspectionReportWithResponse(ctx context.Context, 
 	return ParseInspectionReportReply(rsp)
 }
 
-// ListMessagesWithResponse The order's message thread (R23)
+// ListMessagesWithResponse The order's message thread (R23), oldest first, a page at a time
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orders/{id}/messages (the `ListMessages` operationId).
-func (c *ClientWithResponses) ListMessagesWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListMessagesReply, error) {
-	rsp, err := c.ListMessages(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ListMessagesWithResponse(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*ListMessagesReply, error) {
+	rsp, err := c.ListMessages(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16128,13 +16913,13 @@ func (c *ClientWithResponses) GetOrgWithResponse(ctx context.Context, id string,
 	return ParseGetOrgReply(rsp)
 }
 
-// ListApiKeysWithResponse List an organization's API keys (never their secrets)
+// ListApiKeysWithResponse List an organization's API keys (never their secrets), oldest first
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{id}/api-keys (the `ListApiKeys` operationId).
-func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListApiKeysReply, error) {
-	rsp, err := c.ListApiKeys(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, id string, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysReply, error) {
+	rsp, err := c.ListApiKeys(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16350,26 +17135,26 @@ func (c *ClientWithResponses) GetSamplingPlanWithResponse(ctx context.Context, p
 	return ParseGetSamplingPlanReply(rsp)
 }
 
-// ListSuppliersWithResponse Suppliers eligible for Trade Assurance, with their available coverage (R1, R22)
+// ListSuppliersWithResponse Suppliers eligible for Trade Assurance, with their available coverage (R1, R22), by ID
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/suppliers (the `ListSuppliers` operationId).
-func (c *ClientWithResponses) ListSuppliersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSuppliersReply, error) {
-	rsp, err := c.ListSuppliers(ctx, reqEditors...)
+func (c *ClientWithResponses) ListSuppliersWithResponse(ctx context.Context, params *ListSuppliersParams, reqEditors ...RequestEditorFn) (*ListSuppliersReply, error) {
+	rsp, err := c.ListSuppliers(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseListSuppliersReply(rsp)
 }
 
-// ListSuspenseWithResponse Money held without a matching order (R8; admin)
+// ListSuspenseWithResponse Money held without a matching order, oldest first (R8; admin)
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/suspense (the `ListSuspense` operationId).
-func (c *ClientWithResponses) ListSuspenseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSuspenseReply, error) {
-	rsp, err := c.ListSuspense(ctx, reqEditors...)
+func (c *ClientWithResponses) ListSuspenseWithResponse(ctx context.Context, params *ListSuspenseParams, reqEditors ...RequestEditorFn) (*ListSuspenseReply, error) {
+	rsp, err := c.ListSuspense(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16430,7 +17215,7 @@ func (c *ClientWithResponses) RedeliverWebhookWithResponse(ctx context.Context, 
 	return ParseRedeliverWebhookReply(rsp)
 }
 
-// ListWebhookEndpointsWithResponse Your organization's webhook endpoints, disabled ones too (never their secrets)
+// ListWebhookEndpointsWithResponse Your organization's webhook endpoints, disabled ones too (never their secrets), oldest first
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17050,6 +17835,39 @@ func ParseUploadFileReply(rsp *http.Response) (*UploadFileReply, error) {
 			return nil, err
 		}
 		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListBalancesReply parses an HTTP response from a ListBalancesWithResponse call
+func ParseListBalancesReply(rsp *http.Response) (*ListBalancesReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBalancesReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BalancePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
@@ -17983,7 +18801,7 @@ func ParseListOrderEventsReply(rsp *http.Response) (*ListOrderEventsReply, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []EventView
+		var dest EventPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18108,7 +18926,7 @@ func ParseListMessagesReply(rsp *http.Response) (*ListMessagesReply, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []Message
+		var dest MessagePage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18674,7 +19492,7 @@ func ParseListApiKeysReply(rsp *http.Response) (*ListApiKeysReply, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []APIKey
+		var dest ApiKeyPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19037,7 +19855,7 @@ func ParseListSuppliersReply(rsp *http.Response) (*ListSuppliersReply, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []SupplierView
+		var dest SupplierPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19070,7 +19888,7 @@ func ParseListSuspenseReply(rsp *http.Response) (*ListSuspenseReply, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []SuspenseItem
+		var dest SuspensePage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19202,7 +20020,7 @@ func ParseListWebhookEndpointsReply(rsp *http.Response) (*ListWebhookEndpointsRe
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []EndpointView
+		var dest EndpointPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
