@@ -5,7 +5,8 @@
 // Everything here is a plain type or a pure function of its inputs: no I/O, no clock (time is
 // a parameter), no lender API. A transition takes the current state, the command and now, and
 // returns the new state plus its Effects — ledger transfers, events, timers — or a *fault.Error.
-// The use-case layer runs it in one database transaction and talks to the lender's adapter.
+// The use-case layer (escrow) runs it in one database transaction; the lender and the buyer's
+// bank are asked by workers outside any transaction (the lender and debit outboxes).
 //
 // All amounts are USD (R11); the package refuses any other currency with pay_later_usd_only.
 package credit

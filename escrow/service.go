@@ -1,7 +1,9 @@
 // Package escrow runs the use cases of Trade Assurance. Each command is one database
 // transaction: check the idempotency key, lock, load, let the pure domain decide, write the new
-// state with its ledger transfers, events and timers, commit; side effects (notifications) run
-// only after the commit. It owns the Store interface that the store package implements.
+// state with its ledger transfers, events and timers, commit. Nothing outside the database is
+// called inside a transaction: webhook deliveries, Pay Later's requests to the lender and the
+// bank are rows the transaction writes, and workers act on them after it commits (the notifier
+// tails the events). It owns the Store interface that the store package implements.
 package escrow
 
 import (

@@ -1,5 +1,6 @@
-// Command tradeassure runs the Trade Assurance platform: the demo, ledger checks, and (later)
-// the server. Each subcommand has its own flag set.
+// Command tradeassure runs the Trade Assurance platform: the server (serve: the API, the portal
+// and the background workers), the scripted demo, the ledger check, sampling plans (aql) and a
+// command-line client of a running server (api). Each subcommand has its own flag set.
 package main
 
 import (

@@ -54,7 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sandboxDelay := fs.Duration("sandbox-delay", time.Minute, "with --sandbox: how long the sandbox rail takes to deliver a payment")
 	accountsFile := fs.String("collection-accounts", "", "JSON file of the platform's collection accounts, which payment "+
 		"instructions name: where buyers pay, per method and currency (R8; docs/api.md, \"How money arrives\")")
-	tick := fs.Duration("worker-interval", time.Second, "how often the timer worker looks for due deadlines")
+	tick := fs.Duration("worker-interval", time.Second, "how often each worker (timers, bank debits, lender requests, webhooks, notifications) looks for due work")
 	rateBurst := fs.Int("rate-burst", api.RateBurst, "API requests one key (or one client IP without a key) may send at once")
 	ratePerSecond := fs.Float64("rate-per-second", api.RatePerSecond, "API requests per second one key (or client IP) may sustain")
 	keyRetention := fs.Duration("idempotency-retention", escrow.KeyRetention, "how long idempotency keys are kept (at least 24h)")
@@ -165,8 +165,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 const serveUsage = `usage: tradeassure serve [flags]
 
-Serves the JSON API (/v1) and the portal, and runs the deadline worker, the webhook dispatcher,
-the notifier and the Pay Later bank worker.
+Serves the JSON API (/v1) and the portal, and runs the background workers: the timer worker
+(deadlines, sandbox deliveries, Pay Later and payout timers), the Pay Later bank worker (debits)
+and lender worker (decisions, disbursements), the webhook dispatcher, the notifier (in-app
+notifications and email) and the idempotency-key purger.
 
 Money: without --sandbox, payment instructions name the platform's collection accounts
 (-collection-accounts; a method without one is not offered) and an order counts as paid only

@@ -1,5 +1,6 @@
 // Package poll runs a background worker's rounds: the timer worker, the webhook dispatcher,
-// the notifier and the Pay Later bank worker all claim work from the database in rounds.
+// the notifier, the Pay Later bank and lender workers and the idempotency-key purger all take
+// their work from the database in rounds.
 package poll
 
 import (
