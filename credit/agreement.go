@@ -202,7 +202,7 @@ const EarlyRateStep money.Rate = 500 // 0.05%
 
 // OfferUnderCap is Offer at the line's rates, except that when they would bring the agreement
 // to APRMax or above — short terms do: the months 1–2 fee is charged on the whole principal
-// while half of it or more is already repaid, so 2.00% over 2 months is about 31% APR — the
+// while half of it or more is already repaid, so 2.00% over 2 months is about 34% APR — the
 // months 1–2 rate is lowered in steps of EarlyRateStep to the highest one that keeps the APR
 // below the cap (never below EarlyRateMin, nor below the late rate). The agreement shows the
 // rates it uses. This is the platform's rule for every lender (rails.md §8.1 [S2]: APR < 30%).
