@@ -20,9 +20,11 @@ import (
 // Pay Later (R11): the use cases around the pure domain in package credit. A buyer applies and
 // the lender decides; at checkout the buyer issues Pay Later payment instructions for an
 // installment, asks for a loan agreement and accepts it, which reserves the credit and sets the
-// disbursement timer; when it fires the lender's money arrives through ReceiveFunds' matching,
-// so the order counts as paid only then; debit timers collect each installment from the buyer's
-// bank; a refund of a financed order repays the loan first. See docs/pay-later.md.
+// disbursement timer; when it fires it records a request to the lender, and the order counts as
+// paid only once the lender worker books the lender's confirmed payment through ReceiveFunds'
+// matching; debit timers record requests the bank worker sends to the buyer's bank; a refund of
+// a financed order repays the loan first. Applications, too, are decided by the lender worker.
+// See docs/pay-later.md.
 
 // CreditOptions configure Pay Later. The zero value is the built-in lender on the US Federal
 // Reserve calendar; the bank is the SandboxBank when the sandbox is on (Options.Sandbox), and

@@ -77,6 +77,9 @@ type Sandbox struct {
 }
 
 // Options configure a Service.
+// Options configure a Service. The zero value is the wall clock, trade.DefaultConfig, no
+// logging, the sandbox off with no collection accounts (so only Pay Later is offered), no
+// attachments and Pay Later's defaults.
 type Options struct {
 	Clock   Clock
 	Config  trade.Config
@@ -91,7 +94,8 @@ type Options struct {
 	Blobs blob.Store
 	// AfterCommit is called with the events of each committed command, outside the transaction.
 	AfterCommit func([]Event)
-	// Credit configures Pay Later (R11); the zero value is the built-in lender and a sandbox bank.
+	// Credit configures Pay Later (R11); the zero value is the built-in lender, and the
+	// SandboxBank only while Sandbox is enabled (no bank otherwise: an operator records answers).
 	Credit CreditOptions
 	// OnTimer is told of every timer this process finished, after its transaction committed:
 	// the timer's kind and TimerFired, TimerSkipped or TimerDead. Metrics hang here.
