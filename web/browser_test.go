@@ -202,10 +202,25 @@ func journey(t *testing.T, w *world) {
 
 	buyer.login()
 	buyer.has("dashboard", "Your orders", "Place an order")
-	buyer.do("start an order", chromedp.Click(chromedp.CSS(`main a[href="/orders/new"]`)), chromedp.WaitVisible(chromedp.ID("f-supplier_id")))
+	// The buyer finds the supplier in the directory (R1, R22) and starts the order from it.
+	buyer.do("open the supplier directory", chromedp.Click(chromedp.CSS(`main a[href="/suppliers"]`)), waitText("Find a supplier"))
+	buyer.check()
+	buyer.do("search the directory",
+		chromedp.SendKeys(chromedp.ID("f-q"), "sunrise"),
+		chromedp.SendKeys(chromedp.ID("f-country"), "cn"),
+		chromedp.Click(chromedp.CSS("form.directory-search button[type=submit]")),
+		waitText("Suppliers that match"),
+	)
+	buyer.check()
+	buyer.has("directory", "Ningbo Sunrise Garments Co.", "USD 50,000.00")
+	if strings.Contains(buyer.text(), "Unvetted Textiles") {
+		t.Error("R1: the directory lists a supplier that is not eligible")
+	}
+	buyer.do("start an order", chromedp.Click(chromedp.CSS(`a.start-order`)), chromedp.WaitVisible(chromedp.ID("f-ship_by")))
+	buyer.check()
+	buyer.has("checkout", "Supplier: Ningbo Sunrise Garments Co. (CN)", "Coverage available for new orders: USD 50,000.00")
 	shipBy := trade.Day(w.clock.Now()).AddDate(0, 0, 60).Format(time.DateOnly)
 	buyer.do("fill the order form",
-		chromedp.SetValue(chromedp.ID("f-supplier_id"), w.actors["supplier"].OrgID),
 		chromedp.SetValue(chromedp.ID("f-ship_by"), shipBy),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--description"), "Children's zip hoodie, organic cotton"),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--quantity"), "100"),
@@ -350,10 +365,9 @@ func formErrors(t *testing.T, w *world) {
 	ctx := browser(t)
 	buyer := w.person(ctx, "buyer")
 	buyer.login()
-	buyer.open("/orders/new")
+	buyer.open("/orders/new?supplier=" + w.actors["supplier"].OrgID)
 	yesterday := trade.Day(w.clock.Now()).AddDate(0, 0, -1).Format(time.DateOnly)
 	buyer.do("fill with a past date",
-		chromedp.SetValue(chromedp.ID("f-supplier_id"), w.actors["supplier"].OrgID),
 		chromedp.SetValue(chromedp.ID("f-ship_by"), yesterday),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--description"), "Hoodie"),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--quantity"), "100"),
@@ -445,6 +459,7 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 	notes := withNotifications(w) // as serve mounts the portal: with the inbox
 	runNotifier(t, notes)
 	w.approve(500_000_00) // the buyer's Pay Later line
+	w.vietnamSuppliers(3) // the directory lists more than one supplier
 	ctx := browser(t)
 	visitor, buyer, supplier := w.person(ctx, "visitor"), w.person(ctx, "buyer"), w.person(ctx, "supplier")
 	inspector, arbiter, admin := w.person(ctx, "inspector"), w.person(ctx, "arbiter"), w.person(ctx, "admin")
@@ -460,7 +475,8 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 		{"login", visitor, "/login", ""},
 		{"dashboard-buyer", buyer, "/", ""},
 		{"order", buyer, "/orders/" + o.ID, ""},
-		{"new-order", buyer, "/orders/new", ""},
+		{"suppliers", buyer, "/suppliers", ""},
+		{"new-order", buyer, "/orders/new?supplier=" + w.actors["supplier"].OrgID, ""},
 		{"contract-editor", buyer, "/orders/" + o.ID + "/contract", ""},
 		{"pay-later", buyer, "/credit", ""},
 		{"notifications", buyer, "/notifications", ""},
