@@ -126,7 +126,7 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 }
 
 // open goes to path and checks the page (person.check): every page a browser test visits fits
-// the viewport, labels its controls and shows keyboard focus.
+// the viewport, labels its controls, has readable text contrast and shows keyboard focus.
 func (p *person) open(path string) {
 	p.t.Helper()
 	p.visit(path)
