@@ -434,12 +434,13 @@ func fieldError(p *person, what, id, want string) {
 
 // TestBrowserPhoneWidth ensures every page each role uses works on a phone (R24): at 390×844,
 // and at 1280×800, each passes the page check (person.check: nothing sticks out, every control
-// labelled, focus visible) — the login, every role's dashboard (the arbiter's is the queue of
-// escalated disputes), the order page as the buyer sees it, as the inspector sees it with the
-// report form and as the supplier sees it with the shipment form and with a dispute to answer,
-// checkout, the contract editor, Pay Later, notifications, the password page, the supplier's
-// payouts, the case file, and the admin's suppliers, fees, ledger and users and an audit log.
-// On SQLite, with UPDATE_SCREENSHOTS=1, it also rewrites the documentation's screenshots.
+// labelled, text contrast, focus visible) — the login, every role's dashboard (the arbiter's is
+// the queue of escalated disputes), the supplier directory, the order page as the buyer sees
+// it, as the inspector sees it with the report form and as the supplier sees it with the
+// shipment form and with a dispute to answer, checkout, the contract editor, Pay Later,
+// notifications, the password page, the supplier's payouts, the case file, and the admin's
+// suppliers, fees, ledger and users and an audit log. On SQLite, with UPDATE_SCREENSHOTS=1, it
+// also rewrites the documentation's screenshots.
 func TestBrowserPhoneWidth(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { phoneWidth(t, newWorld(t, sqliteURL(t)), os.Getenv("UPDATE_SCREENSHOTS") == "1") })
 	t.Run("postgres", func(t *testing.T) { phoneWidth(t, newWorld(t, postgresURL(t)), false) })
