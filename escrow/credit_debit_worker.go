@@ -102,6 +102,12 @@ func (s *Service) unanswered(ctx context.Context, owner string, d DebitRequest, 
 		cur.LastError, cur.NextAttemptAt, status = msg, s.clock.Now().Add(BankDebitBackoff(cur.Attempts)), DebitResultRetry
 		if cur.Attempts >= BankDebitAttemptsMax {
 			cur.Status, status = DebitAttention, string(DebitAttention)
+			// Published so that the notifier tells the platform's admins: an operator must act.
+			u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
+			if err := u.appendEvent(ctx, cur.LoanID, []string{cur.BuyerID}, "loan.debit_attention", map[string]any{
+				"loan_id": cur.LoanID, "debit_id": cur.ID, "kind": cur.Kind, "amount": cur.Amount, "attempts": cur.Attempts}); err != nil {
+				return err
+			}
 		}
 		return dt.UpdateBankDebit(ctx, cur)
 	})

@@ -1491,8 +1491,10 @@ type Notification struct {
 	Id        int64     `json:"id"`
 	Kind      string    `json:"kind"`
 
-	// Link The order's page in the portal, relative to its address.
-	Link    string     `json:"link"`
+	// Link The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list.
+	Link string `json:"link"`
+
+	// OrderId The order it is about, or the order a Pay Later loan or application finances; empty when there is none.
 	OrderId string     `json:"order_id"`
 	OrgId   string     `json:"org_id"`
 	ReadAt  *time.Time `json:"read_at,omitempty"`
@@ -3140,7 +3142,7 @@ type ClientInterface interface {
 
 	// ListNotifications What your organization's people must act on, newest first
 	//
-	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 	//
 	// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
 	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4399,7 +4401,7 @@ func (c *Client) PayOffLoan(ctx context.Context, id string, params *PayOffLoanPa
 
 // ListNotifications What your organization's people must act on, newest first
 //
-// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 //
 // Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
 func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -11060,7 +11062,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListNotificationsWithResponse What your organization's people must act on, newest first
 	//
-	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16076,7 +16078,7 @@ func (c *ClientWithResponses) PayOffLoanWithResponse(ctx context.Context, id str
 
 // ListNotificationsWithResponse What your organization's people must act on, newest first
 //
-// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 //
 // Returns a wrapper object for the known response body format(s).
 //
