@@ -202,13 +202,7 @@ func (s *Service) Loans(ctx context.Context, a trade.Actor, buyerID string) ([]L
 			return err
 		}
 		for i := range out {
-			if err := withDisbursement(ctx, r, &out[i]); err != nil {
-				return err
-			}
-			if out[i].State.Terminal() && out[i].State != credit.PaidOff {
-				continue // cancelled and charged-off loans are never debited
-			}
-			if err := withBankDebit(ctx, r, &out[i]); err != nil {
+			if err := withRequests(ctx, r, &out[i]); err != nil {
 				return err
 			}
 		}
