@@ -377,7 +377,8 @@ func (s *Server) registerCredit(a huma.API) {
 	huma.Register(a, huma.Operation{OperationID: "set_sandbox_bank", Method: http.MethodPost, Path: "/v1/credit/sandbox-bank",
 		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)", Tags: tags,
 		Security: bearerAuth,
-		Description: "Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting " +
+		Description: "Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id " +
+			"names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting " +
 			"is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs " +
 			"no record of it: it sets a flag, so a retry (with any key) sets it to the same value."},
 		func(ctx context.Context, in *struct {
@@ -394,6 +395,15 @@ func (s *Server) registerCredit(a huma.API) {
 			if !ok {
 				return nil, s.fail(ctx, fault.New(fault.Conflict, "sandbox_bank_disabled",
 					"the sandbox is off: repayments wait for the bank's answer, recorded by an operator"))
+			}
+			if in.Body.BuyerID != "" { // a buyer of this platform: a typo would set a flag no debit ever reads
+				o, err := s.svc.Org(ctx, in.Body.BuyerID)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				if o.Kind != trade.KindBuyer {
+					return nil, s.fail(ctx, fault.New(fault.Conflict, "not_a_buyer", "only a buyer's debits go to the bank"))
+				}
 			}
 			if err := b.SetFailing(ctx, in.Body.BuyerID, in.Body.Fail); err != nil {
 				return nil, s.fail(ctx, err)

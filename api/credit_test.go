@@ -300,6 +300,11 @@ func TestPayLaterStatementsThroughHTTP(t *testing.T) {
 		if sb.BuyerID != w.ids["buyer"] || !sb.Fail || !sb.Sandbox {
 			t.Fatalf("sandbox bank %+v", sb)
 		}
+		// The buyer named is one of the platform's buyers: not a made-up one, not a supplier.
+		w.refused(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": "buy_none", "fail": true}, nil),
+			404, "organization_not_found")
+		w.refused(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": w.ids["supplier"], "fail": true}, nil),
+			409, "not_a_buyer")
 		w.refused(w.call("admin", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, nil), 409, "transition_not_allowed")
 		w.clock.Set(time.Date(2026, 4, 2, 4, 0, 0, 0, time.UTC))
 		w.tick(0)

@@ -3076,7 +3076,7 @@ type ClientInterface interface {
 
 	// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3085,7 +3085,7 @@ type ClientInterface interface {
 
 	// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4155,7 +4155,7 @@ func (c *Client) ListLoans(ctx context.Context, params *ListLoansParams, reqEdit
 
 // SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4174,7 +4174,7 @@ func (c *Client) SetSandboxBankWithBody(ctx context.Context, params *SetSandboxB
 
 // SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -11104,7 +11104,7 @@ type ClientWithResponsesInterface interface {
 
 	// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11113,7 +11113,7 @@ type ClientWithResponsesInterface interface {
 
 	// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16012,7 +16012,7 @@ func (c *ClientWithResponses) ListLoansWithResponse(ctx context.Context, params 
 
 // SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16027,7 +16027,7 @@ func (c *ClientWithResponses) SetSandboxBankWithBodyWithResponse(ctx context.Con
 
 // SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
