@@ -252,26 +252,11 @@ func (s *Service) applyDebit(ctx context.Context, u *unit, ct CreditTx, d DebitR
 	return DebitRefused, nil
 }
 
-// BankDebits lists debit requests newest first (admin): f.Status attention lists those an
-// operator must look at.
+// BankDebits lists the newest debit requests, at most f.Limit (1..BankDebitsListMax), newest
+// first (admin): the first page of BankDebitsPage.
 func (s *Service) BankDebits(ctx context.Context, a trade.Actor, f DebitFilter) ([]DebitRequest, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, err
-	}
-	if f.Limit <= 0 || f.Limit > BankDebitsListMax {
-		f.Limit = BankDebitsListMax
-	}
-	var out []DebitRequest
-	err := s.store.Read(ctx, func(r Reader) error {
-		br, ok := r.(BankDebitReader)
-		if !ok {
-			return fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep debit requests")
-		}
-		var err error
-		out, err = br.BankDebits(ctx, f)
-		return err
-	})
-	return out, err
+	ds, _, err := s.BankDebitsPage(ctx, a, f)
+	return ds, err
 }
 
 // RetryBankDebit puts a request marked for an operator back in the worker's hands (admin): the

@@ -247,7 +247,7 @@ func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := openService(ctx, cfg.db, cfg.blobs, escrow.Options{Clock: serveClock, Logger: log, Accounts: cfg.accounts,
 		Sandbox: escrow.Sandbox{Enabled: cfg.sandbox, Delay: cfg.sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
-		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}})
+		Credit: escrow.CreditOptions{OnDebit: metrics.NewBankDebitCounter(reg), OnLender: metrics.NewLenderCounter(reg)}})
 	if err != nil {
 		return nil, err
 	}
