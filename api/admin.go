@@ -220,7 +220,9 @@ func (s *Server) registerMoney(a huma.API) {
 		Description: "Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever " +
 			"reports it. The Idempotency-Key header, required as on every POST, must be that id (422 " +
 			"idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id " +
-			"with another amount, reference or payer is 422 idempotency_key_reused."},
+			"with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later " +
+			"lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that " +
+			"loan (R11); anything else it quotes is held in suspense."},
 		func(ctx context.Context, in *struct {
 			Method         string `path:"method" enum:"tt_wire,tt_local,card,western_union,pay_later,online_bank,boleto"`
 			IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"1" maxLength:"200" doc:"The credit's id, as in the body."`

@@ -69,12 +69,16 @@ func (s *Server) registerBankDebits(a huma.API, tags []string) {
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_lender_requests", Method: http.MethodGet, Path: "/v1/credit/lender-requests",
 		Summary: "Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)",
-		Description: "The lender worker asks the lender outside any transaction and records each answer. status=attention " +
-			"lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a " +
-			"disbursement that does not match its loan): an operator looks, and retries them.",
+		Description: "The lender worker asks the lender outside any transaction and records each answer. A disbursement the " +
+			"lender accepted to pay waits as awaiting_funds until its money is reported on the pay_later rail (POST " +
+			"/v1/rails/pay_later/credits, quoting payment_reference, exactly amount): then the order is paid, the loan " +
+			"disbursed and the request recorded with funds_id. On a sandbox server the sandbox pays at once (sandbox: true, " +
+			"simulated). status=attention lists those the lender never answered after the worker's attempts, or whose " +
+			"answer could not be recorded (an amount or reference that does not match its loan): an operator looks, and " +
+			"retries them.",
 		Tags: tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
-			Status        string `query:"status" enum:"requested,recorded,attention"`
+			Status        string `query:"status" enum:"requested,awaiting_funds,recorded,attention"`
 			Kind          string `query:"kind" enum:"decision,disbursement"`
 			LoanID        string `query:"loan_id" maxLength:"64"`
 			ApplicationID string `query:"application_id" maxLength:"64"`

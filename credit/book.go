@@ -18,6 +18,26 @@ func LenderClearing() ledger.Account {
 	return ledger.Account{Kind: ledger.RailClearing, Owner: LenderClearingOwner, Currency: USD}
 }
 
+// SandboxClearingOwner owns the sandbox rail's clearing account (trade.SandboxRail): with the
+// sandbox on, the lender's money is simulated and comes from it, as every sandbox payment does.
+const SandboxClearingOwner = "sandbox"
+
+// SandboxClearing is the sandbox rail's clearing account in USD: the source of a simulated
+// disbursement, and where a refund repaying a sandbox loan goes back, so that the lender's
+// clearing account never holds simulated money.
+func SandboxClearing() ledger.Account {
+	return ledger.Account{Kind: ledger.RailClearing, Owner: SandboxClearingOwner, Currency: USD}
+}
+
+// Clearing is where the loan's money came from and where a refund repaying it goes: the
+// sandbox's clearing account for a loan the sandbox disbursed, the lender's otherwise.
+func (l *Loan) Clearing() ledger.Account {
+	if l.Sandbox {
+		return SandboxClearing()
+	}
+	return LenderClearing()
+}
+
 // EscrowAccount is the order's escrow, which a disbursement funds.
 func EscrowAccount(orderID string) ledger.Account {
 	return ledger.Account{Kind: ledger.Escrow, Owner: orderID, Currency: USD}
@@ -45,22 +65,23 @@ func LossAccount(lenderID string) ledger.Account {
 	return ledger.Account{Kind: ledger.CreditLoss, Owner: lenderID, Currency: USD}
 }
 
-// DisbursementTransfer is the lender's money arriving in the order's escrow: debit the lender's
-// clearing, credit the escrow. From then on the order counts as paid.
+// DisbursementTransfer is the lender's money arriving in the order's escrow: debit the loan's
+// clearing (Clearing), credit the escrow. From then on the order counts as paid.
 func DisbursementTransfer(l *Loan, id string, at time.Time) (ledger.Transfer, error) {
 	return ledger.NewTransfer(id, "pay_later_disbursement", USD, l.OrderID, at).
 		Memo("loan "+l.ID).
-		Post(LenderClearing(), EscrowAccount(l.OrderID), l.Agreement.Principal.Minor).
+		Post(l.Clearing(), EscrowAccount(l.OrderID), l.Agreement.Principal.Minor).
 		Build()
 }
 
 // RefundTransfer routes the part of an order's refund that repays the loan to the lender:
-// debit the buyer's refundable balance (which the order's refund credited), credit the
-// lender's clearing. The rest stays refundable to the buyer.
+// debit the buyer's refundable balance (which the order's refund credited), credit the loan's
+// clearing (Clearing: the lender's, or the sandbox's for a simulated loan). The rest stays
+// refundable to the buyer.
 func RefundTransfer(l *Loan, id string, toLoan money.Amount, at time.Time) (ledger.Transfer, error) {
 	return ledger.NewTransfer(id, "pay_later_refund", USD, l.OrderID, at).
 		Memo("loan "+l.ID).
-		Post(BuyerRefundableAccount(l.BuyerID), LenderClearing(), toLoan.Minor).
+		Post(BuyerRefundableAccount(l.BuyerID), l.Clearing(), toLoan.Minor).
 		Build()
 }
 

@@ -29,8 +29,11 @@ type Lender interface {
 	// Decide underwrites an application: approved with a limit and the line's terms, declined,
 	// or more information needed, always with every reason.
 	Decide(ctx context.Context, req DecisionRequest) (Decision, error)
-	// Disburse pays an accepted loan's principal into the order's escrow and confirms what it
-	// paid: the amount and the payment reference the money quotes.
+	// Disburse asks the lender to pay an accepted loan's principal into the order's escrow,
+	// quoting the order payment's reference, and returns its acceptance of that order. The answer
+	// is not money: the order counts as paid only when the lender's money is reported on the
+	// pay_later rail with that reference and amount (or, with the sandbox on, simulated by the
+	// sandbox), matched to the loan's pending payment.
 	Disburse(ctx context.Context, req DisbursementRequest) (Disbursement, error)
 }
 
@@ -49,7 +52,8 @@ type History struct {
 	PastDueLoans    int `json:"past_due_loans"`
 }
 
-// DisbursementRequest asks the lender to pay an accepted loan into its order's escrow.
+// DisbursementRequest asks the lender to pay an accepted loan into its order's escrow, quoting
+// PaymentReference on its transfer.
 type DisbursementRequest struct {
 	Reference        string       // the request's ID: asking again repeats it
 	LoanID           string       // the accepted loan
@@ -59,32 +63,33 @@ type DisbursementRequest struct {
 	At               time.Time    // when the disbursement was requested
 }
 
-// Disbursement is the lender's confirmation of its payment into an order's escrow.
+// Disbursement is the lender's answer to a disbursement request: it accepts the order to pay
+// Amount into the order's escrow, quoting PaymentReference. It is not money and books nothing:
+// the lender's money counts only when a rail reports it (docs/pay-later.md, "Disbursement").
 type Disbursement struct {
 	Amount           money.Amount `json:"amount"`
-	PaymentReference string       `json:"payment_reference"` // the order payment's reference the money quotes
-	LenderReference  string       `json:"lender_reference"`  // the lender's own ID of the transfer
-	At               time.Time    `json:"at"`                // when the lender paid
+	PaymentReference string       `json:"payment_reference"`          // what the lender's transfer will quote: the order payment's reference
+	LenderReference  string       `json:"lender_reference,omitempty"` // the lender's own ID of the transfer it will make, if it gives one
+	At               time.Time    `json:"at"`                         // when the lender accepted the order to pay
 }
 
-// Check validates a lender's confirmation against the request and the accepted loan: the money
-// must be the agreement's principal, in USD, and quote the order payment's reference. Anything
-// else is not booked (reason disbursement_mismatch): an operator settles it with the lender.
+// Check validates a lender's acceptance against the request and the accepted loan: it must
+// promise the agreement's principal, in USD, quoting the order payment's reference. Anything else
+// is not recorded (reason disbursement_mismatch): an operator settles it with the lender.
 func (d Disbursement) Check(req DisbursementRequest, l *Loan) error {
 	switch {
 	case d.Amount != l.Agreement.Principal || d.Amount != req.Amount:
-		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender paid %s; loan %s lends %s", d.Amount, l.ID,
+		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender would pay %s; loan %s lends %s", d.Amount, l.ID,
 			l.Agreement.Principal)
 	case d.PaymentReference != req.PaymentReference:
-		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender's payment quotes %q, not the order payment's %q",
+		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender's payment would quote %q, not the order payment's %q",
 			d.PaymentReference, req.PaymentReference)
-	case d.LenderReference == "":
-		return fault.New(fault.Conflict, ReasonDisbursementMismatch, "the lender gave no reference for its payment")
 	}
 	return nil
 }
 
-// ReasonDisbursementMismatch: a lender confirmed a payment that does not match the loan.
+// ReasonDisbursementMismatch: a lender answered a disbursement request with another amount or
+// reference than the loan's.
 const ReasonDisbursementMismatch = "disbursement_mismatch"
 
 // DrawRequest is the buyer's choice at checkout: how much of the order payment to finance, and
@@ -102,9 +107,12 @@ type Collection struct {
 	At     time.Time    `json:"at"`
 }
 
-// BuiltIn is the lender that ships with the platform: it underwrites by Policy and confirms
-// every disbursement it is asked for. Its answers are pure functions of the request, so asking
-// again with the same reference gives the same answer, as Lender requires.
+// BuiltIn is the lender that ships with the platform: it underwrites by Policy (real rules) and
+// accepts every disbursement it is asked for, but it has no money and pays nothing itself. With
+// the sandbox on, the sandbox pays for it (simulated money, labelled sandbox); without, the
+// lender's money must be reported on the pay_later rail like any lender's, and until then the
+// order stays unpaid. Its answers are pure functions of the request, so asking again with the
+// same reference gives the same answer, as Lender requires.
 type BuiltIn struct {
 	Name   string // the lender's ID; "builtin" if empty
 	Policy Policy // DefaultPolicy() if zero
@@ -145,14 +153,13 @@ func (b BuiltIn) Decide(_ context.Context, req DecisionRequest) (Decision, error
 	return b.Apply(req.Application, req.History, req.At)
 }
 
-// Disburse confirms the payment asked for: the principal, quoting the order payment's
-// reference, under a reference of its own derived from the request's.
+// Disburse accepts the order to pay the principal, quoting the order payment's reference. It
+// names no transfer of its own: it makes none.
 func (b BuiltIn) Disburse(_ context.Context, req DisbursementRequest) (Disbursement, error) {
 	if !req.Amount.IsPositive() || req.PaymentReference == "" || req.Reference == "" {
 		return Disbursement{}, fault.New(fault.Invalid, "invalid_disbursement_request", "a disbursement needs an amount and references")
 	}
-	return Disbursement{Amount: req.Amount, PaymentReference: req.PaymentReference, LenderReference: "PLD-" + req.Reference,
-		At: req.At}, nil
+	return Disbursement{Amount: req.Amount, PaymentReference: req.PaymentReference, At: req.At}, nil
 }
 
 // Draw checks the line can finance the request now and offers the agreement on the line's

@@ -172,10 +172,14 @@ type Loan struct {
 	Installments []Installment `json:"installments"` // the live schedule
 	Postings     []Posting     `json:"postings"`
 	DisbursedAt  time.Time     `json:"disbursed_at"`
-	// DisbursementRef is the lender's own reference for its payment into the order's escrow.
-	DisbursementRef string    `json:"disbursement_reference,omitempty"`
-	ClosedAt        time.Time `json:"closed_at"`
-	Version         int       `json:"version"`
+	// DisbursementRef names the money that disbursed the loan: the rail's ID of the lender's
+	// credit, or the sandbox's for simulated money.
+	DisbursementRef string `json:"disbursement_reference,omitempty"`
+	// Sandbox marks a loan the sandbox disbursed: its money is simulated, taken from and repaid
+	// to the sandbox's clearing account (Clearing).
+	Sandbox  bool      `json:"sandbox" doc:"True when the sandbox disbursed this loan (serve --sandbox): its money is simulated, no real money moved."`
+	ClosedAt time.Time `json:"closed_at"`
+	Version  int       `json:"version"`
 }
 
 // NewLoan records an offered agreement on a line for an order, awaiting the buyer's acceptance.

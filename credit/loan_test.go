@@ -1,7 +1,9 @@
 package credit_test
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -282,6 +284,39 @@ func TestRefundSmallerThanPrincipal(t *testing.T) {
 	if k.loan.State != credit.PaidOff {
 		t.Errorf("state %s", k.loan.State)
 	}
+}
+
+// TestSandboxLoanClearing ensures a loan the sandbox disbursed keeps its simulated money off the
+// lender's clearing account: the disbursement is drawn on the sandbox's clearing, the event says
+// sandbox, and a refund repaying it goes back there, so rail_clearing:pay_later only ever holds
+// the lender's real money. R11
+func TestSandboxLoanClearing(t *testing.T) {
+	k := newKit(t, 10_000_00, 6)
+	k.accept(t0)
+	k.loan.Sandbox = true
+	k.disburse(k.loan.Agreement.DisbursementDue)
+	sandbox, lenderAcct := credit.SandboxClearing().ID(), credit.LenderClearing().ID()
+	if k.balances[sandbox] != 10_000_00 || k.balances[lenderAcct] != 0 || len(k.fx.Events) != 1 ||
+		!strings.Contains(string(mustJSON(t, k.fx.Events[0].Payload)), `"sandbox":true`) {
+		t.Fatalf("a sandbox disbursement: sandbox %d, lender %d, events %+v", k.balances[sandbox], k.balances[lenderAcct], k.fx.Events)
+	}
+	k.refundOrder(4_000_00, k.loan.DisbursedAt.AddDate(0, 0, 3))
+	if k.balances[sandbox] != 6_000_00 || k.balances[lenderAcct] != 0 {
+		t.Fatalf("after a refund: sandbox %d, lender %d", k.balances[sandbox], k.balances[lenderAcct])
+	}
+	if real := funded(t, 10_000_00, 6); real.balances[lenderAcct] != 10_000_00 || real.balances[sandbox] != 0 ||
+		strings.Contains(string(mustJSON(t, real.fx.Events[0].Payload)), "sandbox") {
+		t.Fatalf("the lender's money: lender %d, sandbox %d", real.balances[lenderAcct], real.balances[sandbox])
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestCancelBeforeDisbursement ensures an agreement can be withdrawn until the lender pays —

@@ -46,9 +46,10 @@ func (l *Loan) Cancel(by Role, line *Line, now time.Time) (Effects, error) {
 	})
 }
 
-// Disburse is the lender paying the principal into the order's escrow: the reservation
-// becomes used credit, the escrow is funded (only now does the order count as paid), the loan
-// is booked, and a debit timer is set for each installment's due date.
+// Disburse is the lender's money arriving in the order's escrow: the reservation becomes used
+// credit, the escrow is funded (only now does the order count as paid), the loan is booked, and
+// a debit timer is set for each installment's due date. The caller sets Sandbox first when the
+// money is the sandbox's.
 func (l *Loan) Disburse(by Role, line *Line, now time.Time) (Effects, error) {
 	return l.apply(CmdDisburse, by, line, now, func(s *step) error {
 		a := s.l.Agreement
@@ -65,8 +66,11 @@ func (l *Loan) Disburse(by Role, line *Line, now time.Time) (Effects, error) {
 		for _, in := range s.l.Installments {
 			s.timer(TimerDebit, "debit/"+strconv.Itoa(in.N), in.DueDate)
 		}
-		s.event("loan.disbursed", map[string]any{"order_id": s.l.OrderID, "amount": a.Principal,
-			"late": now.After(a.DisbursementLatest)})
+		ev := map[string]any{"order_id": s.l.OrderID, "amount": a.Principal, "late": now.After(a.DisbursementLatest)}
+		if s.l.Sandbox {
+			ev["sandbox"] = true // simulated money: the sandbox paid for the lender
+		}
+		s.event("loan.disbursed", ev)
 		return nil
 	})
 }

@@ -21,8 +21,8 @@ import (
 // the lender decides; at checkout the buyer issues Pay Later payment instructions for an
 // installment, asks for a loan agreement and accepts it, which reserves the credit and sets the
 // disbursement timer; when it fires it records a request to the lender, and the order counts as
-// paid only once the lender worker books the lender's confirmed payment through ReceiveFunds'
-// matching; debit timers record requests the bank worker sends to the buyer's bank; a refund of
+// paid only once the lender's money arrives through ReceiveFunds' matching (reported on the
+// pay_later rail, or simulated by the sandbox on a sandbox server; credit_funds.go); debit timers record requests the bank worker sends to the buyer's bank; a refund of
 // a financed order repays the loan first. Applications, too, are decided by the lender worker.
 // See docs/pay-later.md.
 
@@ -43,7 +43,8 @@ type CreditOptions struct {
 	// status (succeeded, refused, attention, unapplied) or DebitResultRetry. Metrics hang here.
 	OnDebit func(kind DebitKind, result string)
 	// OnLender is told of each answer the lender worker recorded: the request's kind and its
-	// new status (recorded, attention) or LenderResultRetry. Metrics hang here.
+	// new status (recorded; awaiting_funds, a disbursement the lender accepted to pay; attention)
+	// or LenderResultRetry. Metrics hang here.
 	OnLender func(kind LenderRequestKind, result string)
 }
 
@@ -350,7 +351,7 @@ func (s *Service) CancelLoan(ctx context.Context, a trade.Actor, key, loanID str
 				return credit.Effects{}, false, err
 			}
 			// The lender may be paying right now: its money must find the loan it lends.
-			if r, err := openDisbursement(ctx, lt, l.ID); err != nil || (r != nil && r.Status == LenderRequested) {
+			if r, err := openDisbursement(ctx, lt, l.ID); err != nil || (r != nil && r.Status != LenderAttention) {
 				if err != nil {
 					return credit.Effects{}, false, err
 				}
@@ -443,7 +444,8 @@ func (s *Service) payLater(ctx context.Context, u *unit, o *trade.Order, cmd tra
 	if !ok || p.Method != payment.PayLater || u.actor.Role != trade.RoleBuyer {
 		return cmd, nil
 	}
-	p.CreditLine = ""
+	// On a sandbox server the sandbox pays for the lender: the payment is simulated, and says so.
+	p.CreditLine, p.Simulated = "", s.sbx.Enabled
 	buyer, err := u.tx.Org(ctx, o.BuyerID)
 	if err != nil {
 		return nil, fmt.Errorf("load buyer %s: %w", o.BuyerID, err)

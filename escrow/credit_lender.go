@@ -18,7 +18,8 @@ import (
 // the command's transaction; the lender worker (RunLenderRequests) claims it with a lease, asks
 // the lender outside any transaction with the request's ID as the idempotency reference, and
 // records the answer in a transaction of its own — the decision on the application, or the
-// lender's money arriving in the order's escrow.
+// lender's acceptance to pay a disbursement, which then waits for the lender's money
+// (credit_funds.go).
 
 // LenderRequestKind is what the lender is asked.
 type LenderRequestKind string
@@ -32,11 +33,16 @@ const (
 // LenderRequestStatus is where a lender request is.
 type LenderRequestStatus string
 
-// The lender request statuses. Requested and attention are open: an application or a loan has at
-// most one open request.
+// The lender request statuses. Requested, awaiting_funds and attention are open: an application
+// or a loan has at most one open request.
 const (
 	LenderRequested LenderRequestStatus = "requested" // waiting for the lender's answer
-	LenderRecorded  LenderRequestStatus = "recorded"  // the answer is recorded
+	// LenderAwaitingFunds: the lender accepted to pay a disbursement; the order is paid, and the
+	// request recorded, when its money is reported on the pay_later rail.
+	LenderAwaitingFunds LenderRequestStatus = "awaiting_funds"
+	// LenderRecorded: a decision is recorded; a disbursement's money arrived and disbursed the
+	// loan.
+	LenderRecorded LenderRequestStatus = "recorded"
 	// LenderAttention: no answer after LenderAttemptsMax attempts, or an answer that cannot be
 	// recorded (a disbursement that does not match the loan, a decision for an application that
 	// moved on). Nothing was booked; an operator looks, and retries it (RetryLenderRequest).
@@ -44,7 +50,9 @@ const (
 )
 
 // Open reports whether the request still holds its application or loan.
-func (s LenderRequestStatus) Open() bool { return s == LenderRequested || s == LenderAttention }
+func (s LenderRequestStatus) Open() bool {
+	return s == LenderRequested || s == LenderAwaitingFunds || s == LenderAttention
+}
 
 // LenderRequest is one request to the lender, as the outbox keeps it.
 type LenderRequest struct {
@@ -54,12 +62,14 @@ type LenderRequest struct {
 	ApplicationID    string              `json:"application_id,omitempty" doc:"The application to decide (kind decision)."`
 	LoanID           string              `json:"loan_id,omitempty" doc:"The loan to disburse (kind disbursement)."`
 	Amount           money.Amount        `json:"amount" doc:"The principal to pay (kind disbursement); zero for a decision."`
-	PaymentReference string              `json:"payment_reference,omitempty" doc:"What the lender's money must quote: the order payment's reference."`
-	Status           LenderRequestStatus `json:"status" enum:"requested,recorded,attention"`
+	PaymentReference string              `json:"payment_reference,omitempty" doc:"What the lender's money must quote: the order payment's reference. The order is paid when money of exactly amount quoting it is reported on the pay_later rail (POST /v1/rails/pay_later/credits)."`
+	Status           LenderRequestStatus `json:"status" enum:"requested,awaiting_funds,recorded,attention" doc:"requested: the lender worker asks the lender; awaiting_funds: the lender accepted to pay, its money is not reported yet; recorded: the decision is recorded, or the money arrived and disbursed the loan; attention: an operator must look."`
+	Sandbox          bool                `json:"sandbox" doc:"A disbursement the sandbox pays for the lender (serve --sandbox): its money is simulated, no real money moves."`
+	FundsID          string              `json:"funds_id,omitempty" doc:"The money that paid the disbursement: the rail's ID of the lender's credit, a suspense item's ID, or sandbox:<request> for simulated money."`
 	Attempts         int                 `json:"attempts" doc:"How many times the lender was asked."`
 	NextAttemptAt    time.Time           `json:"next_attempt_at"`
 	LastError        string              `json:"last_error,omitempty" doc:"Why the last answer was not recorded."`
-	Answer           json.RawMessage     `json:"answer,omitempty" doc:"The lender's answer as recorded: a decision, or a disbursement."`
+	Answer           json.RawMessage     `json:"answer,omitempty" doc:"The lender's answer as recorded: a decision, or its acceptance of a disbursement (not money)."`
 	RequestedAt      time.Time           `json:"requested_at"`
 	RecordedAt       *time.Time          `json:"recorded_at,omitempty"`
 	LeaseOwner       string              `json:"-"`
@@ -279,10 +289,11 @@ func (s *Service) SupplyCreditInformation(ctx context.Context, a trade.Actor, ke
 
 // requestDisbursement is the disbursement timer (R11: 1–3 US business days after the
 // agreement): under the order's, the line's and the loan's locks it records the request for the
-// lender to pay the principal into the order's escrow, quoting the payment's reference. The
-// money is booked when the lender worker records the lender's confirmation. An order that moved
-// on — the payment expired or was cancelled — cancels the loan instead, giving its reservation
-// back.
+// lender to pay the principal into the order's escrow, quoting the payment's reference. Nothing
+// about money: the order is paid when the lender's money arrives (fundLoan) — reported on the
+// pay_later rail, or, on a sandbox server (the request says sandbox), simulated once the lender
+// accepted. An order that moved on — the payment expired or was cancelled — cancels the loan
+// instead, giving its reservation back.
 func (s *Service) requestDisbursement(ctx context.Context, u *unit, loanID string) (string, error) {
 	ct, err := u.creditTx()
 	if err != nil {
@@ -324,12 +335,13 @@ func (s *Service) requestDisbursement(ctx context.Context, u *unit, loanID strin
 		return "cancelled: the payment is no longer pending", nil
 	}
 	r := LenderRequest{ID: newID("plr"), Kind: LenderDisbursement, BuyerID: l.BuyerID, LoanID: l.ID, Amount: l.Agreement.Principal,
-		PaymentReference: p.Reference, Status: LenderRequested, NextAttemptAt: u.now, RequestedAt: u.now}
+		PaymentReference: p.Reference, Status: LenderRequested, NextAttemptAt: u.now, RequestedAt: u.now, Sandbox: s.sbx.Enabled}
 	if err := lt.InsertLenderRequest(ctx, r); err != nil {
 		return "", fmt.Errorf("insert lender request: %w", err)
 	}
 	if err := u.appendEvent(ctx, l.ID, []string{l.BuyerID}, "loan.disbursement_requested", map[string]any{
-		"loan_id": l.ID, "order_id": l.OrderID, "request_id": r.ID, "amount": r.Amount}); err != nil {
+		"loan_id": l.ID, "order_id": l.OrderID, "request_id": r.ID, "amount": r.Amount, "payment_reference": r.PaymentReference,
+		"sandbox": r.Sandbox}); err != nil {
 		return "", &dirtyError{err}
 	}
 	return "disbursement of " + r.Amount.String() + " requested: " + r.ID, nil
@@ -337,7 +349,7 @@ func (s *Service) requestDisbursement(ctx context.Context, u *unit, loanID strin
 
 // openDisbursement returns the loan's open disbursement request, if any.
 func openDisbursement(ctx context.Context, r LenderReader, loanID string) (*LenderRequest, error) {
-	for _, st := range []LenderRequestStatus{LenderRequested, LenderAttention} {
+	for _, st := range []LenderRequestStatus{LenderRequested, LenderAwaitingFunds, LenderAttention} {
 		rs, err := r.LenderRequests(ctx, LenderFilter{Kind: LenderDisbursement, LoanID: loanID, Status: st, Limit: 1})
 		if err != nil {
 			return nil, err

@@ -115,19 +115,24 @@ func (e *env) accepted() (*trade.Order, escrow.LoanRecord, escrow.LenderRequest)
 	return o, got, rs[0]
 }
 
-// checkDisbursed fails unless the loan was disbursed once, with the lender's reference, and the
-// order's escrow holds the principal, received through the payment's matching.
+// checkDisbursed fails unless the loan was disbursed once by the sandbox's simulated money
+// (these tests run a sandbox server), labelled so, and the order's escrow holds the principal,
+// received through the payment's matching from the sandbox's clearing account.
 func (e *env) checkDisbursed(o *trade.Order, l escrow.LoanRecord, r escrow.LenderRequest) {
 	e.t.Helper()
 	o, l = e.reload(o), e.loan(l.ID)
-	if l.State != credit.Disbursed || l.DisbursementRef != "PLD-"+r.ID || o.State != trade.InProduction ||
-		o.Money.Paid != 10_000_00 || e.events(l.ID, "loan.disbursed") != 1 {
-		e.t.Fatalf("after the disbursement: loan %s ref %q, order %s paid %d, %d disbursed events", l.State, l.DisbursementRef,
-			o.State, o.Money.Paid, e.events(l.ID, "loan.disbursed"))
+	if l.State != credit.Disbursed || l.DisbursementRef != "sandbox:"+r.ID || !l.Sandbox || o.State != trade.InProduction ||
+		o.Money.Paid != 10_000_00 || !o.Payments[0].Sandbox || e.events(l.ID, "loan.disbursed") != 1 {
+		e.t.Fatalf("after the disbursement: loan %s ref %q sandbox %v, order %s paid %d, %d disbursed events", l.State,
+			l.DisbursementRef, l.Sandbox, o.State, o.Money.Paid, e.events(l.ID, "loan.disbursed"))
 	}
 	got := e.lenderRequests(escrow.LenderDisbursement)
-	if len(got) != 1 || got[0].Status != escrow.LenderRecorded || got[0].RecordedAt == nil || len(got[0].Answer) == 0 {
+	if len(got) != 1 || got[0].Status != escrow.LenderRecorded || got[0].RecordedAt == nil || len(got[0].Answer) == 0 ||
+		!got[0].Sandbox || got[0].FundsID != "sandbox:"+r.ID {
 		e.t.Fatalf("request %+v", got)
+	}
+	if e.balance(sandboxClearing) != 10_000_00 || e.balance(lenderClearing) != 0 {
+		e.t.Fatalf("sandbox clearing %d, lender clearing %d", e.balance(sandboxClearing), e.balance(lenderClearing))
 	}
 	e.checkLoanBook(l)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/fault"
 	"github.com/tradeassure/tradeassure/internal/poll"
-	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
@@ -162,10 +161,13 @@ func (s *Service) lenderAttention(ctx context.Context, owner string, r LenderReq
 }
 
 // updateLenderRequest changes a request this worker still holds, in a transaction of its own;
-// held is false when another worker took it over after this one's lease ran out.
+// held is false when another worker took it over after this one's lease ran out. A request f
+// marks for an operator publishes credit.lender_request_attention in the same transaction, so
+// that the notifier tells the platform's admins.
 func (s *Service) updateLenderRequest(ctx context.Context, owner, id string, f func(*LenderRequest, time.Time)) (held bool, err error) {
+	var published []Event
 	err = s.store.Write(ctx, func(tx Tx) error {
-		held = false
+		held, published = false, nil
 		lt, ok := tx.(LenderTx)
 		if !ok {
 			return fmt.Errorf("the store keeps no lender requests")
@@ -177,11 +179,37 @@ func (s *Service) updateLenderRequest(ctx context.Context, owner, id string, f f
 		if err != nil {
 			return err
 		}
-		f(&cur, s.clock.Now())
-		held = true
-		return lt.UpdateLenderRequest(ctx, cur)
+		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
+		f(&cur, u.now)
+		if err := lt.UpdateLenderRequest(ctx, cur); err != nil {
+			return err
+		}
+		if cur.Status == LenderAttention {
+			if err := lenderAttentionEvent(ctx, u, cur); err != nil {
+				return err
+			}
+		}
+		held, published = true, u.events
+		return nil
 	})
+	if err == nil && s.after != nil && len(published) > 0 {
+		s.after(published)
+	}
 	return held && err == nil, err
+}
+
+// lenderAttentionEvent publishes that r waits for an operator: on the loan's stream for a
+// disbursement, on the buyer's for a decision (seen by the buyer and the platform, as the
+// retry that follows).
+func lenderAttentionEvent(ctx context.Context, u *unit, r LenderRequest) error {
+	stream := r.BuyerID
+	payload := map[string]any{"request_id": r.ID, "kind": r.Kind, "attempts": r.Attempts, "reason": r.LastError}
+	if r.LoanID != "" {
+		stream, payload["loan_id"], payload["amount"] = r.LoanID, r.LoanID, r.Amount
+	} else {
+		payload["application_id"] = r.ApplicationID
+	}
+	return u.appendEvent(ctx, stream, []string{r.BuyerID}, "credit.lender_request_attention", payload)
 }
 
 func trimError(err error) string {
@@ -193,30 +221,33 @@ func trimError(err error) string {
 }
 
 // recordLender records the lender's answer in one transaction, only while this worker still
-// holds the request.
+// holds the request: a decision is recorded; a disbursement the lender accepted waits for its
+// money (awaiting_funds), which the sandbox simulates at once on a sandbox server (recorded).
 func (s *Service) recordLender(ctx context.Context, owner string, r LenderRequest, answer any) error {
 	var published []Event
-	recorded := false
+	var status LenderRequestStatus
 	err := s.store.Write(ctx, func(tx Tx) error {
-		published, recorded = nil, false
+		published, status = nil, ""
 		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
 		lt, err := u.lenderTx()
 		if err != nil {
 			return err
 		}
-		var held bool
+		held, st := false, LenderRecorded
 		switch a := answer.(type) {
 		case credit.Decision:
 			held, err = s.recordDecision(ctx, u, lt, owner, r, a)
 		case credit.Disbursement:
-			held, err = s.recordDisbursement(ctx, u, lt, owner, r, a)
+			held, st, err = s.recordDisbursement(ctx, u, lt, owner, r, a)
 		default:
 			err = fmt.Errorf("unknown answer %T", answer)
 		}
 		if err != nil || !held {
 			return err
 		}
-		cur, err := lt.LockLenderRequest(ctx, r.ID, owner)
+		// Held: locked by this transaction since the answer's checks (the sandbox's money may
+		// have recorded it already, clearing the lease).
+		cur, err := lt.LockLenderRequest(ctx, r.ID, "")
 		if err != nil {
 			return err
 		}
@@ -224,19 +255,22 @@ func (s *Service) recordLender(ctx context.Context, owner string, r LenderReques
 		if err != nil {
 			return fmt.Errorf("marshal answer: %w", err)
 		}
-		at := u.now
-		cur.Status, cur.RecordedAt, cur.LastError, cur.Answer = LenderRecorded, &at, "", body
+		cur.Status, cur.LastError, cur.Answer = st, "", body
+		if st == LenderRecorded && cur.RecordedAt == nil {
+			at := u.now
+			cur.RecordedAt = &at
+		}
 		if err := lt.UpdateLenderRequest(ctx, cur); err != nil {
 			return fmt.Errorf("update lender request: %w", err)
 		}
-		published, recorded = u.events, true
+		published, status = u.events, st
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the answer to lender request %s: %w", r.ID, err)
 	}
-	if recorded {
-		s.lenderAnswered(r.Kind, string(LenderRecorded))
+	if status != "" {
+		s.lenderAnswered(r.Kind, string(status))
 	}
 	if s.after != nil && len(published) > 0 {
 		s.after(published)
@@ -309,67 +343,61 @@ func (s *Service) recordDecision(ctx context.Context, u *unit, lt LenderTx, owne
 		"line_id": line.ID, "limit": line.Limit, "rates": line.Rates, "first_month_credit": line.FirstMonthCredit})
 }
 
-// recordDisbursement books the lender's payment into the order's escrow (R11): checked against
-// the loan, the loan is disbursed (reserved → used, loan book posted, debit timers set) and the
-// money arrives through the same matching as any rail's — ReceiveFunds' allocation, method
-// pay_later, with the amount and payment reference the lender confirmed — so the order counts as
-// paid only now. The domain's own pay_later_disbursement transfer is not posted: the matching
-// books the lender's clearing → escrow. It reports false when another worker holds the request.
-func (s *Service) recordDisbursement(ctx context.Context, u *unit, lt LenderTx, owner string, r LenderRequest, d credit.Disbursement) (bool, error) {
+// recordDisbursement records the lender's acceptance to pay an accepted loan into its order's
+// escrow (R11), checked against the loan: the principal, quoting the order payment's reference.
+// The acceptance is not money, and books nothing: the request then waits for the lender's money
+// on the pay_later rail (awaiting_funds; fundLoan records it). On a sandbox server the sandbox
+// pays for the lender at once — simulated money from its own clearing account, through the same
+// matching (fundLoan), labelled sandbox — and the request is recorded. It reports false when
+// another worker holds the request now.
+func (s *Service) recordDisbursement(ctx context.Context, u *unit, lt LenderTx, owner string, r LenderRequest,
+	d credit.Disbursement) (bool, LenderRequestStatus, error) {
 	ct, err := u.creditTx()
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	l, err := ct.Loan(ctx, r.LoanID)
 	if err != nil {
-		return false, notFound(err, "loan")
+		return false, "", notFound(err, "loan")
 	}
 	o, err := u.tx.LockOrder(ctx, l.OrderID) // the order, the line, the loan, then the request
 	if err != nil {
-		return false, notFound(err, "order")
+		return false, "", notFound(err, "order")
 	}
-	line, err := ct.LockCreditLine(ctx, l.LineID)
-	if err != nil {
-		return false, err
+	if _, err := ct.LockCreditLine(ctx, l.LineID); err != nil {
+		return false, "", err
 	}
 	if l, err = ct.LockLoan(ctx, r.LoanID); err != nil {
-		return false, err
+		return false, "", err
 	}
 	if _, err := lt.LockLenderRequest(ctx, r.ID, owner); errors.Is(err, ErrNotFound) {
-		return false, nil
+		return false, "", nil
 	} else if err != nil {
-		return false, err
+		return false, "", err
 	}
-	prev := l.Version
 	if l.State != credit.Agreed {
-		return false, fault.New(fault.Conflict, credit.ReasonNotAllowed, "the lender paid loan %s, which is %s", l.ID, l.State)
+		return false, "", fault.New(fault.Conflict, credit.ReasonNotAllowed, "the lender accepted to pay loan %s, which is %s", l.ID, l.State)
 	}
 	p := findPayment(o, l.PaymentID)
 	if p == nil || p.Status != trade.PaymentPending || p.Reference != r.PaymentReference {
-		return false, fault.New(fault.Conflict, "payment_not_pending", "the lender paid for payment %s, which is no longer pending", l.PaymentID)
+		return false, "", fault.New(fault.Conflict, "payment_not_pending", "the lender accepted to pay payment %s, which is no longer pending",
+			l.PaymentID)
 	}
 	if err := d.Check(disbursementRequest(r), &l.Loan); err != nil {
-		return false, err
+		return false, "", err
 	}
-	fx, err := l.Disburse(credit.RoleLender, &line, u.now)
-	if err != nil {
-		return false, err
+	if r.Sandbox && s.sbx.Enabled {
+		// The sandbox pays for the lender; a refusal writes nothing, and an operator looks.
+		err := s.fundLoan(ctx, u, o.ID, p.ID, loanFunds{ID: sandboxFunds(r.ID), Amount: d.Amount,
+			Source: trade.SandboxAccount(credit.USD), Sandbox: true})
+		return err == nil, LenderRecorded, err
 	}
-	l.DisbursementRef = d.LenderReference
-	if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
-		return false, &dirtyError{err}
+	// Real money: the lender's transfer, reported on the pay_later rail, pays the order. A request
+	// made on a sandbox server waits for real money too once the sandbox is off.
+	if err := u.appendEvent(ctx, l.ID, []string{l.BuyerID}, "loan.disbursement_accepted", map[string]any{
+		"loan_id": l.ID, "order_id": l.OrderID, "request_id": r.ID, "amount": d.Amount, "payment_reference": d.PaymentReference,
+		"lender_reference": d.LenderReference}); err != nil {
+		return false, "", &dirtyError{err}
 	}
-	alloc, err := s.allocate(ctx, u, Incoming{Method: payment.PayLater, Amount: d.Amount, Reference: d.PaymentReference, Payer: l.LenderID})
-	if err != nil {
-		return false, &dirtyError{err}
-	}
-	after, err := u.tx.Order(ctx, o.ID)
-	if err != nil {
-		return false, &dirtyError{err}
-	}
-	if q := findPayment(after, p.ID); alloc.PaymentID != p.ID || q == nil || q.Status != trade.PaymentReceived {
-		// Nothing the checks above let through: roll back, and let an operator see the request.
-		return false, &dirtyError{fmt.Errorf("disbursement of loan %s was not received by payment %s: %+v", l.ID, p.ID, alloc)}
-	}
-	return true, nil
+	return true, LenderAwaitingFunds, nil
 }

@@ -149,8 +149,9 @@ func receivable(loanID string) ledger.Account {
 }
 
 var (
-	lenderClearing = credit.LenderClearing()
-	funding        = ledger.Account{Kind: ledger.LenderFunding, Owner: "builtin", Currency: credit.USD}
+	lenderClearing  = credit.LenderClearing()
+	sandboxClearing = trade.SandboxAccount("USD")
+	funding         = ledger.Account{Kind: ledger.LenderFunding, Owner: "builtin", Currency: credit.USD}
 	// Wednesday November 26, 2025, 10:00 in New York: the day before Thanksgiving.
 	agreedAt = time.Date(2025, 11, 26, 15, 0, 0, 0, time.UTC)
 	// Two US business days later, across Thanksgiving and a weekend: Monday December 1.
@@ -329,10 +330,11 @@ func TestPayLaterFlow(t *testing.T) {
 			t.Fatalf("line after the disbursement %+v", got)
 		}
 		esc := ledger.Account{Kind: ledger.Escrow, Owner: o.ID, Currency: "USD"}
-		if e.balance(esc) != 10_000_00 || e.balance(lenderClearing) != 10_000_00 || e.balance(receivable(l.ID)) != 10_000_00 ||
-			e.balance(funding) != 10_000_00 {
-			t.Fatalf("escrow %d, lender clearing %d, receivable %d, funding %d", e.balance(esc), e.balance(lenderClearing),
-				e.balance(receivable(l.ID)), e.balance(funding))
+		// A sandbox server: the sandbox paid for the lender, from its own clearing account.
+		if e.balance(esc) != 10_000_00 || e.balance(sandboxClearing) != 10_000_00 || e.balance(lenderClearing) != 0 ||
+			e.balance(receivable(l.ID)) != 10_000_00 || e.balance(funding) != 10_000_00 {
+			t.Fatalf("escrow %d, sandbox clearing %d, lender clearing %d, receivable %d, funding %d", e.balance(esc),
+				e.balance(sandboxClearing), e.balance(lenderClearing), e.balance(receivable(l.ID)), e.balance(funding))
 		}
 		e.checkLedger()
 
@@ -505,8 +507,11 @@ func TestPayLaterRefund(t *testing.T) {
 		if got := e.balance(refundable); got != 1_666_67 {
 			t.Fatalf("the buyer may withdraw %d, want 166667: the loan is repaid first", got)
 		}
-		if e.balance(lenderClearing) != 1_666_67 || e.balance(receivable(l.ID)) != 0 || e.line().Used.IsPositive() {
-			t.Fatalf("lender clearing %d, receivable %d, line %+v", e.balance(lenderClearing), e.balance(receivable(l.ID)), e.line())
+		// The sandbox's simulated loan is repaid to the sandbox's clearing account, never the lender's.
+		if e.balance(sandboxClearing) != 1_666_67 || e.balance(lenderClearing) != 0 || e.balance(receivable(l.ID)) != 0 ||
+			e.line().Used.IsPositive() {
+			t.Fatalf("sandbox clearing %d, lender clearing %d, receivable %d, line %+v", e.balance(sandboxClearing),
+				e.balance(lenderClearing), e.balance(receivable(l.ID)), e.line())
 		}
 		if last := l.Postings[len(l.Postings)-1]; last.Kind != credit.PostRefund || last.Amount != dollars(8_333_33) {
 			t.Fatalf("last posting %+v, want a refund of 8,333.33", last)

@@ -45,21 +45,24 @@ func (s *Service) ReceiveFunds(ctx context.Context, key string, in Incoming) (Al
 	}
 	a := trade.System
 	return run(ctx, s, a, "rail:"+string(in.Method)+":"+key, in, func(u *unit) (Allocation, error) {
-		return s.allocate(ctx, u, in)
+		return s.allocateFrom(ctx, u, key, in, trade.RailAccount(in.Method, in.Amount.Currency))
 	})
 }
 
-func (s *Service) allocate(ctx context.Context, u *unit, in Incoming) (Allocation, error) {
-	return s.allocateFrom(ctx, u, in, trade.RailAccount(in.Method, in.Amount.Currency))
-}
-
 // allocateFrom matches incoming money debited to src: the rail's clearing account, or the
-// sandbox's for money the sandbox made up.
-func (s *Service) allocateFrom(ctx context.Context, u *unit, in Incoming, src ledger.Account) (Allocation, error) {
+// sandbox's for money the sandbox made up. creditID is the rail's ID of the credit. The Pay
+// Later lender's money (method pay_later) pays only the Pay Later payment of an accepted loan,
+// and disburses that loan (fundLoan); anything else it quotes goes to suspense.
+func (s *Service) allocateFrom(ctx context.Context, u *unit, creditID string, in Incoming, src ledger.Account) (Allocation, error) {
 	orderID, paymentID, err := u.tx.PaymentByReference(ctx, in.Reference)
 	reason := "no_matching_payment"
 	if err == nil {
-		_, err = s.apply(ctx, u, orderID, trade.ReceivePayment{PaymentID: paymentID, Amount: in.Amount, Source: src})
+		if in.Method == payment.PayLater { // R11: the lender's money
+			err = s.fundLoan(ctx, u, orderID, paymentID, loanFunds{ID: creditID, Amount: in.Amount, Source: src,
+				Sandbox: src == trade.SandboxAccount(in.Amount.Currency)})
+		} else {
+			_, err = s.apply(ctx, u, orderID, trade.ReceivePayment{PaymentID: paymentID, Amount: in.Amount, Source: src})
+		}
 		if err == nil {
 			return Allocation{OrderID: orderID, PaymentID: paymentID}, nil
 		}
@@ -95,7 +98,9 @@ func (s *Service) toSuspense(ctx context.Context, u *unit, in Incoming, src ledg
 }
 
 // AllocateSuspense applies money held in suspense to an order's payment (R8): from then on it
-// is covered like any payment.
+// is covered like any payment. Money the Pay Later lender sent (method pay_later) pays only the
+// Pay Later payment of an accepted loan, the agreement's principal exactly, and disburses that
+// loan (R11).
 func (s *Service) AllocateSuspense(ctx context.Context, a trade.Actor, key, suspenseID, orderID, paymentID string) (Allocation, error) {
 	if err := requireAdmin(a); err != nil {
 		return Allocation{}, err
@@ -112,7 +117,11 @@ func (s *Service) AllocateSuspense(ctx context.Context, a trade.Actor, key, susp
 		// admin's decision to allocate it is recorded beside it.
 		src := trade.SuspenseAccount(item.Method, item.Amount.Currency)
 		rail := &unit{tx: u.tx, now: u.now, actor: trade.System}
-		if _, err := s.apply(ctx, rail, orderID, trade.ReceivePayment{PaymentID: paymentID, Amount: item.Amount, Source: src}); err != nil {
+		if item.Method == payment.PayLater { // R11: the lender's money disburses the loan it pays
+			if err := s.fundLoan(ctx, rail, orderID, paymentID, loanFunds{ID: item.ID, Amount: item.Amount, Source: src}); err != nil {
+				return Allocation{}, err
+			}
+		} else if _, err := s.apply(ctx, rail, orderID, trade.ReceivePayment{PaymentID: paymentID, Amount: item.Amount, Source: src}); err != nil {
 			return Allocation{}, err
 		}
 		u.events = append(u.events, rail.events...)

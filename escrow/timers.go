@@ -159,7 +159,7 @@ func (s *Service) sandboxSettle(ctx context.Context, u *unit, t StoredTimer) (st
 		if p.Status != trade.PaymentPending {
 			return "", fault.New(fault.Conflict, "payment_not_pending", "the payment is not pending")
 		}
-		a, err := s.allocateFrom(ctx, u, Incoming{Method: p.Method, Amount: money.New(p.Total, o.Currency), Reference: p.Reference,
+		a, err := s.allocateFrom(ctx, u, t.Key, Incoming{Method: p.Method, Amount: money.New(p.Total, o.Currency), Reference: p.Reference,
 			Payer: o.BuyerID}, trade.SandboxAccount(o.Currency))
 		if err != nil {
 			return "", err

@@ -127,12 +127,14 @@ func NewBankDebitCounter(reg prometheus.Registerer) func(kind escrow.DebitKind, 
 // NewLenderCounter registers tradeassure_lender_requests_total on reg and returns the function
 // to give escrow.CreditOptions.OnLender: it counts each request the Pay Later lender worker
 // finished an attempt at, by kind (decision, disbursement) and result (recorded: the lender's
-// answer is booked; retry: no answer, asked again later; attention: no answer after the last
+// answer is booked; awaiting_funds: the lender accepted to pay a disbursement, whose money is
+// not reported yet; retry: no answer, asked again later; attention: no answer after the last
 // attempt, or an answer that cannot be booked — an operator must look, GET
 // /v1/credit/lender-requests?status=attention).
 func NewLenderCounter(reg prometheus.Registerer) func(kind escrow.LenderRequestKind, result string) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tradeassure_lender_requests_total",
-		Help: "Pay Later lender requests answered by the lender worker, by kind and result: recorded, " +
+		Help: "Pay Later lender requests answered by the lender worker, by kind and result: recorded, awaiting_funds (a " +
+			"disbursement the lender accepted to pay, its money not reported yet), " +
 			"retry (no answer: tried again later) or attention (no answer after the last attempt, or an answer that cannot be booked: an operator must look)."},
 		[]string{"kind", "result"})
 	reg.MustRegister(c)

@@ -157,7 +157,8 @@ func TestPayLaterWorkerMetrics(t *testing.T) {
 			want("lender back", "tradeassure_lender_requests_total", "kind=decision,result=recorded", 1)
 			want("lender back", "tradeassure_lender_requests_attention", "", 0)
 
-			// A loan: the lender pays two business days after the agreement.
+			// A loan: the lender is asked two business days after the agreement and accepts to pay;
+			// its money, reported on the pay_later rail, disburses the loan.
 			shipBy := trade.Day(clock.Now()).AddDate(0, 0, 30)
 			c := trade.Contract{Currency: "USD", Incoterm: "FOB", ShipBy: shipBy, Terms: trade.PaymentTerms{InitialBP: 3000},
 				LineItems: []trade.LineItem{{Description: "Cotton T-shirts", Quantity: 1000, Unit: "pcs", UnitPrice: 4_50}}}
@@ -172,7 +173,13 @@ func TestPayLaterWorkerMetrics(t *testing.T) {
 			if got := run(svc.RunLenderRequests); got != 1 {
 				t.Fatalf("the lender worker claimed %d disbursements", got)
 			}
-			want("disbursed", "tradeassure_lender_requests_total", "kind=disbursement,result=recorded", 1)
+			want("accepted", "tradeassure_lender_requests_total", "kind=disbursement,result=awaiting_funds", 1)
+			want("accepted", "tradeassure_lender_requests_total", "kind=disbursement,result=recorded", -1)
+			if l = must(svc.Loan(ctx, admin, l.ID)); l.State != credit.Agreed || l.Disbursement == nil {
+				t.Fatalf("loan %s before the lender's money", l.State)
+			}
+			must(svc.ReceiveFunds(ctx, "LND-1", escrow.Incoming{Method: payment.PayLater, Amount: l.Disbursement.Amount,
+				Reference: l.Disbursement.PaymentReference}))
 			if l = must(svc.Loan(ctx, admin, l.ID)); l.State != credit.Disbursed {
 				t.Fatalf("loan %s after the lender paid", l.State)
 			}

@@ -76,6 +76,7 @@ const (
 	DebitToRecord      Kind = "debit_to_record"      // no bank adapter: an operator records the bank's answer
 	DebitAttention     Kind = "debit_attention"      // the bank gave no answer; an operator retries
 	DebitUnapplied     Kind = "debit_unapplied"      // paid, but the loan changed: settle with the lender
+	LenderAttention    Kind = "lender_attention"     // a lender request got no usable answer; an operator retries
 )
 
 // Recipient is who a notice is for: every enabled user of an organization with one of Roles.
@@ -210,6 +211,7 @@ type Tx interface {
 	CreditApplication(ctx context.Context, id string) (credit.Application, error)
 	Loan(ctx context.Context, id string) (escrow.LoanRecord, error)
 	BankDebit(ctx context.Context, id string) (escrow.DebitRequest, error)
+	LenderRequest(ctx context.Context, id string) (escrow.LenderRequest, error)
 	Suspense(ctx context.Context, id string) (escrow.SuspenseItem, error)
 	// Users lists up to limit enabled users of an organization with one of roles, by ID.
 	Users(ctx context.Context, orgID string, roles []trade.Role, limit int) ([]User, error)

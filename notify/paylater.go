@@ -28,6 +28,8 @@ type Subject struct {
 	Loan        *escrow.LoanRecord
 	Debit       *escrow.DebitRequest
 	Suspense    *escrow.SuspenseItem
+	// LenderRequest is the lender request the payload's request_id names.
+	LenderRequest *escrow.LenderRequest
 	// ManualBank says no bank adapter answers debit requests on this platform: an operator
 	// records each answer from the bank's report (docs/pay-later.md, the manual bank).
 	ManualBank bool
@@ -47,10 +49,11 @@ func ApplicationLink(id string) string { return "/credit/applications/" + id }
 
 // What an event's rule needs read.
 const (
-	needApplication = 1 << iota // the application named by the payload's application_id
-	needLoan                    // the loan whose stream it is
-	needDebit                   // the debit request named by the payload's debit_id
-	needSuspense                // the suspense item named by the payload's id
+	needApplication   = 1 << iota // the application named by the payload's application_id
+	needLoan                      // the loan whose stream it is
+	needDebit                     // the debit request named by the payload's debit_id
+	needSuspense                  // the suspense item named by the payload's id
+	needLenderRequest             // the lender request named by the payload's request_id
 )
 
 type subjectRule struct {
@@ -68,13 +71,16 @@ var subjectRules = map[string]subjectRule{
 	"loan.debit_requested":       {needLoan | needDebit, (*srules).debitToRecord},
 	"loan.debit_attention":       {needLoan | needDebit, (*srules).debitAttention},
 	"loan.debit_unapplied":       {needLoan | needDebit, (*srules).debitUnapplied},
-	"suspense.received":          {needSuspense, (*srules).suspense},
+	// On the loan's stream for a disbursement, on the buyer's for a decision.
+	"credit.lender_request_attention": {needLoan | needLenderRequest, (*srules).lenderAttention},
+	"suspense.received":               {needSuspense, (*srules).suspense},
 }
 
 // subjectRefs are the IDs in an event's payload that name what it is about.
 type subjectRefs struct {
 	ApplicationID string `json:"application_id"`
 	DebitID       string `json:"debit_id"`
+	RequestID     string `json:"request_id"`
 	ID            string `json:"id"`
 }
 
@@ -305,6 +311,50 @@ func (r *srules) debitUnapplied() {
 		fmt.Sprintf("The bank paid debit %s of %s for %s of %s, but the loan had changed meanwhile (a refund of its order repaid "+
 			"part of it), so the payment was not applied to the loan. Settle the difference with the lender.",
 			d.ID, d.Amount.Display(), loanRef(l), r.buyerName()))
+}
+
+// lenderAttention: the lender gave no answer to a request after every attempt, or an answer
+// that cannot be recorded (a disbursement of another amount or reference than the loan's);
+// nothing was booked, and an operator retries it once the lender is fixed — while it still
+// waits for one.
+func (r *srules) lenderAttention() {
+	var ref subjectRefs
+	q := r.s.LenderRequest
+	if !r.payload(&ref) || q == nil || q.ID != ref.RequestID || q.Status != escrow.LenderAttention {
+		return // retried since
+	}
+	what, link := "the decision on Pay Later application "+q.ApplicationID, ApplicationLink(q.ApplicationID)+"?buyer="+q.BuyerID
+	if q.Kind == escrow.LenderDisbursement {
+		what, link = fmt.Sprintf("the disbursement of %s for Pay Later loan %s", q.Amount.Display(), q.LoanID), LoanLink(q.LoanID)
+	}
+	why := "the lender gave no usable answer"
+	if q.LastError != "" {
+		why += " (" + q.LastError + ")"
+	}
+	orderID := ""
+	if l := r.loanFor(); l != nil {
+		orderID = l.OrderID
+	}
+	r.tell(LenderAttention, ledger.Platform, trade.RoleAdmin, orderID, link, fmt.Sprintf("Pay Later lender request %s needs an operator",
+		ShortRef(q.ID)),
+		fmt.Sprintf("The lender was asked for %s of %s %s and %s. Nothing was booked, and %s until you act: once the lender is "+
+			"fixed, retry it with POST /v1/credit/lender-requests/%s/retry. The lender is asked with the same reference, so nothing "+
+			"is paid twice.", what, r.buyerName(), times(q.Attempts), why, waiting(q), q.ID))
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return strconv.Itoa(n) + " times"
+}
+
+// waiting says who waits on a lender request in attention.
+func waiting(q *escrow.LenderRequest) string {
+	if q.Kind == escrow.LenderDisbursement {
+		return "the order stays unpaid"
+	}
+	return "the buyer's application stays undecided"
 }
 
 func (r *srules) buyerName() string {

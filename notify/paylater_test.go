@@ -257,6 +257,66 @@ func TestAdminsToldOfDebitsToSettle(t *testing.T) {
 	}
 }
 
+// TestAdminsToldOfLenderRequestsToRetry: the platform's admins hear of a lender request marked
+// for an operator — a decision the lender never answered, on the application's page; a
+// disbursement whose answer could not be recorded, on the loan's — with the reason and the
+// request to retry, while it still waits for them; the buyer is not told. R11
+func TestAdminsToldOfLenderRequestsToRetry(t *testing.T) {
+	l := sampleLoan(credit.Agreed)
+	for name, c := range map[string]struct {
+		req      escrow.LenderRequest
+		stream   string
+		want     string
+		link     string
+		contains []string
+	}{
+		"a decision never answered": {
+			escrow.LenderRequest{ID: "plr_00000000eeee0001", Kind: escrow.LenderDecision, BuyerID: "buyer", ApplicationID: "app_1",
+				Status: escrow.LenderAttention, Attempts: 8, LastError: "lender unavailable: 503"},
+			"buyer", "platform/admin:lender_attention", "/credit/applications/app_1?buyer=buyer",
+			[]string{"8 times", "(lender unavailable: 503)", "application stays undecided", "/v1/credit/lender-requests/plr_00000000eeee0001/retry"}},
+		"a disbursement that does not match": {
+			escrow.LenderRequest{ID: "plr_00000000eeee0002", Kind: escrow.LenderDisbursement, BuyerID: "buyer", LoanID: l.ID,
+				Amount: usd(3_000_00), Status: escrow.LenderAttention, Attempts: 1, LastError: "the lender would pay USD 2999.00"},
+			l.ID, "platform/admin:lender_attention", "/credit/loans/" + l.ID,
+			[]string{"once", "USD 3,000.00", "order stays unpaid", "Maple Kids"}},
+		"retried since": {
+			escrow.LenderRequest{ID: "plr_00000000eeee0003", Kind: escrow.LenderDecision, BuyerID: "buyer", ApplicationID: "app_1",
+				Status: escrow.LenderRequested},
+			"buyer", "", "", nil},
+	} {
+		b, _ := json.Marshal(map[string]any{"request_id": c.req.ID, "kind": c.req.Kind})
+		ev := escrow.Event{GlobalSeq: 12, Stream: c.stream, Type: "credit.lender_request_attention", Payload: b}
+		sub := notify.Subject{Buyer: "Maple Kids", LenderRequest: &c.req}
+		if c.stream == l.ID {
+			sub.Loan = l
+		}
+		p := notify.ForSubject(ev, sub)
+		if got := strings.Join(to(p), ","); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+			continue
+		}
+		if c.want == "" {
+			continue
+		}
+		n := p.Notices[0]
+		for _, s := range c.contains {
+			if !strings.Contains(n.Body, s) {
+				t.Errorf("%s: the body lacks %q: %s", name, s, n.Body)
+			}
+		}
+		if n.Link != c.link || (c.stream == l.ID) != (n.OrderID == l.OrderID) {
+			t.Errorf("%s: link %q, order %q", name, n.Link, n.OrderID)
+		}
+	}
+	other := escrow.LenderRequest{ID: "plr_other", Kind: escrow.LenderDecision, Status: escrow.LenderAttention}
+	b, _ := json.Marshal(map[string]any{"request_id": "plr_00000000eeee0001"})
+	ev := escrow.Event{Stream: "buyer", Type: "credit.lender_request_attention", Payload: b}
+	if p := notify.ForSubject(ev, notify.Subject{LenderRequest: &other}); len(p.Notices) != 0 {
+		t.Errorf("another request than the event's: %+v", p.Notices)
+	}
+}
+
 // TestSuspenseTellsAdmins: money that matched no order's payment asks the platform's admins
 // to allocate it (R8), on the suspense page, unless it was allocated before the notifier saw it.
 func TestSuspenseTellsAdmins(t *testing.T) {

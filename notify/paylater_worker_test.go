@@ -22,7 +22,7 @@ import (
 // payLaterKinds are the kinds of notification about Pay Later and the platform's money.
 var payLaterKinds = []notify.Kind{notify.CreditDecided, notify.CreditInformationNeeded, notify.InstallmentDueNear,
 	notify.LoanPastDue, notify.PayoffRefused, notify.LoanChargedOff, notify.SuspenseToAllocate, notify.DebitToRecord,
-	notify.DebitAttention, notify.DebitUnapplied}
+	notify.DebitAttention, notify.DebitUnapplied, notify.LenderAttention}
 
 // moneyInbox lists "who:kind" of every notification of payLaterKinds, sorted.
 func (e *env) moneyInbox() []string {
@@ -168,7 +168,8 @@ func TestPayLaterNotifiesThePeopleWhoMustAct(t *testing.T) {
 }
 
 // loanOnLine has the buyer, whose line is open, finance a USD 7,800.00 order paid 100% up
-// front over three months, and lets the lender pay it.
+// front over three months, and lets the lender pay it: on this platform without the sandbox, the
+// lender accepts to pay and its money is reported on the pay_later rail.
 func (e *env) loanOnLine() escrow.LoanRecord {
 	e.t.Helper()
 	buyer := e.actors["buyer"]
@@ -182,6 +183,13 @@ func (e *env) loanOnLine() escrow.LoanRecord {
 	l := must(e.svc.OfferLoan(e.ctx, buyer, e.key(), o.ID, 3))
 	must(e.svc.AcceptLoan(e.ctx, buyer, e.key(), l.ID))
 	e.clock.Set(l.Agreement.DisbursementDue)
+	e.workers()
+	l = must(e.svc.Loan(e.ctx, e.admin, l.ID))
+	if r := l.Disbursement; r == nil || r.Status != escrow.LenderAwaitingFunds {
+		e.t.Fatalf("the disbursement request %+v", r)
+	}
+	must(e.svc.ReceiveFunds(e.ctx, "LND-"+l.ID, escrow.Incoming{Method: payment.PayLater, Amount: l.Disbursement.Amount,
+		Reference: l.Disbursement.PaymentReference, Payer: "Builtin Lending Co"}))
 	e.workers()
 	l = must(e.svc.Loan(e.ctx, e.admin, l.ID))
 	if l.State != credit.Disbursed || len(l.Installments) != 3 {
@@ -296,5 +304,44 @@ func TestSuspenseTellsAdminsOnce(t *testing.T) {
 		if len(m) != 1 || !strings.Contains(m[0].Body, `quoting "INV 2231"`) || !strings.Contains(m[0].Body, baseURL+"/admin/suspense") {
 			t.Fatalf("suspense email: %+v", m)
 		}
+	})
+}
+
+// downLender is the built-in lender behind a wire that never answers.
+type downLender struct{ credit.BuiltIn }
+
+func (downLender) Decide(context.Context, credit.DecisionRequest) (credit.Decision, error) {
+	return credit.Decision{}, errors.New("lender unavailable: 503")
+}
+
+// TestUnansweredLenderTellsAdmins: a lender request the lender never answers is marked for an
+// operator (attention) after LenderAttemptsMax attempts, and the platform's admins — not the
+// buyer — are told once, with the request to retry; a later round tells no one again. R11
+func TestUnansweredLenderTellsAdmins(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		e.svc = escrow.New(e.db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(), Accounts: railtest.Accounts(),
+			Credit: escrow.CreditOptions{Lender: downLender{credit.NewBuiltIn()}}})
+		must(e.svc.ApplyForCredit(e.ctx, e.actors["buyer"], e.key(), e.creditApplication()))
+		for range escrow.LenderAttemptsMax - 1 {
+			e.workers()
+			e.expectMoney() // an attempt without an answer is retried: no one must act yet
+			e.clock.Advance(escrow.BankDebitBackoffMax)
+		}
+		e.workers() // the last attempt
+		r := must(e.svc.LenderRequests(e.ctx, e.admin, escrow.LenderFilter{Kind: escrow.LenderDecision}))[0]
+		if r.Status != escrow.LenderAttention || r.Attempts != escrow.LenderAttemptsMax {
+			t.Fatalf("the request is %s after %d attempts", r.Status, r.Attempts)
+		}
+		e.expectMoney("admin:lender_attention")
+		m := find2(e.sink.messages(), "admin@people.test", "Pay Later lender request "+notify.ShortRef(r.ID)+" needs an operator")
+		if len(m) != 1 || !strings.Contains(m[0].Body, "/v1/credit/lender-requests/"+r.ID+"/retry") ||
+			!strings.Contains(m[0].Body, "lender unavailable: 503") || !strings.Contains(m[0].Body, "8 times") ||
+			!strings.Contains(m[0].Body, baseURL+"/credit/applications/"+r.ApplicationID+"?buyer="+r.BuyerID) {
+			t.Fatalf("attention email: %+v", m)
+		}
+		e.clock.Advance(time.Hour)
+		e.workers()
+		e.run(e.notifier(), "w2")
+		e.expectMoney("admin:lender_attention")
 	})
 }

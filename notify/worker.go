@@ -157,9 +157,19 @@ func (s *Service) subject(ctx context.Context, tx Tx, ev escrow.Event, needs int
 	if err == nil && needs&needSuspense != 0 && ref.ID != "" {
 		sub.Suspense, err = found(tx.Suspense(ctx, ref.ID))
 	}
-	if err == nil && sub.Loan != nil && needs&needDebit != 0 {
+	if err == nil && needs&needLenderRequest != 0 && ref.RequestID != "" {
+		sub.LenderRequest, err = found(tx.LenderRequest(ctx, ref.RequestID))
+	}
+	buyer := ""
+	switch {
+	case sub.Loan != nil && needs&needDebit != 0:
+		buyer = sub.Loan.BuyerID
+	case sub.LenderRequest != nil:
+		buyer = sub.LenderRequest.BuyerID
+	}
+	if err == nil && buyer != "" {
 		var b trade.Org
-		if b, err = tx.Org(ctx, sub.Loan.BuyerID); err == nil {
+		if b, err = tx.Org(ctx, buyer); err == nil {
 			sub.Buyer = b.Name
 		}
 	}

@@ -18,7 +18,8 @@ import (
 
 // The Pay Later lender outbox (R11): applications to decide and disbursements to make, claimed
 // by the lender worker with a lease; and what underwriting reads of the buyer's history
-// (migration 00015).
+// (migrations 00015 and 00018: disbursements awaiting the lender's money, the money's ID, the
+// sandbox's).
 
 var (
 	_ escrow.LenderReader  = reader{}
@@ -27,16 +28,16 @@ var (
 )
 
 const lenderCols = `id, kind, buyer_id, application_id, loan_id, amount, currency, payment_reference, status, attempts,
-	next_attempt_at, lease_owner, lease_until, last_error, answer, requested_at, recorded_at`
+	next_attempt_at, lease_owner, lease_until, last_error, answer, requested_at, recorded_at, sandbox, funds_id`
 
 // InsertLenderRequest stores a new request; ErrDuplicate for its ID or a second open request of
 // an application or a loan.
 func (t *tx) InsertLenderRequest(ctx context.Context, r escrow.LenderRequest) error {
 	res, err := t.q.ExecContext(ctx, `INSERT INTO lender_requests (`+lenderCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING`,
 		r.ID, string(r.Kind), r.BuyerID, r.ApplicationID, r.LoanID, r.Amount.Minor, string(r.Amount.Currency), r.PaymentReference,
 		string(r.Status), r.Attempts, micros(r.NextAttemptAt), r.LeaseOwner, nullMicros(r.LeaseUntil), r.LastError,
-		rawText(r.Answer), micros(r.RequestedAt), optMicros(r.RecordedAt))
+		rawText(r.Answer), micros(r.RequestedAt), optMicros(r.RecordedAt), flag(r.Sandbox), r.FundsID)
 	if err != nil {
 		return t.fail(insertErr("lender request", r.ID, err))
 	}
@@ -60,12 +61,13 @@ func (t *tx) LockLenderRequest(ctx context.Context, id, owner string) (escrow.Le
 	return r, nil
 }
 
-// UpdateLenderRequest writes a locked request's status, attempts, schedule, error, answer and
-// record time, and clears its lease.
+// UpdateLenderRequest writes a locked request's status, attempts, schedule, error, answer,
+// record time and the money's ID, and clears its lease.
 func (t *tx) UpdateLenderRequest(ctx context.Context, r escrow.LenderRequest) error {
 	res, err := t.q.ExecContext(ctx, `UPDATE lender_requests SET status = $2, attempts = $3, next_attempt_at = $4,
-		lease_owner = '', lease_until = NULL, last_error = $5, answer = $6, recorded_at = $7 WHERE id = $1`,
-		r.ID, string(r.Status), r.Attempts, micros(r.NextAttemptAt), r.LastError, rawText(r.Answer), optMicros(r.RecordedAt))
+		lease_owner = '', lease_until = NULL, last_error = $5, answer = $6, recorded_at = $7, funds_id = $8 WHERE id = $1`,
+		r.ID, string(r.Status), r.Attempts, micros(r.NextAttemptAt), r.LastError, rawText(r.Answer), optMicros(r.RecordedAt),
+		r.FundsID)
 	if err != nil {
 		if uniqueViolation(err) {
 			return t.fail(duplicate("open lender request of", r.ApplicationID+r.LoanID))
@@ -157,14 +159,15 @@ func scanLenderRequest(row interface{ Scan(...any) error }) (escrow.LenderReques
 	var kind, cur, status, answer string
 	var amount, next, requested int64
 	var lease, recorded sql.NullInt64
+	var sandbox int64
 	err := row.Scan(&r.ID, &kind, &r.BuyerID, &r.ApplicationID, &r.LoanID, &amount, &cur, &r.PaymentReference, &status,
-		&r.Attempts, &next, &r.LeaseOwner, &lease, &r.LastError, &answer, &requested, &recorded)
+		&r.Attempts, &next, &r.LeaseOwner, &lease, &r.LastError, &answer, &requested, &recorded, &sandbox, &r.FundsID)
 	if err != nil {
 		return escrow.LenderRequest{}, err
 	}
 	r.Kind, r.Status, r.Amount = escrow.LenderRequestKind(kind), escrow.LenderRequestStatus(status), money.New(amount, money.Currency(cur))
 	r.NextAttemptAt, r.RequestedAt = fromMicros(next), fromMicros(requested)
-	r.LeaseUntil, r.RecordedAt = fromNullMicros(lease), fromOptMicros(recorded)
+	r.LeaseUntil, r.RecordedAt, r.Sandbox = fromNullMicros(lease), fromOptMicros(recorded), sandbox == 1
 	if answer != "" {
 		r.Answer = json.RawMessage(answer)
 	}

@@ -375,7 +375,8 @@ func (d *decision) pay(c Pay) error {
 	id := d.nextID("pay")
 	p := Payment{ID: id, Installment: c.Installment, Method: c.Method, Amount: amount, Fee: q.Fee.Minor,
 		FeeCollector: q.Collector, Total: q.Total.Minor, Reference: reference(id), Status: PaymentPending,
-		CreatedAt: now, ExpiresAt: now.Add(d.env.Config.PaymentExpiry), PayTo: c.PayTo, Sandbox: c.PayTo != nil && c.PayTo.Sandbox}
+		CreatedAt: now, ExpiresAt: now.Add(d.env.Config.PaymentExpiry), PayTo: c.PayTo,
+		Sandbox: c.PayTo != nil && c.PayTo.Sandbox || c.Method == payment.PayLater && c.Simulated}
 	o.Payments = append(o.Payments, p)
 	d.timer(TimerPaymentExpiry, "payment_expiry/"+id, p.ExpiresAt, id)
 	d.event("payment.initiated", p)

@@ -47,6 +47,10 @@ type Pay struct {
 	// PayTo is the platform's account the buyer pays into (R8), named on the instructions: set
 	// by the use case from the platform's configuration; a client's is never taken.
 	PayTo *payment.CollectionAccount
+	// Simulated marks a Pay Later payment on a sandbox server (R11): the sandbox pays for the
+	// lender, so the payment is labelled sandbox like the sandbox rail's. Set by the use case; a
+	// client's is never taken.
+	Simulated bool
 }
 
 // ReceivePayment records money that arrived for a payment, from a rail or out of suspense.

@@ -45,8 +45,8 @@ type Payment struct {
 	// which the lender pays.
 	PayTo *payment.CollectionAccount `json:"pay_to,omitempty" doc:"Where the buyer sends the money: the platform's designated account for the method and currency (R8). Absent for Pay Later, which the lender pays."`
 	// Sandbox marks instructions of the built-in sandbox rail: it delivers the money by itself,
-	// and no real money moves.
-	Sandbox bool `json:"sandbox" doc:"True when the sandbox rail issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself, and no real money moves."`
+	// and no real money moves; for Pay Later, the sandbox pays for the lender.
+	Sandbox bool `json:"sandbox" doc:"True when the sandbox issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself (for Pay Later, once the lender accepts to pay), and no real money moves."`
 }
 
 // AQL holds the acceptance quality limits of an inspection, per defect class (R5 default:

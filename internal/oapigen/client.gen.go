@@ -197,15 +197,18 @@ func (e LenderRequestKind) Valid() bool {
 
 // Defines values for LenderRequestStatus.
 const (
-	LenderRequestStatusAttention LenderRequestStatus = "attention"
-	LenderRequestStatusRecorded  LenderRequestStatus = "recorded"
-	LenderRequestStatusRequested LenderRequestStatus = "requested"
+	LenderRequestStatusAttention     LenderRequestStatus = "attention"
+	LenderRequestStatusAwaitingFunds LenderRequestStatus = "awaiting_funds"
+	LenderRequestStatusRecorded      LenderRequestStatus = "recorded"
+	LenderRequestStatusRequested     LenderRequestStatus = "requested"
 )
 
 // Valid indicates whether the value is a known member of the LenderRequestStatus enum.
 func (e LenderRequestStatus) Valid() bool {
 	switch e {
 	case LenderRequestStatusAttention:
+		return true
+	case LenderRequestStatusAwaitingFunds:
 		return true
 	case LenderRequestStatusRecorded:
 		return true
@@ -335,15 +338,18 @@ func (e ListBankDebitsParamsStatus) Valid() bool {
 
 // Defines values for ListLenderRequestsParamsStatus.
 const (
-	ListLenderRequestsParamsStatusAttention ListLenderRequestsParamsStatus = "attention"
-	ListLenderRequestsParamsStatusRecorded  ListLenderRequestsParamsStatus = "recorded"
-	ListLenderRequestsParamsStatusRequested ListLenderRequestsParamsStatus = "requested"
+	ListLenderRequestsParamsStatusAttention     ListLenderRequestsParamsStatus = "attention"
+	ListLenderRequestsParamsStatusAwaitingFunds ListLenderRequestsParamsStatus = "awaiting_funds"
+	ListLenderRequestsParamsStatusRecorded      ListLenderRequestsParamsStatus = "recorded"
+	ListLenderRequestsParamsStatusRequested     ListLenderRequestsParamsStatus = "requested"
 )
 
 // Valid indicates whether the value is a known member of the ListLenderRequestsParamsStatus enum.
 func (e ListLenderRequestsParamsStatus) Valid() bool {
 	switch e {
 	case ListLenderRequestsParamsStatusAttention:
+		return true
+	case ListLenderRequestsParamsStatusAwaitingFunds:
 		return true
 	case ListLenderRequestsParamsStatusRecorded:
 		return true
@@ -1382,7 +1388,7 @@ type LenderRequest struct {
 	// Amount The principal to pay (kind disbursement); zero for a decision.
 	Amount Amount `json:"amount"`
 
-	// Answer The lender's answer as recorded: a decision, or a disbursement.
+	// Answer The lender's answer as recorded: a decision, or its acceptance of a disbursement (not money).
 	Answer interface{} `json:"answer,omitempty"`
 
 	// ApplicationId The application to decide (kind decision).
@@ -1391,6 +1397,9 @@ type LenderRequest struct {
 	// Attempts How many times the lender was asked.
 	Attempts int64  `json:"attempts"`
 	BuyerId  string `json:"buyer_id"`
+
+	// FundsId The money that paid the disbursement: the rail's ID of the lender's credit, a suspense item's ID, or sandbox:<request> for simulated money.
+	FundsId *string `json:"funds_id,omitempty"`
 
 	// Id The reference the lender sees: asking again with it never pays twice.
 	Id   string            `json:"id"`
@@ -1403,17 +1412,22 @@ type LenderRequest struct {
 	LoanId        *string   `json:"loan_id,omitempty"`
 	NextAttemptAt time.Time `json:"next_attempt_at"`
 
-	// PaymentReference What the lender's money must quote: the order payment's reference.
-	PaymentReference *string             `json:"payment_reference,omitempty"`
-	RecordedAt       *time.Time          `json:"recorded_at,omitempty"`
-	RequestedAt      time.Time           `json:"requested_at"`
-	Status           LenderRequestStatus `json:"status"`
+	// PaymentReference What the lender's money must quote: the order payment's reference. The order is paid when money of exactly amount quoting it is reported on the pay_later rail (POST /v1/rails/pay_later/credits).
+	PaymentReference *string    `json:"payment_reference,omitempty"`
+	RecordedAt       *time.Time `json:"recorded_at,omitempty"`
+	RequestedAt      time.Time  `json:"requested_at"`
+
+	// Sandbox A disbursement the sandbox pays for the lender (serve --sandbox): its money is simulated, no real money moves.
+	Sandbox bool `json:"sandbox"`
+
+	// Status requested: the lender worker asks the lender; awaiting_funds: the lender accepted to pay, its money is not reported yet; recorded: the decision is recorded, or the money arrived and disbursed the loan; attention: an operator must look.
+	Status LenderRequestStatus `json:"status"`
 }
 
 // LenderRequestKind defines model for LenderRequest.Kind.
 type LenderRequestKind string
 
-// LenderRequestStatus defines model for LenderRequest.Status.
+// LenderRequestStatus requested: the lender worker asks the lender; awaiting_funds: the lender accepted to pay, its money is not reported yet; recorded: the decision is recorded, or the money arrived and disbursed the loan; attention: an operator must look.
 type LenderRequestStatus string
 
 // LenderRequestPage defines model for LenderRequestPage.
@@ -1480,8 +1494,11 @@ type LoanView struct {
 	// PrincipalOutstanding An amount of money: integer minor units (cents) of an ISO 4217 currency.
 	PrincipalOutstanding Amount    `json:"principal_outstanding"`
 	QuotedAt             time.Time `json:"quoted_at"`
-	State                string    `json:"state"`
-	Version              int64     `json:"version"`
+
+	// Sandbox True when the sandbox disbursed this loan (serve --sandbox): its money is simulated, no real money moved.
+	Sandbox bool   `json:"sandbox"`
+	State   string `json:"state"`
+	Version int64  `json:"version"`
 }
 
 // Market defines model for Market.
@@ -1634,7 +1651,7 @@ type Payment struct {
 	ReceivedAt *time.Time         `json:"received_at,omitempty"`
 	Reference  string             `json:"reference"`
 
-	// Sandbox True when the sandbox rail issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself, and no real money moves.
+	// Sandbox True when the sandbox issued these instructions (serve --sandbox): the payment is simulated, the sandbox delivers it by itself (for Pay Later, once the lender accepts to pay), and no real money moves.
 	Sandbox bool   `json:"sandbox"`
 	Status  string `json:"status"`
 	Total   int64  `json:"total"`
@@ -3047,7 +3064,7 @@ type ClientInterface interface {
 
 	// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 	//
-	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
+	// The lender worker asks the lender outside any transaction and records each answer. A disbursement the lender accepted to pay waits as awaiting_funds until its money is reported on the pay_later rail (POST /v1/rails/pay_later/credits, quoting payment_reference, exactly amount): then the order is paid, the loan disbursed and the request recorded with funds_id. On a sandbox server the sandbox pays at once (sandbox: true, simulated). status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be recorded (an amount or reference that does not match its loan): an operator looks, and retries them.
 	//
 	// Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
 	ListLenderRequests(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3778,7 +3795,7 @@ type ClientInterface interface {
 
 	// ReceiveFundsWithBody Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 	//
-	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3787,7 +3804,7 @@ type ClientInterface interface {
 
 	// ReceiveFunds Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 	//
-	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4076,7 +4093,7 @@ func (c *Client) RetryBankDebit(ctx context.Context, id string, params *RetryBan
 
 // ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 //
-// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
+// The lender worker asks the lender outside any transaction and records each answer. A disbursement the lender accepted to pay waits as awaiting_funds until its money is reported on the pay_later rail (POST /v1/rails/pay_later/credits, quoting payment_reference, exactly amount): then the order is paid, the loan disbursed and the request recorded with funds_id. On a sandbox server the sandbox pays at once (sandbox: true, simulated). status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be recorded (an amount or reference that does not match its loan): an operator looks, and retries them.
 //
 // Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
 func (c *Client) ListLenderRequests(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5737,7 +5754,7 @@ func (c *Client) QuotePayment(ctx context.Context, params *QuotePaymentParams, r
 
 // ReceiveFundsWithBody Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
-// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5756,7 +5773,7 @@ func (c *Client) ReceiveFundsWithBody(ctx context.Context, method ReceiveFundsPa
 
 // ReceiveFunds Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
-// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -11069,7 +11086,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 	//
-	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
+	// The lender worker asks the lender outside any transaction and records each answer. A disbursement the lender accepted to pay waits as awaiting_funds until its money is reported on the pay_later rail (POST /v1/rails/pay_later/credits, quoting payment_reference, exactly amount): then the order is paid, the loan disbursed and the request recorded with funds_id. On a sandbox server the sandbox pays at once (sandbox: true, simulated). status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be recorded (an amount or reference that does not match its loan): an operator looks, and retries them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11850,7 +11867,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveFundsWithBodyWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 	//
-	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11859,7 +11876,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveFundsWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 	//
-	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+	// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15947,7 +15964,7 @@ func (c *ClientWithResponses) RetryBankDebitWithResponse(ctx context.Context, id
 
 // ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 //
-// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
+// The lender worker asks the lender outside any transaction and records each answer. A disbursement the lender accepted to pay waits as awaiting_funds until its money is reported on the pay_later rail (POST /v1/rails/pay_later/credits, quoting payment_reference, exactly amount): then the order is paid, the loan disbursed and the request recorded with funds_id. On a sandbox server the sandbox pays at once (sandbox: true, simulated). status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be recorded (an amount or reference that does not match its loan): an operator looks, and retries them.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17286,7 +17303,7 @@ func (c *ClientWithResponses) QuotePaymentWithResponse(ctx context.Context, para
 
 // ReceiveFundsWithBodyWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
-// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17301,7 +17318,7 @@ func (c *ClientWithResponses) ReceiveFundsWithBodyWithResponse(ctx context.Conte
 
 // ReceiveFundsWithResponse Report money a rail received; matched by reference or held in suspense (R8; admin or rail adapter)
 //
-// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused.
+// Idempotent by the credit's own id, so importing a statement twice books each credit once, whoever reports it. The Idempotency-Key header, required as on every POST, must be that id (422 idempotency_key_mismatch otherwise): a retry answers the allocation stored the first time, and the same id with another amount, reference or payer is 422 idempotency_key_reused. On the pay_later rail the Pay Later lender's money pays only the Pay Later payment of an accepted loan, exactly its principal, and disburses that loan (R11); anything else it quotes is held in suspense.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
