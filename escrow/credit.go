@@ -542,6 +542,80 @@ func (u *unit) refundFinanced(ctx context.Context, o *trade.Order, ts []ledger.T
 	return nil
 }
 
+// lapseFinanced cancels the accepted loans of the order whose payment can no longer be paid
+// (R11): the Pay Later payment expired, or the order closed, before the lender's money arrived.
+// The reservation is given back; a disbursement request still open is marked for an operator,
+// who tells the lender not to pay (money it sends later is held in suspense). Before the request
+// the disbursement timer does the same. It runs in the order's transaction, only when fx expires
+// a payment or closes the order.
+func (u *unit) lapseFinanced(ctx context.Context, o *trade.Order, fx trade.Effects) error {
+	lapsed := o.State.Terminal()
+	for _, e := range fx.Events {
+		lapsed = lapsed || e.Type == "payment.expired"
+	}
+	if !lapsed {
+		return nil
+	}
+	ct, ok := u.tx.(CreditTx)
+	if !ok {
+		return nil // no Pay Later state: no loan to lapse
+	}
+	loans, err := ct.LoansOfOrder(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, x := range loans {
+		if x.State != credit.Agreed {
+			continue
+		}
+		if p := findPayment(o, x.PaymentID); p != nil && p.Status == trade.PaymentPending && !o.State.Terminal() {
+			continue
+		}
+		line, err := ct.LockCreditLine(ctx, x.LineID) // the order is locked: the line, the loan, the request
+		if err != nil {
+			return err
+		}
+		l, err := ct.LockLoan(ctx, x.ID)
+		if err != nil {
+			return err
+		}
+		prev := l.Version
+		fx, err := l.Cancel(credit.RoleSystem, &line, u.now)
+		if err != nil {
+			return err
+		}
+		if err := u.writeLoan(ctx, ct, l, prev, line, fx, false); err != nil {
+			return err
+		}
+		if err := u.lapseDisbursement(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lapseDisbursement marks the cancelled loan's open disbursement request for an operator.
+func (u *unit) lapseDisbursement(ctx context.Context, l LoanRecord) error {
+	lt, ok := u.tx.(LenderTx)
+	if !ok {
+		return nil
+	}
+	r, err := openDisbursement(ctx, lt, l.ID)
+	if err != nil || r == nil || r.Status == LenderAttention {
+		return err
+	}
+	cur, err := lt.LockLenderRequest(ctx, r.ID, "")
+	if err != nil {
+		return err
+	}
+	cur.Status, cur.LastError = LenderAttention, fmt.Sprintf("the payment of loan %s lapsed (expired, or the order closed) before "+
+		"the lender's money arrived, and the loan was cancelled: tell the lender not to pay; money it sends is held in suspense", l.ID)
+	if err := lt.UpdateLenderRequest(ctx, cur); err != nil {
+		return fmt.Errorf("update lender request: %w", err)
+	}
+	return lenderAttentionEvent(ctx, u, cur)
+}
+
 // financed reports whether money from the Pay Later lender reached the order, or is being
 // returned by these transfers.
 func financed(o *trade.Order, ts []ledger.Transfer) bool {

@@ -353,3 +353,33 @@ func TestPayLaterLenderAttentionPublished(t *testing.T) {
 		}
 	})
 }
+
+// TestPayLaterLapsedPaymentCancelsLoan ensures a loan whose lender never pays does not hold the
+// buyer's credit for ever: when the Pay Later payment expires unpaid, the loan is cancelled in
+// the same transaction and its reservation given back, and the disbursement request awaiting
+// the lender's money is marked for an operator (who tells the lender not to pay), publishing
+// credit.lender_request_attention; money the lender sends later is held in suspense. R11, R21
+func TestPayLaterLapsedPaymentCancelsLoan(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		o, l, r := e.awaitingFunds()
+		e.clock.Set(o.Payments[0].ExpiresAt)
+		e.timers()
+		o, got := e.reload(o), e.loan(l.ID)
+		if o.Payments[0].Status != trade.PaymentExpired || got.State != credit.LoanCancelled || e.line().Reserved.IsPositive() ||
+			e.line().Available() != e.line().Limit {
+			t.Fatalf("after the payment expired: payment %s, loan %s, line %+v", o.Payments[0].Status, got.State, e.line())
+		}
+		req := e.lenderRequests(escrow.LenderDisbursement)[0]
+		if req.ID != r.ID || req.Status != escrow.LenderAttention || !strings.Contains(req.LastError, "tell the lender not to pay") ||
+			len(e.streamPayloads(l.ID, "credit.lender_request_attention")) != 1 {
+			t.Fatalf("the request after the loan lapsed: %+v", req)
+		}
+		if x := e.lenderPays("LND-0300", 10_000_00, r.PaymentReference); x.SuspenseID == "" || x.Reason != "payment_not_pending" {
+			t.Fatalf("the lender's money after the loan lapsed: %+v", x)
+		}
+		if e.timers(); len(e.streamPayloads(l.ID, "credit.lender_request_attention")) != 1 {
+			t.Fatal("attention published again")
+		}
+		e.checkLoanBook(got)
+	})
+}

@@ -295,6 +295,9 @@ func (u *unit) write(ctx context.Context, o *trade.Order, prevVersion int64, fx 
 	if err := u.refundFinanced(ctx, o, fx.Transfers); err != nil { // R11: a financed order repays its loan first
 		return err
 	}
+	if err := u.lapseFinanced(ctx, o, fx); err != nil { // R11: a loan whose payment lapsed is cancelled
+		return err
+	}
 	if fx.CoverageDelta != 0 {
 		sup, err := tx.LockOrg(ctx, o.SupplierID)
 		if err != nil {
