@@ -202,9 +202,10 @@ func suspenseAllocated(d *demo) (*trade.Order, error) {
 
 // payLater finances the deposit with Pay Later (R11): the buyer (a US business) has a line of
 // credit, pays the initial payment with pay_later, accepts a three-month agreement, and the
-// order is paid when the lender's money arrives 2 US business days later. The first installment
-// is debited on its due date, with the first-month fee credit; the buyer pays the rest off early
-// once the goods ship.
+// order is paid when the lender's money arrives 2 US business days later — the demo is a sandbox,
+// so once the built-in lender accepts to pay, the sandbox pays for it (simulated money, labelled
+// sandbox). The first installment is debited on its due date, with the first-month fee credit;
+// the buyer pays the rest off early once the goods ship.
 func payLater(d *demo) (*trade.Order, error) {
 	if _, err := d.svc.CreditLine(d.ctx, d.buyer, ""); fault.ReasonOf(err) == "credit_line_not_found" {
 		revenue := money.New(1_200_000_00, credit.USD)
@@ -261,6 +262,14 @@ func payLater(d *demo) (*trade.Order, error) {
 	if o.State != trade.InProduction {
 		return o, fmt.Errorf("after the disbursement the order is %s, want in_production", o.State)
 	}
+	if l, err = d.svc.Loan(d.ctx, d.buyer, l.ID); err != nil {
+		return o, err
+	}
+	if l.State != credit.Disbursed || !l.Sandbox {
+		return o, fmt.Errorf("after the disbursement the loan is %s (sandbox %v), want disbursed by the sandbox", l.State, l.Sandbox)
+	}
+	fmt.Fprintf(d.out, "  disbursed %s: the lender accepted to pay, and the sandbox paid %s for it (simulated money, %s)\n",
+		l.DisbursedAt.Format("Mon 2006-01-02"), a.Principal, l.DisbursementRef)
 	if o, err = d.wait(o, 40*24*time.Hour); err != nil { // production; the first installment is debited
 		return o, err
 	}
