@@ -207,7 +207,7 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 			return trade.Payout{}, &dirtyError{fmt.Errorf("retire payout timer: %w", err)}
 		}
 	}
-	if err := u.appendEvent(ctx, sup.ID, []string{sup.ID}, "payout."+string(p.Status), p); err != nil {
+	if err := u.appendEvent(ctx, sup.ID, []string{sup.ID}, "payout."+string(p.Status), payoutEvent(p)); err != nil {
 		return trade.Payout{}, &dirtyError{err}
 	}
 	return p, nil

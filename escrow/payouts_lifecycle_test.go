@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,6 +356,17 @@ func TestPayoutCrashAfterRailAnswered(t *testing.T) {
 		}
 		if e.events(e.supplier.OrgID, "payout.sent") != 1 || e.balance(wireTransit) != 0 {
 			t.Fatal("the confirmation was recorded more than once")
+		}
+		if err := e.db.Read(e.ctx, func(r escrow.Reader) error {
+			evs, err := r.Events(e.ctx, e.supplier.OrgID)
+			for _, ev := range evs {
+				if ev.Type == "payout.sent" && strings.Contains(string(ev.Payload), "attempts") {
+					t.Errorf("the supplier's event shows the outbox: %s", ev.Payload)
+				}
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
 		}
 		e.checkLedger()
 	})

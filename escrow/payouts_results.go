@@ -40,10 +40,17 @@ func (s *Service) applyPayoutAnswer(ctx context.Context, u *unit, pt PayoutTx, p
 			return trade.Payout{}, &dirtyError{err}
 		}
 	}
-	if err := u.appendEvent(ctx, np.SupplierID, []string{np.SupplierID}, "payout."+string(np.Status), np); err != nil {
+	if err := u.appendEvent(ctx, np.SupplierID, []string{np.SupplierID}, "payout."+string(np.Status), payoutEvent(np)); err != nil {
 		return trade.Payout{}, &dirtyError{err}
 	}
 	return np, nil
+}
+
+// payoutEvent is a payout as its events tell the supplier: without the outbox's workings, which
+// are the platform's business.
+func payoutEvent(p trade.Payout) trade.Payout {
+	p.Attempts, p.LastError, p.Attention = 0, "", false
+	return p
 }
 
 // RecordPayoutResult records the bank's answer to a payout by hand (admin): where no payout
