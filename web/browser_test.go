@@ -464,6 +464,7 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 	notes := withNotifications(w) // as serve mounts the portal: with the inbox
 	runNotifier(t, notes)
 	w.approve(500_000_00) // the buyer's Pay Later line
+	runNotifier(t, notes) // and its notice, linking to the credit line
 	w.vietnamSuppliers(3) // the directory lists more than one supplier
 	ctx := browser(t)
 	visitor, buyer, supplier := w.person(ctx, "visitor"), w.person(ctx, "buyer"), w.person(ctx, "supplier")
