@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tradeassure/tradeassure/notify"
+	"github.com/tradeassure/tradeassure/trade"
 )
 
 // Limits of the notifications page.
@@ -46,6 +47,7 @@ func (s *Server) notificationRoutes(app *http.ServeMux) {
 }
 
 type notificationsData struct {
+	Role       trade.Role // what the notices are about differs by role: the page's intro says it
 	Unread     []noticeRow
 	UnreadMore bool // more unread than shown
 	Earlier    []noticeRow
@@ -62,8 +64,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil || before < 0 {
 		before = 0
 	}
-	var d notificationsData
-	d.Before = before
+	d := notificationsData{Role: actorOf(r).Role, Before: before}
 	if before == 0 {
 		unread, err := s.notes.List(r.Context(), sc, "", notify.Unread, 0, UnreadShownMax)
 		if err != nil {

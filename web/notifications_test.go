@@ -256,7 +256,7 @@ func TestNotificationLinks(t *testing.T) {
 				t.Errorf("buyer: %q links %q, want %q (links %v)", title, links[title], want, links)
 			}
 		}
-		shows(t, "buyer's inbox", inbox, `<th scope="col">Link</th>`, "Pay Later decisions, repayments and bank debits")
+		shows(t, "buyer's inbox", inbox, `<th scope="col">Link</th>`, "and your Pay Later line and loans. Each links to the page where you act.")
 		for _, path := range []string{"/orders/" + o.ID, "/credit/loans/" + l.ID, "/credit"} {
 			if r := buyer.get(path); r.status != http.StatusOK {
 				t.Errorf("buyer: a notification links to %s: %d", path, r.status)
@@ -264,7 +264,9 @@ func TestNotificationLinks(t *testing.T) {
 		}
 
 		admin := w.login("admin")
-		links = noticeLinks(admin.get("/notifications").body)
+		inbox = admin.get("/notifications")
+		shows(t, "admin's inbox", inbox, "money held in suspense to allocate")
+		links = noticeLinks(inbox.body)
 		const suspense = "Allocate USD 1,000.00 held in suspense"
 		if got := links[suspense]; got != `<a href="/admin/suspense">Money held in suspense</a>` {
 			t.Errorf("admin: %q links %q (links %v)", suspense, got, links)
