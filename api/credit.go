@@ -264,23 +264,26 @@ func (s *Server) registerCredit(a huma.API) {
 			return &struct{ Body ApplicationView }{applicationView(res.Application)}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_credit_applications", Method: http.MethodGet, Path: "/v1/credit/applications",
-		Summary: "Your credit applications with their decisions, newest first (buyer; admin names the buyer)", Tags: tags, Security: bearerAuth},
+		Summary: "Your credit applications with their decisions, newest first, a page at a time (buyer; admin names the buyer)",
+		Tags:    tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
 			BuyerID string `query:"buyer_id" maxLength:"64"`
-		}) (*struct{ Body []ApplicationView }, error) {
+			After   string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit   int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body applicationPage }, error) {
 			id, err := buyerParam(actor(ctx), in.BuyerID)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			apps, err := s.svc.CreditApplications(ctx, actor(ctx), id)
+			apps, next, err := s.svc.CreditApplicationsPage(ctx, actor(ctx), id, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := make([]ApplicationView, 0, len(apps))
-			for _, x := range apps {
-				out = append(out, applicationView(x))
+			page := applicationPage{Items: make([]ApplicationView, len(apps)), NextCursor: next}
+			for i, x := range apps {
+				page.Items[i] = applicationView(x)
 			}
-			return &struct{ Body []ApplicationView }{out}, nil
+			return &struct{ Body applicationPage }{page}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "get_credit_line", Method: http.MethodGet, Path: "/v1/credit/line",
 		Summary: "Your line of credit: limit, used, reserved, available, status (R11; buyer; admin names the buyer)",
@@ -299,23 +302,26 @@ func (s *Server) registerCredit(a huma.API) {
 			return &struct{ Body CreditLineView }{lineView(l)}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_loans", Method: http.MethodGet, Path: "/v1/credit/loans",
-		Summary: "The loans of your line, with their schedules (buyer; admin names the buyer)", Tags: tags, Security: bearerAuth},
+		Summary: "The loans of your line, with their schedules, by ID, a page at a time (buyer; admin names the buyer)",
+		Tags:    tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
 			BuyerID string `query:"buyer_id" maxLength:"64"`
-		}) (*struct{ Body []LoanView }, error) {
+			After   string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit   int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body loanPage }, error) {
 			id, err := buyerParam(actor(ctx), in.BuyerID)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			ls, err := s.svc.Loans(ctx, actor(ctx), id)
+			ls, next, err := s.svc.LoansPage(ctx, actor(ctx), id, in.After, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := make([]LoanView, 0, len(ls))
-			for _, l := range ls {
-				out = append(out, s.loanView(l))
+			page := loanPage{Items: make([]LoanView, len(ls)), NextCursor: next}
+			for i, l := range ls {
+				page.Items[i] = s.loanView(l)
 			}
-			return &struct{ Body []LoanView }{out}, nil
+			return &struct{ Body loanPage }{page}, nil
 		})
 	s.registerStatements(a, tags)
 	s.registerBankDebits(a, tags)
@@ -371,7 +377,8 @@ func (s *Server) registerCredit(a huma.API) {
 	huma.Register(a, huma.Operation{OperationID: "set_sandbox_bank", Method: http.MethodPost, Path: "/v1/credit/sandbox-bank",
 		Summary: "Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)", Tags: tags,
 		Security: bearerAuth,
-		Description: "Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting " +
+		Description: "Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id " +
+			"names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting " +
 			"is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs " +
 			"no record of it: it sets a flag, so a retry (with any key) sets it to the same value."},
 		func(ctx context.Context, in *struct {
@@ -388,6 +395,15 @@ func (s *Server) registerCredit(a huma.API) {
 			if !ok {
 				return nil, s.fail(ctx, fault.New(fault.Conflict, "sandbox_bank_disabled",
 					"the sandbox is off: repayments wait for the bank's answer, recorded by an operator"))
+			}
+			if in.Body.BuyerID != "" { // a buyer of this platform: a typo would set a flag no debit ever reads
+				o, err := s.svc.Org(ctx, in.Body.BuyerID)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				if o.Kind != trade.KindBuyer {
+					return nil, s.fail(ctx, fault.New(fault.Conflict, "not_a_buyer", "only a buyer's debits go to the bank"))
+				}
 			}
 			if err := b.SetFailing(ctx, in.Body.BuyerID, in.Body.Fail); err != nil {
 				return nil, s.fail(ctx, err)
@@ -480,23 +496,45 @@ func (s *Server) registerStatements(a huma.API, tags []string) {
 			return &statementBody{ContentType: "text/csv; charset=utf-8", ContentDisposition: name + `.csv"`, Body: st.CSV()}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_credit_statements", Method: http.MethodGet, Path: "/v1/credit/statements",
-		Summary:     "Your closed monthly statements, newest first (R11; buyer; admin names the buyer)",
-		Description: "At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.",
+		Summary:     "Your closed monthly statements, newest first, a page at a time (R11; buyer; admin names the buyer)",
+		Description: "The current month's statement, in progress, is GET /v1/credit/statements/{period}.",
 		Tags:        tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
 			BuyerID string `query:"buyer_id" maxLength:"64"`
-		}) (*struct{ Body []credit.Statement }, error) {
+			After   string `query:"after" maxLength:"80" doc:"The next_cursor of the previous page (YYYY-MM/line_id)."`
+			Limit   int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body statementPage }, error) {
 			id, err := buyerParam(actor(ctx), in.BuyerID)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			list, err := s.svc.CreditStatements(ctx, actor(ctx), id)
+			after, err := escrow.ParseStatementKey(in.After)
+			if err != nil {
+				return nil, newProblem(http.StatusUnprocessableEntity, "invalid_cursor", "pass the next_cursor of the previous page",
+					&huma.ErrorDetail{Location: "query.after", Message: "not a cursor of this list", Value: in.After})
+			}
+			sts, next, err := s.svc.CreditStatementsPage(ctx, actor(ctx), id, after, in.Limit)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			if list == nil {
-				list = []credit.Statement{}
-			}
-			return &struct{ Body []credit.Statement }{list}, nil
+			return &struct{ Body statementPage }{statementPage{Items: sts, NextCursor: next}}, nil
 		})
+}
+
+// applicationPage is a page of a buyer's credit applications.
+type applicationPage struct {
+	Items      []ApplicationView `json:"items"`
+	NextCursor string            `json:"next_cursor,omitempty" doc:"Pass as ?after= for the next page; absent on the last page."`
+}
+
+// loanPage is a page of the loans of a buyer's line.
+type loanPage struct {
+	Items      []LoanView `json:"items"`
+	NextCursor string     `json:"next_cursor,omitempty" doc:"Pass as ?after= for the next page; absent on the last page."`
+}
+
+// statementPage is a page of a buyer's closed statements.
+type statementPage struct {
+	Items      []credit.Statement `json:"items"`
+	NextCursor string             `json:"next_cursor,omitempty" doc:"Pass as ?after= for the next page; absent on the last page."`
 }

@@ -13,24 +13,24 @@ import (
 // debit requests, those waiting for an operator among them, and the operator's retry.
 func (s *Server) registerBankDebits(a huma.API, tags []string) {
 	huma.Register(a, huma.Operation{OperationID: "list_bank_debits", Method: http.MethodGet, Path: "/v1/credit/bank-debits",
-		Summary: "Debits of buyers' business checking accounts, newest first (R11; admin)",
+		Summary: "Debits of buyers' business checking accounts, newest first, a page at a time (R11; admin)",
 		Description: "Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside " +
 			"any transaction. status=attention lists those the bank never answered after the worker's attempts: whether " +
 			"money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists " +
-			"debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.",
+			"debits the bank paid after the loan had changed (a refund of its order): to settle with the lender.",
 		Tags: tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
 			Status string `query:"status" enum:"requested,succeeded,refused,attention,unapplied"`
 			LoanID string `query:"loan_id" maxLength:"64"`
-		}) (*struct{ Body []escrow.DebitRequest }, error) {
-			list, err := s.svc.BankDebits(ctx, actor(ctx), escrow.DebitFilter{Status: escrow.DebitStatus(in.Status), LoanID: in.LoanID})
+			After  string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body bankDebitPage }, error) {
+			list, next, err := s.svc.BankDebitsPage(ctx, actor(ctx), escrow.DebitFilter{Status: escrow.DebitStatus(in.Status),
+				LoanID: in.LoanID, After: in.After, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			if list == nil {
-				list = []escrow.DebitRequest{}
-			}
-			return &struct{ Body []escrow.DebitRequest }{list}, nil
+			return &struct{ Body bankDebitPage }{bankDebitPage{Items: list, NextCursor: next}}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "retry_bank_debit", Method: http.MethodPost, Path: "/v1/credit/bank-debits/{id}/retry",
 		Summary: "Ask the bank again for a debit waiting for an operator, with the same reference: a debit that went " +
@@ -68,26 +68,25 @@ func (s *Server) registerBankDebits(a huma.API, tags []string) {
 			return &struct{ Body escrow.DebitRequest }{d}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "list_lender_requests", Method: http.MethodGet, Path: "/v1/credit/lender-requests",
-		Summary: "Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)",
+		Summary: "Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)",
 		Description: "The lender worker asks the lender outside any transaction and records each answer. status=attention " +
 			"lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a " +
-			"disbursement that does not match its loan): an operator looks, and retries them. At most 200.",
+			"disbursement that does not match its loan): an operator looks, and retries them.",
 		Tags: tags, Security: bearerAuth},
 		func(ctx context.Context, in *struct {
 			Status        string `query:"status" enum:"requested,recorded,attention"`
 			Kind          string `query:"kind" enum:"decision,disbursement"`
 			LoanID        string `query:"loan_id" maxLength:"64"`
 			ApplicationID string `query:"application_id" maxLength:"64"`
-		}) (*struct{ Body []escrow.LenderRequest }, error) {
-			list, err := s.svc.LenderRequests(ctx, actor(ctx), escrow.LenderFilter{Status: escrow.LenderRequestStatus(in.Status),
-				Kind: escrow.LenderRequestKind(in.Kind), LoanID: in.LoanID, ApplicationID: in.ApplicationID})
+			After         string `query:"after" maxLength:"64" doc:"The next_cursor of the previous page."`
+			Limit         int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Items per page (at most 100)."`
+		}) (*struct{ Body lenderRequestPage }, error) {
+			list, next, err := s.svc.LenderRequestsPage(ctx, actor(ctx), escrow.LenderFilter{Status: escrow.LenderRequestStatus(in.Status),
+				Kind: escrow.LenderRequestKind(in.Kind), LoanID: in.LoanID, ApplicationID: in.ApplicationID, After: in.After, Limit: in.Limit})
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			if list == nil {
-				list = []escrow.LenderRequest{}
-			}
-			return &struct{ Body []escrow.LenderRequest }{list}, nil
+			return &struct{ Body lenderRequestPage }{lenderRequestPage{Items: list, NextCursor: next}}, nil
 		})
 	huma.Register(a, huma.Operation{OperationID: "retry_lender_request", Method: http.MethodPost,
 		Path: "/v1/credit/lender-requests/{id}/retry", Tags: tags, Security: bearerAuth,
@@ -104,4 +103,16 @@ func (s *Server) registerBankDebits(a huma.API, tags []string) {
 			}
 			return &struct{ Body escrow.LenderRequest }{r}, nil
 		})
+}
+
+// bankDebitPage is a page of the bank debit outbox.
+type bankDebitPage struct {
+	Items      []escrow.DebitRequest `json:"items"`
+	NextCursor string                `json:"next_cursor,omitempty" doc:"Pass as ?after= for the next page; absent on the last page."`
+}
+
+// lenderRequestPage is a page of the lender outbox.
+type lenderRequestPage struct {
+	Items      []escrow.LenderRequest `json:"items"`
+	NextCursor string                 `json:"next_cursor,omitempty" doc:"Pass as ?after= for the next page; absent on the last page."`
 }

@@ -36,7 +36,12 @@ func init() {
 		matrixRow{op: "list_lender_requests", method: "GET", path: "/v1/credit/lender-requests?status=attention", own: "FFFFA"},
 		// No lender request waits for an operator in the fixture: an admin is told there is none.
 		matrixRow{op: "retry_lender_request", method: "POST", path: "/v1/credit/lender-requests/plr_none/retry", own: "FFFFN"},
-		matrixRow{op: "set_sandbox_bank", method: "POST", path: "/v1/credit/sandbox-bank", own: "FFFFA",
-			body: static(map[string]any{"buyer_id": "buy_none", "fail": false})},
+		// Only an admin sets the sandbox bank, for tenant A's buyer or tenant B's alike; every
+		// other role is refused before the buyer is looked up.
+		matrixRow{op: "set_sandbox_bank", method: "POST", path: "/v1/credit/sandbox-bank", own: "FFFFA", foreign: "FFFFA",
+			body: func(t *target) any {
+				b, _, _ := tenantNames(t.own)
+				return map[string]any{"buyer_id": t.f.w.ids[b], "fail": false}
+			}},
 	)
 }

@@ -182,9 +182,9 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 		if l.State != "disbursed" || l.Balance.Minor != 3_000_00 || l.PayoffQuote.Minor != 3_000_00 {
 			t.Fatalf("loan %+v", l) // month 1's fee (60.00) is covered by the first-month credit
 		}
-		var loans []loanView
+		var loans struct{ Items []loanView }
 		w.ok(w.call("buyer", "GET", "/v1/credit/loans", nil, &loans), 200)
-		if len(loans) != 1 || loans[0].ID != l.ID {
+		if len(loans.Items) != 1 || loans.Items[0].ID != l.ID {
 			t.Fatalf("loans %+v", loans)
 		}
 		r = w.ok(w.call("buyer", "GET", "/v1/credit/statements/2026-03", nil, nil), 200)
@@ -200,9 +200,9 @@ func TestPayLaterThroughHTTP(t *testing.T) {
 			d.Amount.Minor != 3_000_00 || d.AccountLast4 == "" {
 			t.Fatalf("payoff requested: %s, debit %+v", l.State, l.BankDebit)
 		}
-		var pending []struct{ ID, Status string }
+		var pending struct{ Items []struct{ ID, Status string } }
 		w.ok(w.call("admin", "GET", "/v1/credit/bank-debits?loan_id="+l.ID, nil, &pending), 200)
-		if len(pending) != 1 || pending[0].ID != l.BankDebit.ID || pending[0].Status != "requested" {
+		if len(pending.Items) != 1 || pending.Items[0].ID != l.BankDebit.ID || pending.Items[0].Status != "requested" {
 			t.Fatalf("admin's list of debits %+v", pending)
 		}
 		w.bankWorker()
@@ -238,13 +238,16 @@ func TestPayLaterStatementsThroughHTTP(t *testing.T) {
 		w.lenderWorker()
 		w.clock.Set(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 		w.tick(0) // March closes
-		var list []struct {
-			Period         string
-			Status         string
-			ClosingBalance amount `json:"closing_balance"`
-			NextDueDate    string `json:"next_due_date"`
+		var page struct {
+			Items []struct {
+				Period         string
+				Status         string
+				ClosingBalance amount `json:"closing_balance"`
+				NextDueDate    string `json:"next_due_date"`
+			}
 		}
-		w.ok(w.call("buyer", "GET", "/v1/credit/statements", nil, &list), 200)
+		w.ok(w.call("buyer", "GET", "/v1/credit/statements", nil, &page), 200)
+		list := page.Items
 		if len(list) != 1 || list[0].Period != "2026-03" || list[0].Status != "closed" || list[0].ClosingBalance.Minor != 3_000_00 ||
 			!strings.HasPrefix(list[0].NextDueDate, "2026-04-02") {
 			t.Fatalf("statements %+v", list)
@@ -297,15 +300,23 @@ func TestPayLaterStatementsThroughHTTP(t *testing.T) {
 		if sb.BuyerID != w.ids["buyer"] || !sb.Fail || !sb.Sandbox {
 			t.Fatalf("sandbox bank %+v", sb)
 		}
+		// The buyer named is one of the platform's buyers: not a made-up one, not a supplier.
+		w.refused(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": "buy_none", "fail": true}, nil),
+			404, "organization_not_found")
+		w.refused(w.call("admin", "POST", "/v1/credit/sandbox-bank", map[string]any{"buyer_id": w.ids["supplier"], "fail": true}, nil),
+			409, "not_a_buyer")
 		w.refused(w.call("admin", "POST", "/v1/loans/"+l.ID+"/charge-off", map[string]any{}, nil), 409, "transition_not_allowed")
 		w.clock.Set(time.Date(2026, 4, 2, 4, 0, 0, 0, time.UTC))
 		w.tick(0)
 		w.bankWorker() // the bank refuses the debit the due date requested
-		var debits []struct {
-			Status  string
-			Sandbox bool
+		var page2 struct {
+			Items []struct {
+				Status  string
+				Sandbox bool
+			}
 		}
-		w.ok(w.call("admin", "GET", "/v1/credit/bank-debits?loan_id="+l.ID, nil, &debits), 200)
+		w.ok(w.call("admin", "GET", "/v1/credit/bank-debits?loan_id="+l.ID, nil, &page2), 200)
+		debits := page2.Items
 		if len(debits) != 1 || debits[0].Status != "refused" || !debits[0].Sandbox {
 			t.Fatalf("debits %+v: the sandbox's answer is labelled sandbox", debits)
 		}

@@ -28,7 +28,9 @@ func RegisterNotifications(a huma.API, ns *notify.Service, log *slog.Logger) {
 	huma.Register(a, huma.Operation{OperationID: "list_notifications", Method: http.MethodGet, Path: "/v1/notifications",
 		Summary: "What your organization's people must act on, newest first", Tags: tags, Security: bearerAuth,
 		Description: "One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to " +
-			"answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with " +
+			"answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an " +
+			"installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later " +
+			"debits an operator must settle. Each links to the portal page where the reader acts. Page with " +
 			"?before=<next_cursor>."},
 		func(ctx context.Context, in *struct {
 			Before int64  `query:"before" minimum:"0" default:"0" doc:"The next_cursor of the previous page; 0 for the newest."`

@@ -42,23 +42,27 @@ type CreditOptions struct {
 	// OnDebit is told of each answer the bank worker recorded: the request's kind and its new
 	// status (succeeded, refused, attention, unapplied) or DebitResultRetry. Metrics hang here.
 	OnDebit func(kind DebitKind, result string)
+	// OnLender is told of each answer the lender worker recorded: the request's kind and its
+	// new status (recorded, attention) or LenderResultRetry. Metrics hang here.
+	OnLender func(kind LenderRequestKind, result string)
 }
 
 // creditDeps is CreditOptions with the defaults filled in.
 type creditDeps struct {
-	lender  credit.Lender
-	bank    Bank // nil: no bank on this machine; an operator records each answer
-	sandbox bool // bank is the SandboxBank: its answers are simulated
-	loc     *time.Location
-	cal     calendar.Calendar
-	onDebit func(kind DebitKind, result string)
+	lender   credit.Lender
+	bank     Bank // nil: no bank on this machine; an operator records each answer
+	sandbox  bool // bank is the SandboxBank: its answers are simulated
+	loc      *time.Location
+	cal      calendar.Calendar
+	onDebit  func(kind DebitKind, result string)
+	onLender func(kind LenderRequestKind, result string)
 }
 
 // Calendar years computed up front; others are computed on demand (calendar.USFederal).
 const calendarFrom, calendarTo = 2015, 2040
 
 func newCreditDeps(o CreditOptions, st Store, sbx Sandbox, clock Clock, log *slog.Logger) creditDeps {
-	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location, cal: o.Calendar, onDebit: o.OnDebit}
+	d := creditDeps{lender: o.Lender, bank: o.Bank, loc: o.Location, cal: o.Calendar, onDebit: o.OnDebit, onLender: o.OnLender}
 	if d.cal == nil {
 		d.cal = calendar.USFederal(calendarFrom, calendarTo)
 	}
@@ -204,13 +208,7 @@ func (s *Service) Loans(ctx context.Context, a trade.Actor, buyerID string) ([]L
 			return err
 		}
 		for i := range out {
-			if err := withDisbursement(ctx, r, &out[i]); err != nil {
-				return err
-			}
-			if out[i].State.Terminal() && out[i].State != credit.PaidOff {
-				continue // cancelled and charged-off loans are never debited
-			}
-			if err := withBankDebit(ctx, r, &out[i]); err != nil {
+			if err := withRequests(ctx, r, &out[i]); err != nil {
 				return err
 			}
 		}

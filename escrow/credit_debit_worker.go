@@ -102,6 +102,12 @@ func (s *Service) unanswered(ctx context.Context, owner string, d DebitRequest, 
 		cur.LastError, cur.NextAttemptAt, status = msg, s.clock.Now().Add(BankDebitBackoff(cur.Attempts)), DebitResultRetry
 		if cur.Attempts >= BankDebitAttemptsMax {
 			cur.Status, status = DebitAttention, string(DebitAttention)
+			// Published so that the notifier tells the platform's admins: an operator must act.
+			u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
+			if err := u.appendEvent(ctx, cur.LoanID, []string{cur.BuyerID}, "loan.debit_attention", map[string]any{
+				"loan_id": cur.LoanID, "debit_id": cur.ID, "kind": cur.Kind, "amount": cur.Amount, "attempts": cur.Attempts}); err != nil {
+				return err
+			}
 		}
 		return dt.UpdateBankDebit(ctx, cur)
 	})
@@ -246,26 +252,11 @@ func (s *Service) applyDebit(ctx context.Context, u *unit, ct CreditTx, d DebitR
 	return DebitRefused, nil
 }
 
-// BankDebits lists debit requests newest first (admin): f.Status attention lists those an
-// operator must look at.
+// BankDebits lists the newest debit requests, at most f.Limit (1..BankDebitsListMax), newest
+// first (admin): the first page of BankDebitsPage.
 func (s *Service) BankDebits(ctx context.Context, a trade.Actor, f DebitFilter) ([]DebitRequest, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, err
-	}
-	if f.Limit <= 0 || f.Limit > BankDebitsListMax {
-		f.Limit = BankDebitsListMax
-	}
-	var out []DebitRequest
-	err := s.store.Read(ctx, func(r Reader) error {
-		br, ok := r.(BankDebitReader)
-		if !ok {
-			return fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep debit requests")
-		}
-		var err error
-		out, err = br.BankDebits(ctx, f)
-		return err
-	})
-	return out, err
+	ds, _, err := s.BankDebitsPage(ctx, a, f)
+	return ds, err
 }
 
 // RetryBankDebit puts a request marked for an operator back in the worker's hands (admin): the

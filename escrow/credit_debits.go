@@ -87,7 +87,7 @@ const (
 	// DebitPendingRecheck is how long a debit or charge-off timer that finds a debit still open
 	// on its loan waits before it looks again.
 	DebitPendingRecheck = time.Hour
-	// BankDebitsListMax bounds a list of debit requests.
+	// BankDebitsListMax bounds a page of debit requests.
 	BankDebitsListMax = 200
 )
 
@@ -104,7 +104,8 @@ func BankDebitBackoff(attempts int) time.Duration {
 type DebitFilter struct {
 	Status DebitStatus
 	LoanID string
-	Limit  int // 1..BankDebitsListMax
+	After  string // the ID of the last request of the previous page; "" for the first page
+	Limit  int    // 1..BankDebitsListMax
 }
 
 // BankDebitReader reads debit requests; the store's readers and transactions implement it.
@@ -114,7 +115,8 @@ type BankDebitReader interface {
 	// LatestBankDebit returns the loan's newest request, or ErrNotFound.
 	LatestBankDebit(ctx context.Context, loanID string) (DebitRequest, error)
 	BankDebit(ctx context.Context, id string) (DebitRequest, error)
-	// BankDebits lists requests newest first, narrowed by f.
+	// BankDebits lists up to f.Limit requests after the request f.After, newest first (by
+	// request time, then ID), narrowed by f; a cursor naming no request gives an empty page.
 	BankDebits(ctx context.Context, f DebitFilter) ([]DebitRequest, error)
 }
 

@@ -76,7 +76,7 @@ const (
 	// LenderAttemptsMax is how many times the lender is asked without an answer before the
 	// request is marked for an operator (about three hours, with BankDebitBackoff's waits).
 	LenderAttemptsMax = 8
-	// LenderRequestsListMax bounds a list of lender requests.
+	// LenderRequestsListMax bounds a page of lender requests.
 	LenderRequestsListMax = 200
 )
 
@@ -86,14 +86,16 @@ type LenderFilter struct {
 	Kind          LenderRequestKind
 	ApplicationID string
 	LoanID        string
-	Limit         int // 1..LenderRequestsListMax
+	After         string // the ID of the last request of the previous page; "" for the first page
+	Limit         int    // 1..LenderRequestsListMax
 }
 
 // LenderReader reads lender requests, applications and the buyer's history; the store's
 // readers and transactions implement it.
 type LenderReader interface {
 	LenderRequest(ctx context.Context, id string) (LenderRequest, error)
-	// LenderRequests lists requests newest first, narrowed by f.
+	// LenderRequests lists up to f.Limit requests after the request f.After, newest first (by
+	// request time, then ID), narrowed by f; a cursor naming no request gives an empty page.
 	LenderRequests(ctx context.Context, f LenderFilter) ([]LenderRequest, error)
 	// CreditApplication reads one application, or ErrNotFound.
 	CreditApplication(ctx context.Context, id string) (credit.Application, error)
@@ -361,26 +363,11 @@ func withDisbursement(ctx context.Context, r CreditReader, l *LoanRecord) error 
 	return nil
 }
 
-// LenderRequests lists lender requests newest first (admin): f.Status attention lists those an
-// operator must look at.
+// LenderRequests lists the newest lender requests, at most f.Limit (1..LenderRequestsListMax),
+// newest first (admin): the first page of LenderRequestsPage.
 func (s *Service) LenderRequests(ctx context.Context, a trade.Actor, f LenderFilter) ([]LenderRequest, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, err
-	}
-	if f.Limit <= 0 || f.Limit > LenderRequestsListMax {
-		f.Limit = LenderRequestsListMax
-	}
-	var out []LenderRequest
-	err := s.store.Read(ctx, func(r Reader) error {
-		lr, ok := r.(LenderReader)
-		if !ok {
-			return fault.New(fault.Internal, "pay_later_unavailable", "this store does not keep lender requests")
-		}
-		var err error
-		out, err = lr.LenderRequests(ctx, f)
-		return err
-	})
-	return out, err
+	rs, _, err := s.LenderRequestsPage(ctx, a, f)
+	return rs, err
 }
 
 // RetryLenderRequest puts a request marked for an operator back in the lender worker's hands

@@ -18,6 +18,10 @@ import (
 // asks the lender outside any transaction, and records each answer in a transaction of its own,
 // only while it still holds the request, so an answer is recorded once.
 
+// LenderResultRetry is what OnLender hears, besides the statuses a request ends in, when the
+// lender gave no answer and the request waits for its next attempt.
+const LenderResultRetry = "retry"
+
 // RunLenderRequests asks the lender for the requests due now, each in turn, and records the
 // answers; it returns how many requests it claimed. A request whose answer cannot be recorded
 // (the process dies, the database fails) keeps its lease until LenderLease runs out, then it is
@@ -111,55 +115,73 @@ func disbursementRequest(r LenderRequest) credit.DisbursementRequest {
 // or, after LenderAttemptsMax attempts, is marked for an operator.
 func (s *Service) lenderUnanswered(ctx context.Context, owner string, r LenderRequest, cause error) error {
 	attention := false
-	err := s.updateLenderRequest(ctx, owner, r.ID, func(cur *LenderRequest, now time.Time) {
+	held, err := s.updateLenderRequest(ctx, owner, r.ID, func(cur *LenderRequest, now time.Time) {
 		cur.LastError, cur.NextAttemptAt = trimError(cause), now.Add(BankDebitBackoff(cur.Attempts))
 		if attention = cur.Attempts >= LenderAttemptsMax; attention {
 			cur.Status = LenderAttention
 		}
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return fmt.Errorf("record no answer for lender request %s: %w", r.ID, err)
-	}
-	if attention {
+	case !held:
+		return nil
+	case attention:
 		s.log.Error("lender request needs an operator: no answer from the lender", "request", r.ID, "kind", r.Kind,
 			"attempts", r.Attempts, "err", cause)
-	} else {
+		s.lenderAnswered(r.Kind, string(LenderAttention))
+	default:
 		s.log.Warn("lender request unanswered; trying again later", "request", r.ID, "kind", r.Kind, "attempt", r.Attempts, "err", cause)
+		s.lenderAnswered(r.Kind, LenderResultRetry)
 	}
 	return nil
+}
+
+// lenderAnswered tells OnLender what became of a request this worker held.
+func (s *Service) lenderAnswered(kind LenderRequestKind, result string) {
+	if s.cred.onLender != nil {
+		s.cred.onLender(kind, result)
+	}
 }
 
 // lenderAttention marks a request whose answer cannot be recorded for an operator: nothing was
 // booked.
 func (s *Service) lenderAttention(ctx context.Context, owner string, r LenderRequest, cause error) error {
-	err := s.updateLenderRequest(ctx, owner, r.ID, func(cur *LenderRequest, _ time.Time) {
+	held, err := s.updateLenderRequest(ctx, owner, r.ID, func(cur *LenderRequest, _ time.Time) {
 		cur.Status, cur.LastError = LenderAttention, trimError(cause)
 	})
 	if err != nil {
 		return fmt.Errorf("mark lender request %s for an operator: %w", r.ID, err)
 	}
-	s.log.Error("lender request needs an operator: the answer cannot be recorded", "request", r.ID, "kind", r.Kind,
-		"loan", r.LoanID, "application", r.ApplicationID, "err", cause)
+	if held {
+		s.log.Error("lender request needs an operator: the answer cannot be recorded", "request", r.ID, "kind", r.Kind,
+			"loan", r.LoanID, "application", r.ApplicationID, "err", cause)
+		s.lenderAnswered(r.Kind, string(LenderAttention))
+	}
 	return nil
 }
 
-// updateLenderRequest changes a request this worker still holds, in a transaction of its own.
-func (s *Service) updateLenderRequest(ctx context.Context, owner, id string, f func(*LenderRequest, time.Time)) error {
-	return s.store.Write(ctx, func(tx Tx) error {
+// updateLenderRequest changes a request this worker still holds, in a transaction of its own;
+// held is false when another worker took it over after this one's lease ran out.
+func (s *Service) updateLenderRequest(ctx context.Context, owner, id string, f func(*LenderRequest, time.Time)) (held bool, err error) {
+	err = s.store.Write(ctx, func(tx Tx) error {
+		held = false
 		lt, ok := tx.(LenderTx)
 		if !ok {
 			return fmt.Errorf("the store keeps no lender requests")
 		}
 		cur, err := lt.LockLenderRequest(ctx, id, owner)
 		if errors.Is(err, ErrNotFound) {
-			return nil // another worker took it over after our lease ran out
+			return nil
 		}
 		if err != nil {
 			return err
 		}
 		f(&cur, s.clock.Now())
+		held = true
 		return lt.UpdateLenderRequest(ctx, cur)
 	})
+	return held && err == nil, err
 }
 
 func trimError(err error) string {
@@ -174,8 +196,9 @@ func trimError(err error) string {
 // holds the request.
 func (s *Service) recordLender(ctx context.Context, owner string, r LenderRequest, answer any) error {
 	var published []Event
+	recorded := false
 	err := s.store.Write(ctx, func(tx Tx) error {
-		published = nil
+		published, recorded = nil, false
 		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
 		lt, err := u.lenderTx()
 		if err != nil {
@@ -206,11 +229,14 @@ func (s *Service) recordLender(ctx context.Context, owner string, r LenderReques
 		if err := lt.UpdateLenderRequest(ctx, cur); err != nil {
 			return fmt.Errorf("update lender request: %w", err)
 		}
-		published = u.events
+		published, recorded = u.events, true
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the answer to lender request %s: %w", r.ID, err)
+	}
+	if recorded {
+		s.lenderAnswered(r.Kind, string(LenderRecorded))
 	}
 	if s.after != nil && len(published) > 0 {
 		s.after(published)

@@ -29,12 +29,18 @@ type LoanRecord struct {
 type CreditReader interface {
 	// CreditApplications lists a buyer's applications, newest first, at most limit.
 	CreditApplications(ctx context.Context, buyerID string, limit int) ([]credit.Application, error)
+	// CreditApplicationsPage lists up to limit (1..PageSizeMax) of a buyer's applications after
+	// the application after ("" for the first page), newest first: by submission time, then ID.
+	CreditApplicationsPage(ctx context.Context, buyerID, after string, limit int) ([]credit.Application, error)
 	CreditLine(ctx context.Context, id string) (credit.Line, error)
 	// OpenCreditLine returns the buyer's line that is not closed (at most one), or ErrNotFound.
 	OpenCreditLine(ctx context.Context, buyerID string) (credit.Line, error)
 	Loan(ctx context.Context, id string) (LoanRecord, error)
 	// LoansOfLine lists a line's loans by ID, at most limit (1..credit.StatementLoansMax).
 	LoansOfLine(ctx context.Context, lineID string, limit int) ([]LoanRecord, error)
+	// LoansOfLinePage lists up to limit (1..PageSizeMax) of a line's loans with an ID after
+	// after, by ID.
+	LoansOfLinePage(ctx context.Context, lineID, after string, limit int) ([]LoanRecord, error)
 	// LoansOfOrder lists the loans that finance an order's payments, by ID.
 	LoansOfOrder(ctx context.Context, orderID string) ([]LoanRecord, error)
 	// LatestCreditLine returns the buyer's line that is not closed or, when every line is
@@ -45,6 +51,10 @@ type CreditReader interface {
 	// CreditStatements lists a buyer's stored statements, newest month first, at most limit
 	// (1..StatementsListMax).
 	CreditStatements(ctx context.Context, buyerID string, limit int) ([]credit.Statement, error)
+	// CreditStatementsPage lists up to limit (1..PageSizeMax) of a buyer's stored statements
+	// after the statement after (its StatementKey; the zero key for the first page), newest
+	// month first, then by line ID, descending.
+	CreditStatementsPage(ctx context.Context, buyerID string, after StatementKey, limit int) ([]credit.Statement, error)
 }
 
 // StatementsListMax bounds a list of stored statements: ten years of months.

@@ -47,7 +47,7 @@ type payoutLeg struct {
 }
 
 // wantLegs lists the transfers p must have posted, in order. A payout booked before payouts had
-// a lifecycle (migration 00016) sent at once: its one payout transfer leaves the payable
+// a lifecycle (migration 00017) sent at once: its one payout transfer leaves the payable
 // straight for the rail, with no request before it.
 func wantLegs(p trade.Payout, legacy bool) []payoutLeg {
 	c, rail := p.Currency, p.Rail()

@@ -429,7 +429,7 @@ func TestLedgerCheckPayoutLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// A payout booked before migration 00016: one transfer straight to the rail, status sent.
+		// A payout booked before migration 00017: one transfer straight to the rail, status sent.
 		legacy := trade.Payout{ID: "po_legacy", SupplierID: e.supplier.OrgID, Currency: "USD", PayableBefore: 100_00, Sent: 100_00,
 			Method: payment.TTWire, Reference: trade.PayoutReference("po_legacy"), Status: trade.PayoutSent, Trigger: trade.PayoutByAdmin,
 			CreatedAt: e.clock.Now(), TransferIDs: []string{"tr_po_legacy_send"}}

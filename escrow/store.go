@@ -62,6 +62,9 @@ type Reader interface {
 	SuspenseItems(ctx context.Context, state SuspenseState, limit int) ([]SuspenseItem, error) // by ReceivedAt
 	Timers(ctx context.Context, orderID string) ([]StoredTimer, error)                         // by ID
 	StreamIDs(ctx context.Context, after string, limit int) ([]string, error)                  // event streams, ascending
+	// LiveTimers lists the pending and claimed timers of the orders named (at most
+	// PageSizeMax), by order and ID: one read for a page of orders.
+	LiveTimers(ctx context.Context, orderIDs []string) ([]StoredTimer, error)
 	// Pages for the API: each lists up to limit items after the cursor (the last item's key).
 	StreamEvents(ctx context.Context, stream string, after int64, limit int) ([]Event, error)               // by Seq
 	MessagesPage(ctx context.Context, orderID, after string, limit int) ([]trade.Message, error)            // oldest first

@@ -188,3 +188,22 @@ func (s *Service) Timers(ctx context.Context, orderID string) ([]StoredTimer, er
 	})
 	return out, err
 }
+
+// LiveTimers lists the timers still to fire (pending or claimed) of up to PageSizeMax orders in
+// one read, by order and ID: what a list of orders shows as each one's deadlines, without a
+// read per order.
+func (s *Service) LiveTimers(ctx context.Context, orderIDs []string) ([]StoredTimer, error) {
+	if len(orderIDs) > PageSizeMax {
+		return nil, fault.New(fault.Invalid, "too_many_orders", "at most %d orders at once", PageSizeMax)
+	}
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	var out []StoredTimer
+	err := s.store.Read(ctx, func(r Reader) error {
+		var err error
+		out, err = r.LiveTimers(ctx, orderIDs)
+		return err
+	})
+	return out, err
+}

@@ -1,6 +1,7 @@
 // Package metrics exports what an operator of tradeassure watches to Prometheus, beside the
 // request metrics of package api and the delivery metrics of package webhook: timers due and
-// fired, ledger transfers, and the queues that wait for a person (dead timers, suspense).
+// fired, ledger transfers, the Pay Later workers' answers from the bank and the lender, and the
+// queues that wait for a person (dead timers, suspense, Pay Later requests in attention).
 //
 // Two kinds of numbers: counters of what this process did (timers it fired, transfers it
 // committed), which restart at zero with the process as Prometheus counters do; and gauges of
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/store"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -36,6 +38,10 @@ var (
 		"Timers that failed too often and wait for an operator.", nil, nil)
 	suspenseDesc = prometheus.NewDesc("tradeassure_suspense_open",
 		"Incoming payments that matched no order and wait for an admin to allocate them.", nil, nil)
+	debitsAttentionDesc = prometheus.NewDesc("tradeassure_bank_debits_attention",
+		"Pay Later debit requests the bank never answered, waiting for an operator to retry them or record the answer.", nil, nil)
+	lenderAttentionDesc = prometheus.NewDesc("tradeassure_lender_requests_attention",
+		"Pay Later lender requests unanswered or whose answer could not be booked, waiting for an operator.", nil, nil)
 	transfersDesc = prometheus.NewDesc("tradeassure_ledger_transfers_total",
 		"Ledger transfers this process committed, by transfer code.", []string{"code"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("tradeassure_metrics_scrape_error",
@@ -59,7 +65,8 @@ func NewCollector(src Source, now func() time.Time, log *slog.Logger) *Collector
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{timersDueDesc, timersLagDesc, timersDeadDesc, suspenseDesc, transfersDesc, scrapeErrDesc} {
+	for _, d := range []*prometheus.Desc{timersDueDesc, timersLagDesc, timersDeadDesc, suspenseDesc, debitsAttentionDesc,
+		lenderAttentionDesc, transfersDesc, scrapeErrDesc} {
 		ch <- d
 	}
 }
@@ -88,6 +95,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(timersLagDesc, prometheus.GaugeValue, lag)
 	ch <- prometheus.MustNewConstMetric(timersDeadDesc, prometheus.GaugeValue, float64(st.TimersDead))
 	ch <- prometheus.MustNewConstMetric(suspenseDesc, prometheus.GaugeValue, float64(st.Suspense))
+	ch <- prometheus.MustNewConstMetric(debitsAttentionDesc, prometheus.GaugeValue, float64(st.BankDebitsAttention))
+	ch <- prometheus.MustNewConstMetric(lenderAttentionDesc, prometheus.GaugeValue, float64(st.LenderAttention))
 }
 
 // NewTimerCounter registers tradeassure_timers_finished_total on reg and returns the function
@@ -99,4 +108,33 @@ func NewTimerCounter(reg prometheus.Registerer) func(kind trade.TimerKind, resul
 		[]string{"kind", "result"})
 	reg.MustRegister(c)
 	return func(kind trade.TimerKind, result string) { c.WithLabelValues(string(kind), result).Inc() }
+}
+
+// NewBankDebitCounter registers tradeassure_bank_debits_total on reg and returns the function to
+// give escrow.CreditOptions.OnDebit: it counts each answer the Pay Later bank worker recorded
+// by kind (installment, retry, payoff) and result (succeeded, refused, retry after no answer,
+// attention: marked for an operator, unapplied). An alert on result="attention" or
+// result="unapplied" finds the debits an operator must look at (GET /v1/credit/bank-debits).
+func NewBankDebitCounter(reg prometheus.Registerer) func(kind escrow.DebitKind, result string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tradeassure_bank_debits_total",
+		Help: "Pay Later debit requests answered by the bank worker, by kind and result: succeeded, refused, " +
+			"retry (no answer: tried again later), attention (no answer after the last attempt: an operator must retry) or unapplied."},
+		[]string{"kind", "result"})
+	reg.MustRegister(c)
+	return func(kind escrow.DebitKind, result string) { c.WithLabelValues(string(kind), result).Inc() }
+}
+
+// NewLenderCounter registers tradeassure_lender_requests_total on reg and returns the function
+// to give escrow.CreditOptions.OnLender: it counts each request the Pay Later lender worker
+// finished an attempt at, by kind (decision, disbursement) and result (recorded: the lender's
+// answer is booked; retry: no answer, asked again later; attention: no answer after the last
+// attempt, or an answer that cannot be booked — an operator must look, GET
+// /v1/credit/lender-requests?status=attention).
+func NewLenderCounter(reg prometheus.Registerer) func(kind escrow.LenderRequestKind, result string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tradeassure_lender_requests_total",
+		Help: "Pay Later lender requests answered by the lender worker, by kind and result: recorded, " +
+			"retry (no answer: tried again later) or attention (no answer after the last attempt, or an answer that cannot be booked: an operator must look)."},
+		[]string{"kind", "result"})
+	reg.MustRegister(c)
+	return func(kind escrow.LenderRequestKind, result string) { c.WithLabelValues(string(kind), result).Inc() }
 }

@@ -15,10 +15,12 @@ type Mail struct {
 	From    mail.Address
 	To      mail.Address
 	Subject string
-	Text    string    // the notification's body
-	Link    string    // absolute URL of the order's page
-	Inbox   string    // absolute URL of the notifications page
-	Date    time.Time // the clock's time
+	Text    string // the notification's body
+	Link    string // absolute URL of the page where the reader acts
+	// LinkText introduces Link: "Open the order" when empty.
+	LinkText string
+	Inbox    string    // absolute URL of the notifications page
+	Date     time.Time // the clock's time
 	// MessageID is stable for a notification, so that a resend after a lost acknowledgement is
 	// recognizably the same message.
 	MessageID string
@@ -51,7 +53,11 @@ func Compose(m Mail) []byte {
 	if m.To.Name != "" {
 		greeting = "Hello " + m.To.Name + ","
 	}
-	text := strings.Join([]string{greeting, "", m.Text, "", "Open the order: " + m.Link, "",
+	open := m.LinkText
+	if open == "" {
+		open = "Open the order"
+	}
+	text := strings.Join([]string{greeting, "", m.Text, "", open + ": " + m.Link, "",
 		"--", "tradeassure Trade Assurance. All your notifications: " + m.Inbox}, "\n")
 	w := quotedprintable.NewWriter(&b)
 	w.Write([]byte(strings.ReplaceAll(text, "\n", "\r\n")))

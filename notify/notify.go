@@ -1,14 +1,17 @@
 // Package notify tells people what they must act on: a contract to confirm, a payment due, a
-// failed inspection (R16), a dispute to answer (R17) or to decide, a late order (R13), and a
-// deadline that is near. It derives everything from the durable event log the use cases write:
-// a worker tails the events with a durable cursor, and for each event the pure rules here say
-// which organization and role is told what, with a link to the order. Each person (a user of
-// that organization with that role) gets an in-app notification and, when email is
-// configured, an email from an outbox sent over SMTP with retries.
+// failed inspection (R16), a dispute to answer (R17) or to decide, a late order (R13), a
+// deadline that is near; a Pay Later application answered, a refused debit, an installment
+// coming due, a charged-off loan (R11); and, to the platform's admins, money held in suspense
+// (R8) and Pay Later debits an operator must settle. It derives everything from the durable
+// event log the use cases write: a worker tails the events with a durable cursor, and for each
+// event the pure rules here say which organization and role is told what, with a link to the
+// portal page where they act. Each person (a user of that organization with that role) gets an
+// in-app notification and, when email is configured, an email from an outbox sent over SMTP
+// with retries.
 //
-// The rules (rules.go, remind.go, mail.go) are pure: they take the event, the order and the
-// clock's time and return notices; the worker (worker.go), the SMTP sender (smtp.go) and the
-// Store do the I/O.
+// The rules (rules.go and remind.go for orders, paylater.go for everything else, mail.go) are
+// pure: they take the event, what it is about as it is now and the clock's time, and return
+// notices; the worker (worker.go), the SMTP sender (smtp.go) and the Store do the I/O.
 package notify
 
 import (
@@ -16,6 +19,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -37,6 +41,9 @@ const (
 	ReminderLead     = 48 * time.Hour   // how long before a deadline its reminder fires
 	TitleMax         = 200              // bytes of a notification's title
 	BodyMax          = 2000             // bytes of a notification's body
+	// DueReminderLead is how long before a Pay Later installment's automatic debit the buyer is
+	// reminded: time enough to move money into the business checking account by bank transfer.
+	DueReminderLead = 72 * time.Hour
 )
 
 // Kind is what a notification asks of its reader.
@@ -55,6 +62,20 @@ const (
 	OrderLate          Kind = "order_late"           // the shipping date passed unshipped (R13)
 	ShipByNear         Kind = "ship_by_near"         // ReminderLead before the shipping date ends
 	DisputeWindowNear  Kind = "dispute_window_near"  // ReminderLead before the supplier's window ends (R17)
+
+	// Pay Later (R11), to the buyer.
+	CreditDecided           Kind = "credit_decided"            // the lender approved or declined the application
+	CreditInformationNeeded Kind = "credit_information_needed" // the lender needs more information to decide
+	InstallmentDueNear      Kind = "installment_due_near"      // DueReminderLead before an installment's debit
+	LoanPastDue             Kind = "loan_past_due"             // the automatic debit was refused; the line is frozen
+	PayoffRefused           Kind = "payoff_refused"            // the bank refused the early repayment's debit
+	LoanChargedOff          Kind = "loan_charged_off"          // the lender wrote the loan off; it collects directly
+
+	// To the platform's admins.
+	SuspenseToAllocate Kind = "suspense_to_allocate" // money matched no order's payment (R8)
+	DebitToRecord      Kind = "debit_to_record"      // no bank adapter: an operator records the bank's answer
+	DebitAttention     Kind = "debit_attention"      // the bank gave no answer; an operator retries
+	DebitUnapplied     Kind = "debit_unapplied"      // paid, but the loan changed: settle with the lender
 )
 
 // Recipient is who a notice is for: every enabled user of an organization with one of Roles.
@@ -63,24 +84,33 @@ type Recipient struct {
 	Roles []trade.Role
 }
 
-// Notice is one thing to tell one organization and role about one order.
+// Notice is one thing to tell one organization and role.
 type Notice struct {
-	Kind    Kind
-	To      Recipient
+	Kind Kind
+	To   Recipient
+	// OrderID is the order the notice is about: the order itself, or the order a Pay Later loan
+	// or application finances; "" when there is none (money in suspense, a line applied for in
+	// advance).
 	OrderID string
 	Title   string
 	Body    string
-	Link    string // the order's page, relative to the portal: /orders/{id}
+	// Link is the portal page where the reader acts, relative to the portal: the order's
+	// (/orders/{id}), a loan's (/credit/loans/{id}), an application's, the credit page, the
+	// admins' suspense list.
+	Link string
 }
 
 // Reminder is a durable timer for a "deadline near" notice, keyed so that each deadline is
 // reminded of once: a moved shipping date is a new key, and the old one finds itself stale.
 type Reminder struct {
-	Key     string
-	Kind    Kind // ShipByNear or DisputeWindowNear
+	Key  string
+	Kind Kind // ShipByNear, DisputeWindowNear or InstallmentDueNear
+	// OrderID is the order whose deadline it is, or the order a loan finances.
 	OrderID string
-	Ref     string    // the shipping date (2006-01-02) or the dispute ID it is about
-	DueAt   time.Time // ReminderLead before Deadline
+	// Ref is what it is about: the shipping date (2006-01-02), the dispute ID, or a loan's
+	// installment as "<loan ID>/<installment number>".
+	Ref   string
+	DueAt time.Time // ReminderLead (DueReminderLead for an installment) before the deadline
 }
 
 // Plan is what one event asks for.
@@ -94,11 +124,11 @@ type Notification struct {
 	ID        int64      `json:"id"`
 	UserID    string     `json:"user_id"`
 	OrgID     string     `json:"org_id"`
-	OrderID   string     `json:"order_id"`
+	OrderID   string     `json:"order_id" doc:"The order it is about, or the order a Pay Later loan or application finances; empty when there is none."`
 	Kind      Kind       `json:"kind"`
 	Title     string     `json:"title"`
 	Body      string     `json:"body"`
-	Link      string     `json:"link" doc:"The order's page in the portal, relative to its address."`
+	Link      string     `json:"link" doc:"The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list."`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 	// Dedupe makes a notification unique per user: "event/<global_seq>/<kind>" or
@@ -176,6 +206,11 @@ var ErrNoCursor = errors.New("notification cursor missing")
 type Tx interface {
 	Order(ctx context.Context, id string) (*trade.Order, error) // escrow.ErrNotFound
 	Org(ctx context.Context, id string) (trade.Org, error)      // escrow.ErrNotFound
+	// What an event outside an order is about; each returns escrow.ErrNotFound when missing.
+	CreditApplication(ctx context.Context, id string) (credit.Application, error)
+	Loan(ctx context.Context, id string) (escrow.LoanRecord, error)
+	BankDebit(ctx context.Context, id string) (escrow.DebitRequest, error)
+	Suspense(ctx context.Context, id string) (escrow.SuspenseItem, error)
 	// Users lists up to limit enabled users of an organization with one of roles, by ID.
 	Users(ctx context.Context, orgID string, roles []trade.Role, limit int) ([]User, error)
 	// InsertNotification stores n unless (n.UserID, n.Dedupe) exists; it returns n's ID, or 0

@@ -24,7 +24,7 @@ type Parties struct {
 // company is told only of events it may read (trade.EventVisible), and never of money.
 func For(ev escrow.Event, o *trade.Order, p Parties) Plan {
 	if o == nil || ev.Stream != o.ID {
-		return Plan{} // an organization's own events ask nothing of anyone
+		return Plan{} // not this order's event: ForSubject judges the others
 	}
 	r := rules{ev: ev, o: o, p: p}
 	if rule, ok := eventRules[ev.Type]; ok {

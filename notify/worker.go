@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/internal/poll"
+	"github.com/tradeassure/tradeassure/trade"
 )
 
 // Sender submits one composed email; *SMTP is the production one.
@@ -32,6 +34,9 @@ type Options struct {
 	BaseURL string
 	// Outcomes, if set, counts email attempts by outcome: sent, retry, dead (label "outcome").
 	Outcomes *prometheus.CounterVec
+	// ManualBank says no bank adapter answers Pay Later debit requests (escrow.Service.Bank is
+	// nil): the platform's admins are then told of each request, to record the bank's answer.
+	ManualBank bool
 }
 
 // Service turns events into notifications and sends their emails; it also serves the inbox.
@@ -42,6 +47,7 @@ type Service struct {
 	mailer   Sender
 	base     string
 	outcomes *prometheus.CounterVec
+	manual   bool
 }
 
 // New returns a Service over s.
@@ -53,7 +59,7 @@ func New(s Store, opt Options) *Service {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: s, clock: opt.Clock, log: opt.Logger, mailer: opt.Mailer, base: strings.TrimRight(opt.BaseURL, "/"),
-		outcomes: opt.Outcomes}
+		outcomes: opt.Outcomes, manual: opt.ManualBank}
 }
 
 // NewOutcomeCounter returns the counter of email attempts by outcome, registered with reg when
@@ -99,21 +105,29 @@ func (s *Service) HandleEvents(ctx context.Context) (int, error) {
 }
 
 func (s *Service) handle(ctx context.Context, tx Tx, ev escrow.Event, now time.Time) error {
-	if _, ok := eventRules[ev.Type]; !ok {
-		return nil // nothing to act on: skip reading the order
+	var plan Plan
+	if _, ok := eventRules[ev.Type]; ok {
+		o, err := tx.Order(ctx, ev.Stream)
+		if errors.Is(err, escrow.ErrNotFound) {
+			return nil // not an order's stream
+		}
+		if err != nil {
+			return err
+		}
+		p, err := parties(ctx, tx, o.BuyerID, o.SupplierID)
+		if err != nil {
+			return err
+		}
+		plan = For(ev, o, p)
+	} else if rule, ok := subjectRules[ev.Type]; ok {
+		sub, err := s.subject(ctx, tx, ev, rule.needs)
+		if err != nil {
+			return err
+		}
+		plan = ForSubject(ev, sub)
+	} else {
+		return nil // nothing to act on: read nothing
 	}
-	o, err := tx.Order(ctx, ev.Stream)
-	if errors.Is(err, escrow.ErrNotFound) {
-		return nil // an organization's stream
-	}
-	if err != nil {
-		return err
-	}
-	p, err := parties(ctx, tx, o.BuyerID, o.SupplierID)
-	if err != nil {
-		return err
-	}
-	plan := For(ev, o, p)
 	for _, r := range plan.Reminders {
 		if err := tx.PutReminder(ctx, r); err != nil {
 			return err
@@ -122,22 +136,59 @@ func (s *Service) handle(ctx context.Context, tx Tx, ev escrow.Event, now time.T
 	return s.deliver(ctx, tx, plan.Notices, fmt.Sprintf("event/%d", ev.GlobalSeq), now)
 }
 
+// subject reads what an event outside an order is about: what needs asks for, as it is now. A
+// missing one stays nil, and the rules then ask nothing.
+func (s *Service) subject(ctx context.Context, tx Tx, ev escrow.Event, needs int) (Subject, error) {
+	sub := Subject{ManualBank: s.manual}
+	var ref subjectRefs
+	if json.Unmarshal(ev.Payload, &ref) != nil {
+		return sub, nil // not a payload the rules read
+	}
+	var err error
+	if needs&needApplication != 0 && ref.ApplicationID != "" {
+		sub.Application, err = found(tx.CreditApplication(ctx, ref.ApplicationID))
+	}
+	if err == nil && needs&needLoan != 0 {
+		sub.Loan, err = found(tx.Loan(ctx, ev.Stream))
+	}
+	if err == nil && needs&needDebit != 0 && ref.DebitID != "" {
+		sub.Debit, err = found(tx.BankDebit(ctx, ref.DebitID))
+	}
+	if err == nil && needs&needSuspense != 0 && ref.ID != "" {
+		sub.Suspense, err = found(tx.Suspense(ctx, ref.ID))
+	}
+	if err == nil && sub.Loan != nil && needs&needDebit != 0 {
+		var b trade.Org
+		if b, err = tx.Org(ctx, sub.Loan.BuyerID); err == nil {
+			sub.Buyer = b.Name
+		}
+	}
+	if err != nil {
+		return Subject{}, fmt.Errorf("read the subject of %s: %w", ev.Type, err)
+	}
+	return sub, nil
+}
+
+// found is v, or nil when it does not exist.
+func found[T any](v T, err error) (*T, error) {
+	if errors.Is(err, escrow.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // HandleReminders sends the "deadline near" reminders due now, each exactly once.
 func (s *Service) HandleReminders(ctx context.Context) (int, error) {
 	now := s.clock.Now()
 	return s.store.HandleReminders(ctx, now, ReminderBatchMax, func(tx Tx, rs []Reminder) error {
 		for _, r := range rs {
-			o, err := tx.Order(ctx, r.OrderID)
-			if err != nil && !errors.Is(err, escrow.ErrNotFound) {
+			notices, outcome, err := s.judge(ctx, tx, r, now)
+			if err != nil {
 				return err
 			}
-			var p Parties
-			if o != nil {
-				if p, err = parties(ctx, tx, o.BuyerID, o.SupplierID); err != nil {
-					return err
-				}
-			}
-			notices, outcome := Remind(r, o, p, now)
 			if err := s.deliver(ctx, tx, notices, "reminder/"+r.Key, now); err != nil {
 				return err
 			}
@@ -147,6 +198,33 @@ func (s *Service) HandleReminders(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
+}
+
+// judge reads what a due reminder is about, as it is now, and says what it asks for.
+func (s *Service) judge(ctx context.Context, tx Tx, r Reminder, now time.Time) ([]Notice, string, error) {
+	if r.Kind == InstallmentDueNear {
+		var l *escrow.LoanRecord
+		if loanID, _, ok := installmentRef(r.Ref); ok {
+			var err error
+			if l, err = found(tx.Loan(ctx, loanID)); err != nil {
+				return nil, "", err
+			}
+		}
+		notices, outcome := RemindInstallment(r, l, now)
+		return notices, outcome, nil
+	}
+	o, err := tx.Order(ctx, r.OrderID)
+	if err != nil && !errors.Is(err, escrow.ErrNotFound) {
+		return nil, "", err
+	}
+	var p Parties
+	if o != nil {
+		if p, err = parties(ctx, tx, o.BuyerID, o.SupplierID); err != nil {
+			return nil, "", err
+		}
+	}
+	notices, outcome := Remind(r, o, p, now)
+	return notices, outcome, nil
 }
 
 func parties(ctx context.Context, tx Tx, buyerID, supplierID string) (Parties, error) {
@@ -241,8 +319,25 @@ func (s *Service) compose(j Email) []byte {
 	n := j.Notification
 	from := s.mailer.From()
 	return Compose(Mail{From: from, To: mail.Address{Name: j.Name, Address: j.To}, Subject: n.Title, Text: n.Body,
-		Link: s.base + n.Link, Inbox: s.base + "/notifications", Date: s.clock.Now(),
+		Link: s.base + n.Link, LinkText: linkText(n.Link), Inbox: s.base + "/notifications", Date: s.clock.Now(),
 		MessageID: MessageID(n.ID, from.Address)})
+}
+
+// linkText says what a notification's link opens.
+func linkText(link string) string {
+	switch {
+	case strings.HasPrefix(link, "/orders/"):
+		return "Open the order"
+	case strings.HasPrefix(link, "/credit/loans/"):
+		return "Open the loan"
+	case strings.HasPrefix(link, "/credit/applications/"):
+		return "Open the application"
+	case link == CreditLink:
+		return "Open Pay Later"
+	case link == SuspenseLink:
+		return "Open the money held in suspense"
+	}
+	return "Open it in the portal"
 }
 
 // DecideEmail is the outcome of an attempt at e (e.Attempts counts it): sent when the server

@@ -94,7 +94,8 @@ func (e *env) notifier() *notify.Service {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return notify.New(e.db.Notifications(), notify.Options{Clock: e.clock, Mailer: mailer, BaseURL: baseURL, Outcomes: e.outcomes})
+	return notify.New(e.db.Notifications(), notify.Options{Clock: e.clock, Mailer: mailer, BaseURL: baseURL, Outcomes: e.outcomes,
+		ManualBank: e.svc.Bank() == nil}) // as serve builds it
 }
 
 // counted is how many email attempts ended with outcome.

@@ -101,7 +101,7 @@ func (r reader) debit(ctx context.Context, query, what, arg string) (escrow.Debi
 	return d, nil
 }
 
-// BankDebits lists requests newest first, narrowed by f.
+// BankDebits lists up to f.Limit requests after the request f.After, newest first, narrowed by f.
 func (r reader) BankDebits(ctx context.Context, f escrow.DebitFilter) ([]escrow.DebitRequest, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > escrow.BankDebitsListMax {
@@ -116,6 +116,10 @@ func (r reader) BankDebits(ctx context.Context, f escrow.DebitFilter) ([]escrow.
 	if f.LoanID != "" {
 		args = append(args, f.LoanID)
 		where = append(where, fmt.Sprintf("loan_id = $%d", len(args)))
+	}
+	if f.After != "" {
+		args = append(args, f.After)
+		where = append(where, fmt.Sprintf("(requested_at, id) < (SELECT requested_at, id FROM bank_debits WHERE id = $%d)", len(args)))
 	}
 	q := `SELECT ` + debitCols + ` FROM bank_debits`
 	if len(where) > 0 {

@@ -44,30 +44,29 @@ func (t *tx) InsertCreditApplication(ctx context.Context, a credit.Application) 
 
 // CreditApplications lists a buyer's applications, newest first.
 func (r reader) CreditApplications(ctx context.Context, buyerID string, limit int) ([]credit.Application, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT submitted_at, doc FROM credit_applications WHERE buyer_id = $1
+	return r.applications(ctx, buyerID, `SELECT submitted_at, doc FROM credit_applications WHERE buyer_id = $1
 		ORDER BY submitted_at DESC, id DESC LIMIT $2`, buyerID, creditLimit(limit))
+}
+
+// applications runs a query of (submitted_at, doc) rows of a buyer's applications.
+func (r reader) applications(ctx context.Context, buyerID, query string, args ...any) ([]credit.Application, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select credit applications of %q: %w", buyerID, err)
 	}
-	defer rows.Close()
-	var out []credit.Application
-	for rows.Next() {
+	return scanAll(rows, "credit applications", func(s scanner) (credit.Application, error) {
 		var at int64
 		var doc string
-		if err := rows.Scan(&at, &doc); err != nil {
-			return nil, fmt.Errorf("scan credit application: %w", err)
+		if err := s.Scan(&at, &doc); err != nil {
+			return credit.Application{}, err
 		}
 		var a credit.Application
 		if err := json.Unmarshal([]byte(doc), &a); err != nil {
-			return nil, fmt.Errorf("decode credit application: %w", err)
+			return credit.Application{}, fmt.Errorf("decode credit application: %w", err)
 		}
 		a.SubmittedAt = fromMicros(at)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select credit applications of %q: %w", buyerID, err)
-	}
-	return out, nil
+		return a, nil
+	})
 }
 
 const lineCols = `SELECT opened_at, doc FROM credit_lines`
@@ -201,32 +200,21 @@ func (r reader) loan(ctx context.Context, id, lock string) (escrow.LoanRecord, e
 
 // LoansOfLine lists a line's loans by ID.
 func (r reader) LoansOfLine(ctx context.Context, lineID string, limit int) ([]escrow.LoanRecord, error) {
-	return r.loans(ctx, loanCols+` WHERE line_id = $1 ORDER BY id LIMIT $2`, lineID, creditLimit(limit))
+	return r.loans(ctx, lineID, loanCols+` WHERE line_id = $1 ORDER BY id LIMIT $2`, lineID, creditLimit(limit))
 }
 
 // LoansOfOrder lists the loans of an order's payments by ID.
 func (r reader) LoansOfOrder(ctx context.Context, orderID string) ([]escrow.LoanRecord, error) {
-	return r.loans(ctx, loanCols+` WHERE order_id = $1 ORDER BY id LIMIT $2`, orderID, credit.StatementLoansMax)
+	return r.loans(ctx, orderID, loanCols+` WHERE order_id = $1 ORDER BY id LIMIT $2`, orderID, credit.StatementLoansMax)
 }
 
-func (r reader) loans(ctx context.Context, query, owner string, limit int) ([]escrow.LoanRecord, error) {
-	rows, err := r.q.QueryContext(ctx, query, owner, limit)
+// loans runs a query of loan rows; owner (the line or order) names them in errors.
+func (r reader) loans(ctx context.Context, owner, query string, args ...any) ([]escrow.LoanRecord, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select loans of %q: %w", owner, err)
 	}
-	defer rows.Close()
-	var out []escrow.LoanRecord
-	for rows.Next() {
-		l, err := scanLoan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan loan: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select loans of %q: %w", owner, err)
-	}
-	return out, nil
+	return scanAll(rows, "loans", func(s scanner) (escrow.LoanRecord, error) { return scanLoan(s) })
 }
 
 func scanLoan(row interface{ Scan(...any) error }) (escrow.LoanRecord, error) {
@@ -288,28 +276,23 @@ func (r reader) CreditStatements(ctx context.Context, buyerID string, limit int)
 	if limit <= 0 || limit > escrow.StatementsListMax {
 		limit = escrow.StatementsListMax
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT doc FROM credit_statements WHERE buyer_id = $1
+	return r.statements(ctx, buyerID, `SELECT doc FROM credit_statements WHERE buyer_id = $1
 		ORDER BY period DESC, closed_at DESC, line_id LIMIT $2`, buyerID, limit)
+}
+
+// statements runs a query of the doc column of a buyer's statements.
+func (r reader) statements(ctx context.Context, buyerID, query string, args ...any) ([]credit.Statement, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select credit statements of %q: %w", buyerID, err)
 	}
-	defer rows.Close()
-	var out []credit.Statement
-	for rows.Next() {
+	return scanAll(rows, "credit statements", func(s scanner) (credit.Statement, error) {
 		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan credit statement: %w", err)
+		if err := s.Scan(&doc); err != nil {
+			return credit.Statement{}, err
 		}
-		st, err := decodeStatement(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select credit statements of %q: %w", buyerID, err)
-	}
-	return out, nil
+		return decodeStatement(doc)
+	})
 }
 
 func decodeStatement(doc string) (credit.Statement, error) {

@@ -87,7 +87,8 @@ func (r reader) LenderRequest(ctx context.Context, id string) (escrow.LenderRequ
 	return lr, nil
 }
 
-// LenderRequests lists requests newest first, narrowed by f.
+// LenderRequests lists up to f.Limit requests after the request f.After, newest first, narrowed
+// by f.
 func (r reader) LenderRequests(ctx context.Context, f escrow.LenderFilter) ([]escrow.LenderRequest, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > escrow.LenderRequestsListMax {
@@ -101,6 +102,10 @@ func (r reader) LenderRequests(ctx context.Context, f escrow.LenderFilter) ([]es
 			args = append(args, c.v)
 			where = append(where, fmt.Sprintf("%s = $%d", c.col, len(args)))
 		}
+	}
+	if f.After != "" {
+		args = append(args, f.After)
+		where = append(where, fmt.Sprintf("(requested_at, id) < (SELECT requested_at, id FROM lender_requests WHERE id = $%d)", len(args)))
 	}
 	q := `SELECT ` + lenderCols + ` FROM lender_requests`
 	if len(where) > 0 {

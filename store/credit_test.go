@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,7 @@ func runCreditConformance(t *testing.T, open func(testing.TB) *DB) {
 		{"loans", testLoans},
 		{"line_lock_race", testLineLockRace},
 		{"statements", testCreditStatements},
+		{"pages", testCreditPages},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -393,6 +395,99 @@ func testCreditStatements(t *testing.T, db *DB) {
 	read(t, db, func(r escrow.Reader) error {
 		if l, err := r.(escrow.CreditReader).LatestCreditLine(ctx, "org_b"); err != nil || l.ID != "cl_2" {
 			t.Errorf("latest closed line %s %v, want cl_2, opened last", l.ID, err)
+		}
+		return nil
+	})
+}
+
+// testCreditPages ensures the pages of a buyer's applications and statements walk every row
+// once, newest first, ties broken by ID (applications submitted at the same time) and by line
+// (two lines' statements of one month), and that an application cursor naming no row gives an
+// empty page. R11
+func testCreditPages(t *testing.T, db *DB) {
+	app := func(id string, at time.Time) credit.Application {
+		// Declined: a buyer has one application being decided at a time.
+		return credit.Application{ID: id, BuyerID: "org_b", Channel: credit.InAdvance, SubmittedAt: at, Status: credit.Declined,
+			Business: credit.Business{LegalName: "B Inc.", Country: "US"}}
+	}
+	apps := []credit.Application{app("app_a", t0), app("app_c", t0.Add(time.Hour)), app("app_b", t0.Add(time.Hour)), app("app_d", t0.Add(2*time.Hour))}
+	older, newer := testLine("cl_1", "org_b", 10_000_00), testLine("cl_2", "org_b", 10_000_00)
+	newer.Status = credit.LineClosed // only one open line per buyer
+	stmt := func(line credit.Line, p credit.Period) credit.Statement {
+		st, err := credit.NewStatement(line, nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close(p.End())
+		return st
+	}
+	nov, dec := credit.Period{Year: 2025, Month: time.November}, credit.Period{Year: 2025, Month: time.December}
+	write(t, db, func(tx escrow.Tx) error {
+		ct := creditTx(t, tx)
+		for _, a := range apps {
+			if err := ct.InsertCreditApplication(ctx, a); err != nil {
+				return err
+			}
+		}
+		for _, l := range []credit.Line{older, newer} {
+			if err := ct.InsertCreditLine(ctx, l); err != nil {
+				return err
+			}
+		}
+		for _, st := range []credit.Statement{stmt(older, nov), stmt(older, dec), stmt(newer, dec)} {
+			if err := ct.InsertCreditStatement(ctx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	read(t, db, func(r escrow.Reader) error {
+		cr := r.(escrow.CreditReader)
+		for _, limit := range []int{1, 2, 3} {
+			var got []string
+			after := ""
+			for range 10 {
+				page, err := cr.CreditApplicationsPage(ctx, "org_b", after, limit)
+				if err != nil {
+					return err
+				}
+				for _, a := range page {
+					got = append(got, a.ID)
+				}
+				if len(page) < limit {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			if want := []string{"app_d", "app_c", "app_b", "app_a"}; !slices.Equal(got, want) {
+				t.Errorf("applications by %d: %v, want %v", limit, got, want)
+			}
+		}
+		if page, err := cr.CreditApplicationsPage(ctx, "org_b", "app_none", 10); err != nil || len(page) != 0 {
+			t.Errorf("after no application: %v %v", page, err)
+		}
+		if page, err := cr.CreditApplicationsPage(ctx, "org_other", "", 10); err != nil || len(page) != 0 {
+			t.Errorf("another buyer's applications: %v %v", page, err)
+		}
+		for _, limit := range []int{1, 2} {
+			var got []string
+			var after escrow.StatementKey
+			for range 10 {
+				page, err := cr.CreditStatementsPage(ctx, "org_b", after, limit)
+				if err != nil {
+					return err
+				}
+				for _, st := range page {
+					got = append(got, escrow.StatementKey{Period: st.Period, LineID: st.LineID}.String())
+				}
+				if len(page) < limit {
+					break
+				}
+				after = escrow.StatementKey{Period: page[len(page)-1].Period, LineID: page[len(page)-1].LineID}
+			}
+			if want := []string{"2025-12/cl_2", "2025-12/cl_1", "2025-11/cl_1"}; !slices.Equal(got, want) {
+				t.Errorf("statements by %d: %v, want %v", limit, got, want)
+			}
 		}
 		return nil
 	})

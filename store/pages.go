@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tradeassure/tradeassure/access"
+	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/webhook"
@@ -202,4 +203,33 @@ func (r reader) BalancesPage(ctx context.Context, f escrow.BalanceFilter) ([]esc
 		return nil, fmt.Errorf("select balances: %w", err)
 	}
 	return out, nil
+}
+
+// CreditApplicationsPage lists up to limit applications of a buyer after the application after,
+// newest first: by submission time, then ID, both descending.
+func (r reader) CreditApplicationsPage(ctx context.Context, buyerID, after string, limit int) ([]credit.Application, error) {
+	if after == "" {
+		return r.applications(ctx, buyerID, `SELECT submitted_at, doc FROM credit_applications WHERE buyer_id = $1
+			ORDER BY submitted_at DESC, id DESC LIMIT $2`, buyerID, clampLimit(limit))
+	}
+	return r.applications(ctx, buyerID, `SELECT submitted_at, doc FROM credit_applications WHERE buyer_id = $1
+		AND (submitted_at, id) < (SELECT submitted_at, id FROM credit_applications WHERE id = $3 AND buyer_id = $1)
+		ORDER BY submitted_at DESC, id DESC LIMIT $2`, buyerID, clampLimit(limit), after)
+}
+
+// LoansOfLinePage lists up to limit loans of a line with an ID after after, by ID.
+func (r reader) LoansOfLinePage(ctx context.Context, lineID, after string, limit int) ([]escrow.LoanRecord, error) {
+	return r.loans(ctx, lineID, loanCols+` WHERE line_id = $1 AND id > $2 ORDER BY id LIMIT $3`, lineID, after, clampLimit(limit))
+}
+
+// CreditStatementsPage lists up to limit stored statements of a buyer after the statement
+// after, newest month first, then by line ID, both descending. The cursor is the key itself
+// (month and line), compared as a row value; the zero key starts at the newest.
+func (r reader) CreditStatementsPage(ctx context.Context, buyerID string, after escrow.StatementKey, limit int) ([]credit.Statement, error) {
+	if after == (escrow.StatementKey{}) {
+		return r.statements(ctx, buyerID, `SELECT doc FROM credit_statements WHERE buyer_id = $1
+			ORDER BY period DESC, line_id DESC LIMIT $2`, buyerID, clampLimit(limit))
+	}
+	return r.statements(ctx, buyerID, `SELECT doc FROM credit_statements WHERE buyer_id = $1 AND (period, line_id) < ($3, $4)
+		ORDER BY period DESC, line_id DESC LIMIT $2`, buyerID, clampLimit(limit), after.Period.String(), after.LineID)
 }

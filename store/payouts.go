@@ -16,7 +16,7 @@ import (
 	"github.com/tradeassure/tradeassure/trade"
 )
 
-// Supplier payouts: the payout records and their lifecycle (migrations 00008, 00016), the
+// Supplier payouts: the payout records and their lifecycle (migrations 00008, 00017), the
 // flags a returned payout puts on a supplier's account, the payout rail worker's claim, and the
 // ledger and timer reads and locks a payout needs.
 

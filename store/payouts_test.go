@@ -39,7 +39,7 @@ func runPayoutConformance(t *testing.T, open func(testing.TB) *DB) {
 		{"claim_race", testPayoutClaimRace},
 		{"account_flags", testPayoutAccountFlags},
 		{"sandbox_answers", testSandboxPayoutAnswers},
-		{"migration_00016", testPayoutMigration},
+		{"migration_00017", testPayoutMigration},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -473,7 +473,7 @@ func testBalanceLockRace(t *testing.T, db *DB) {
 	}
 }
 
-// testPayoutMigration: migration 00016 goes down and up again over a payout booked before
+// testPayoutMigration: migration 00017 goes down and up again over a payout booked before
 // payouts had a lifecycle, which keeps its status and amounts, answers as no sandbox payout,
 // and is then guarded by the lifecycle trigger.
 func testPayoutMigration(t *testing.T, db *DB) {
@@ -487,8 +487,8 @@ func testPayoutMigration(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.DownTo(ctx, 15); err != nil {
-		t.Fatalf("down to 15: %v", err)
+	if _, err := p.DownTo(ctx, 16); err != nil {
+		t.Fatalf("down to 16: %v", err)
 	}
 	doc, err := marshalDoc("payout", legacy)
 	if err != nil {
@@ -496,7 +496,7 @@ func testPayoutMigration(t *testing.T, db *DB) {
 	}
 	if _, err := db.w.ExecContext(ctx, `INSERT INTO payouts (id, supplier_id, currency, payable_before, netted, sent, status, created_at, doc)
 		VALUES ($1, 'sup_a', 'USD', 10000, 0, 10000, 'sent', $2, $3)`, legacy.ID, micros(t0), doc); err != nil {
-		t.Fatalf("a payout at version 15: %v", err)
+		t.Fatalf("a payout at version 16: %v", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		t.Fatalf("up again: %v", err)

@@ -10,7 +10,7 @@ import (
 	"github.com/tradeassure/tradeassure/trade"
 )
 
-// The sandbox payout rail's memory (migration 00016): which suppliers' payouts it returns,
+// The sandbox payout rail's memory (migration 00017): which suppliers' payouts it returns,
 // shared by every process, and the answer it gave each payout, kept for good so the same
 // reference gets the same answer across restarts.
 

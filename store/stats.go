@@ -15,6 +15,10 @@ type Stats struct {
 	OldestDue  time.Time // the due time of the oldest of them; zero when there are none
 	TimersDead int64     // timers that failed TimerAttemptsMax times and wait for an operator
 	Suspense   int64     // incoming payments that matched no order and wait for an admin
+	// BankDebitsAttention and LenderAttention are the Pay Later requests the bank and lender
+	// workers gave up on, waiting for an operator (status attention).
+	BankDebitsAttention int64
+	LenderAttention     int64
 }
 
 // Stats reads the gauges of the shared state as of now.
@@ -36,6 +40,12 @@ func (db *DB) Stats(ctx context.Context, now time.Time) (Stats, error) {
 	err = db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM suspense WHERE state = 'open'`).Scan(&st.Suspense)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: suspense: %w", err)
+	}
+	// Both served by the (status, next_attempt_at, id) indexes of the workers' claims.
+	err = db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM bank_debits WHERE status = 'attention'),
+		(SELECT COUNT(*) FROM lender_requests WHERE status = 'attention')`).Scan(&st.BankDebitsAttention, &st.LenderAttention)
+	if err != nil {
+		return Stats{}, fmt.Errorf("stats: Pay Later requests in attention: %w", err)
 	}
 	return st, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tradeassure/tradeassure/escrow"
@@ -86,6 +87,25 @@ func (r reader) Timers(ctx context.Context, orderID string) ([]escrow.StoredTime
 	rows, err := r.q.QueryContext(ctx, `SELECT `+timerCols+` FROM timers WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("select timers of %q: %w", orderID, err)
+	}
+	return scanTimers(rows)
+}
+
+// LiveTimers lists the pending and claimed timers of the orders named, by order and ID; see
+// escrow.Reader. The caller bounds the list (escrow.PageSizeMax).
+func (r reader) LiveTimers(ctx context.Context, orderIDs []string) ([]escrow.StoredTimer, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(orderIDs))
+	marks := make([]string, len(orderIDs))
+	for i, id := range orderIDs {
+		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT `+timerCols+` FROM timers
+		WHERE order_id IN (`+strings.Join(marks, ", ")+`) AND state IN ('pending', 'claimed') ORDER BY order_id, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select live timers of %d orders: %w", len(orderIDs), err)
 	}
 	return scanTimers(rows)
 }

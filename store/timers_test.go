@@ -28,7 +28,7 @@ func keys(ts []escrow.StoredTimer) []string {
 }
 
 // testTimers covers PutTimer's replace-by-key, ClaimTimers (due ones in due order, the limit,
-// reclaiming after the lease), LockTimer's owner check and FinishTimer.
+// reclaiming after the lease), LockTimer's owner check, FinishTimer, and LiveTimers.
 func testTimers(t *testing.T, db *DB) {
 	tm := func(key string, due time.Duration) trade.Timer {
 		return trade.Timer{Key: "ord_1/" + key, Kind: trade.TimerShippingDeadline, OrderID: "ord_1", DueAt: t0.Add(due), Ref: "ref_" + key}
@@ -91,6 +91,25 @@ func testTimers(t *testing.T, db *DB) {
 	same(t, "final timers", keys(all), []string{"ord_1/a:replaced", "ord_1/b:claimed", "ord_1/c:dead", "ord_1/a:fired"})
 	if f := all[3]; f.FiredAt == nil || !f.FiredAt.Equal(fired) || f.Outcome != "fired" || f.FiredAt.Location() != time.UTC {
 		t.Errorf("fired timer: %+v", f)
+	}
+
+	// LiveTimers reads the live (pending or claimed) timers of several orders at once, by
+	// order and ID: not those replaced, dead or fired, nor another order's.
+	other := func(order, key string) trade.Timer {
+		return trade.Timer{Key: order + "/" + key, Kind: trade.TimerPaymentExpiry, OrderID: order, DueAt: t0.Add(time.Hour), Ref: "pay_" + key}
+	}
+	write(t, db, func(tx escrow.Tx) error {
+		return errors.Join(tx.PutTimer(ctx, other("ord_2", "x")), tx.PutTimer(ctx, other("ord_2", "y")), tx.PutTimer(ctx, other("ord_3", "z")))
+	})
+	var live []escrow.StoredTimer
+	read(t, db, func(r escrow.Reader) (err error) {
+		live, err = r.LiveTimers(ctx, []string{"ord_2", "ord_1", "ord_missing"})
+		return err
+	})
+	same(t, "live timers", keys(live), []string{"ord_1/b:claimed", "ord_2/x:pending", "ord_2/y:pending"})
+	read(t, db, func(r escrow.Reader) (err error) { live, err = r.LiveTimers(ctx, nil); return err })
+	if len(live) != 0 {
+		t.Errorf("live timers of no order: %v", keys(live))
 	}
 }
 

@@ -19,7 +19,7 @@ const (
 	CodePayoutNetting   = "payout_netting"   // supplier_payable → supplier_receivable: the debt settled first (R14)
 	CodePayoutRequested = "payout_requested" // supplier_payable → payouts_in_transit: the rail told to send
 	// CodePayoutSent is payouts_in_transit → rail_clearing: the rail confirmed the wire left. A
-	// payout booked before payouts had a lifecycle (migration 00016) has one transfer of this
+	// payout booked before payouts had a lifecycle (migration 00017) has one transfer of this
 	// code straight from supplier_payable instead, and none requested.
 	CodePayoutSent     = "payout"
 	CodePayoutReturned = "payout_returned" // payouts_in_transit (or rail_clearing, once sent) → supplier_payable

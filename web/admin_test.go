@@ -94,7 +94,7 @@ func TestAdminEligibilityOff(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, w *world) {
 		sup := w.supplierID()
 		path := "/admin/suppliers/" + sup
-		if page := w.login("buyer").get("/orders/new").body; !strings.Contains(page, `value="`+sup+`"`) {
+		if page := w.login("buyer").get("/suppliers").body; !strings.Contains(page, "/orders/new?supplier="+sup) {
 			t.Fatal("the eligible supplier is not offered to begin with")
 		}
 		admin := w.login("admin")
@@ -119,8 +119,13 @@ func TestAdminEligibilityOff(t *testing.T) {
 				t.Errorf("the supplier page after the change lacks %q", want)
 			}
 		}
-		if page := w.login("buyer").get("/orders/new").body; strings.Contains(page, `value="`+sup+`"`) {
-			t.Error("R1: the new-order form still offers a supplier that is not eligible")
+		buyer := w.login("buyer")
+		if page := buyer.get("/suppliers").body; strings.Contains(page, sup) {
+			t.Error("R1: the supplier directory still offers a supplier that is not eligible")
+		}
+		if res := buyer.get("/orders/new?supplier=" + sup); res.status != http.StatusUnprocessableEntity ||
+			!strings.Contains(res.body, `id="f-supplier_id-error"`) || strings.Contains(res.body, `value="`+sup+`"`) {
+			t.Errorf("R1: checkout still takes a supplier that is not eligible: %d", res.status)
 		}
 		org, err := w.svc.Org(w.ctx, sup)
 		w.must("org", err)

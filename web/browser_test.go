@@ -109,7 +109,11 @@ func (p *person) text() string {
 // form post and its redirect) is waited out rather than failing the evaluation.
 func waitText(s string) chromedp.Action[chromedp.Void] {
 	q, _ := json.Marshal(s)
-	expr := fmt.Sprintf(`document.readyState === "complete" && document.body.innerText.includes(%s)`, q)
+	return waitJS(fmt.Sprintf(`document.readyState === "complete" && document.body.innerText.includes(%s)`, q))
+}
+
+// waitJS waits until the expression is true on the page, polling from Go like waitText.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		for {
 			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
@@ -118,7 +122,7 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("waiting for %q: %w (last error: %v)", s, ctx.Err(), err)
+				return fmt.Errorf("waiting for %s: %w (last error: %v)", expr, ctx.Err(), err)
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
@@ -126,7 +130,7 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 }
 
 // open goes to path and checks the page (person.check): every page a browser test visits fits
-// the viewport, labels its controls and shows keyboard focus.
+// the viewport, labels its controls, has readable text contrast and shows keyboard focus.
 func (p *person) open(path string) {
 	p.t.Helper()
 	p.visit(path)
@@ -202,10 +206,25 @@ func journey(t *testing.T, w *world) {
 
 	buyer.login()
 	buyer.has("dashboard", "Your orders", "Place an order")
-	buyer.do("start an order", chromedp.Click(chromedp.CSS(`main a[href="/orders/new"]`)), chromedp.WaitVisible(chromedp.ID("f-supplier_id")))
+	// The buyer finds the supplier in the directory (R1, R22) and starts the order from it.
+	buyer.do("open the supplier directory", chromedp.Click(chromedp.CSS(`main a[href="/suppliers"]`)), waitText("Find a supplier"))
+	buyer.check()
+	buyer.do("search the directory",
+		chromedp.SendKeys(chromedp.ID("f-q"), "sunrise"),
+		chromedp.SendKeys(chromedp.ID("f-country"), "cn"),
+		chromedp.Click(chromedp.CSS("form.directory-search button[type=submit]")),
+		waitText("Suppliers that match"),
+	)
+	buyer.check()
+	buyer.has("directory", "Ningbo Sunrise Garments Co.", "USD 50,000.00")
+	if strings.Contains(buyer.text(), "Unvetted Textiles") {
+		t.Error("R1: the directory lists a supplier that is not eligible")
+	}
+	buyer.do("start an order", chromedp.Click(chromedp.CSS(`a.start-order`)), chromedp.WaitVisible(chromedp.ID("f-ship_by")))
+	buyer.check()
+	buyer.has("checkout", "Supplier: Ningbo Sunrise Garments Co. (CN)", "Coverage available for new orders: USD 50,000.00")
 	shipBy := trade.Day(w.clock.Now()).AddDate(0, 0, 60).Format(time.DateOnly)
 	buyer.do("fill the order form",
-		chromedp.SetValue(chromedp.ID("f-supplier_id"), w.actors["supplier"].OrgID),
 		chromedp.SetValue(chromedp.ID("f-ship_by"), shipBy),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--description"), "Children's zip hoodie, organic cotton"),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--quantity"), "100"),
@@ -350,10 +369,9 @@ func formErrors(t *testing.T, w *world) {
 	ctx := browser(t)
 	buyer := w.person(ctx, "buyer")
 	buyer.login()
-	buyer.open("/orders/new")
+	buyer.open("/orders/new?supplier=" + w.actors["supplier"].OrgID)
 	yesterday := trade.Day(w.clock.Now()).AddDate(0, 0, -1).Format(time.DateOnly)
 	buyer.do("fill with a past date",
-		chromedp.SetValue(chromedp.ID("f-supplier_id"), w.actors["supplier"].OrgID),
 		chromedp.SetValue(chromedp.ID("f-ship_by"), yesterday),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--description"), "Hoodie"),
 		chromedp.SendKeys(chromedp.ID("f-line_items-0--quantity"), "100"),
@@ -420,12 +438,13 @@ func fieldError(p *person, what, id, want string) {
 
 // TestBrowserPhoneWidth ensures every page each role uses works on a phone (R24): at 390×844,
 // and at 1280×800, each passes the page check (person.check: nothing sticks out, every control
-// labelled, focus visible) — the login, every role's dashboard (the arbiter's is the queue of
-// escalated disputes), the order page as the buyer sees it, as the inspector sees it with the
-// report form and as the supplier sees it with the shipment form and with a dispute to answer,
-// checkout, the contract editor, Pay Later, notifications, the password page, the supplier's
-// payouts, the case file, and the admin's suppliers, fees, ledger and users and an audit log.
-// On SQLite, with UPDATE_SCREENSHOTS=1, it also rewrites the documentation's screenshots.
+// labelled, text contrast, focus visible) — the login, every role's dashboard (the arbiter's is
+// the queue of escalated disputes), the supplier directory, the order page as the buyer sees
+// it, as the inspector sees it with the report form and as the supplier sees it with the
+// shipment form and with a dispute to answer, checkout, the contract editor, Pay Later,
+// notifications, the password page, the supplier's payouts, the case file, and the admin's
+// suppliers, fees, ledger and users and an audit log. On SQLite, with UPDATE_SCREENSHOTS=1, it
+// also rewrites the documentation's screenshots.
 func TestBrowserPhoneWidth(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { phoneWidth(t, newWorld(t, sqliteURL(t)), os.Getenv("UPDATE_SCREENSHOTS") == "1") })
 	t.Run("postgres", func(t *testing.T) { phoneWidth(t, newWorld(t, postgresURL(t)), false) })
@@ -445,6 +464,8 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 	notes := withNotifications(w) // as serve mounts the portal: with the inbox
 	runNotifier(t, notes)
 	w.approve(500_000_00) // the buyer's Pay Later line
+	runNotifier(t, notes) // and its notice, linking to the credit line
+	w.vietnamSuppliers(3) // the directory lists more than one supplier
 	ctx := browser(t)
 	visitor, buyer, supplier := w.person(ctx, "visitor"), w.person(ctx, "buyer"), w.person(ctx, "supplier")
 	inspector, arbiter, admin := w.person(ctx, "inspector"), w.person(ctx, "arbiter"), w.person(ctx, "admin")
@@ -460,7 +481,8 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 		{"login", visitor, "/login", ""},
 		{"dashboard-buyer", buyer, "/", ""},
 		{"order", buyer, "/orders/" + o.ID, ""},
-		{"new-order", buyer, "/orders/new", ""},
+		{"suppliers", buyer, "/suppliers", ""},
+		{"new-order", buyer, "/orders/new?supplier=" + w.actors["supplier"].OrgID, ""},
 		{"contract-editor", buyer, "/orders/" + o.ID + "/contract", ""},
 		{"pay-later", buyer, "/credit", ""},
 		{"notifications", buyer, "/notifications", ""},

@@ -105,7 +105,7 @@ func (w *world) draft(v url.Values) url.Values {
 // supplier (R4: either party drafts it).
 func (w *world) placeWithoutContract(buyer *client) *trade.Order {
 	w.t.Helper()
-	page := buyer.get("/orders/new")
+	page := buyer.get("/orders/new?supplier=" + w.actors["supplier"].OrgID)
 	res := buyer.post("/orders/new", url.Values{"idempotency_key": {formKey(w.t, page.body, "/orders/new")},
 		"supplier_id": {w.actors["supplier"].OrgID}, "currency": {"USD"}, "incoterm": {"FOB"},
 		"payment_terms.initial_bp": {"3000"}, "contract_by": {"supplier"}, "compliance_confirmed": {"yes"},

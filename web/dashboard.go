@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"time"
 
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/trade"
@@ -21,14 +20,14 @@ var cursorPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // orderRow is one order in a dashboard list.
 type orderRow struct {
-	O            *trade.Order
-	Buyer        string
-	Supplier     string
-	Total        int64
-	Deadline     string // what the next deadline is
-	DeadlineAt   time.Time
-	DeadlineLate bool
-	Dispute      *trade.Dispute
+	O        *trade.Order
+	Buyer    string
+	Supplier string
+	Total    int64
+	// Next is the soonest of the deadlines the order page lists (orderDeadlines, from the
+	// order's stored timers), or nil when none runs.
+	Next    *deadline
+	Dispute *trade.Dispute
 }
 
 type dashboardData struct {
@@ -138,12 +137,27 @@ func (s *Server) orderRows(ctx context.Context, a trade.Actor, f escrow.OrderFil
 		names[id] = s.orgName(ctx, id)
 		return names[id]
 	}
-	now := s.svc.Now()
+	// The deadlines come from the orders' stored timers, as on the order page, in one read
+	// for the page rather than one per row.
+	ids := make([]string, len(all))
+	for i, o := range all {
+		ids[i] = o.ID
+	}
+	live, err := s.svc.LiveTimers(ctx, ids)
+	if err != nil {
+		return nil, false, err
+	}
+	timers := map[string][]escrow.StoredTimer{}
+	for _, t := range live {
+		timers[t.OrderID] = append(timers[t.OrderID], t)
+	}
+	now, money := s.svc.Now(), a.Role != trade.RoleInspector
 	out := make([]orderRow, 0, len(all))
 	for _, o := range all {
 		row := orderRow{O: o, Buyer: name(o.BuyerID), Supplier: name(o.SupplierID), Total: orderTotal(o), Dispute: o.OpenDispute()}
-		row.Deadline, row.DeadlineAt = nextDeadline(o)
-		row.DeadlineLate = !row.DeadlineAt.IsZero() && row.DeadlineAt.Before(now)
+		if ds := orderDeadlines(o, timers[o.ID], now, money); len(ds) > 0 {
+			row.Next = &ds[0]
+		}
 		out = append(out, row)
 	}
 	return out, more, nil
@@ -159,23 +173,4 @@ func orderTotal(o *trade.Order) int64 {
 		return t
 	}
 	return 0
-}
-
-// nextDeadline is the next deadline that matters on an order, for a dashboard: payment
-// instructions running out, the supplier's dispute window (R17), or the shipping date (R2).
-func nextDeadline(o *trade.Order) (string, time.Time) {
-	for _, p := range o.Payments {
-		if p.Status == trade.PaymentPending {
-			return "Payment instructions expire", p.ExpiresAt
-		}
-	}
-	if x := o.OpenDispute(); x != nil && x.EscalatedAt == nil {
-		return "Supplier's time to settle ends", x.WindowEndsAt
-	}
-	switch o.State {
-	case trade.Draft, trade.ContractProposed, trade.Confirmed, trade.InProduction, trade.InspectionPassed,
-		trade.InspectionFailed, trade.BalancePaid:
-		return "Ship by " + o.ShipBy.Format("2 Jan 2006"), o.Deadline()
-	}
-	return "", time.Time{}
 }

@@ -14,8 +14,10 @@ var Currencies = []money.Currency{"USD", "EUR", "GBP", "CNY", "HKD", "JPY", "AUD
 
 // newOrderData is the checkout form (R2, R3).
 type newOrderData struct {
-	Form       *form
-	Suppliers  []trade.Org
+	Form *form
+	// Supplier is the eligible supplier the buyer chose in the directory (R1, R22); nil when
+	// the form names none, or one that is not an eligible supplier (the form then says so).
+	Supplier   *trade.Org
 	Currencies []money.Currency
 	Incoterms  []string
 	Lines      []int
@@ -23,33 +25,44 @@ type newOrderData struct {
 	Compliance []int
 }
 
+// newOrderPage is checkout with the supplier chosen in the directory (/suppliers?…, "Start an
+// order"): without one, the buyer is sent to the directory to choose.
 func (s *Server) newOrderPage(w http.ResponseWriter, r *http.Request) {
 	if actorOf(r).Role != trade.RoleBuyer {
 		s.render(w, r, http.StatusForbidden, "error.html", "Not available", errorData{Message: "Only a buyer places orders."})
 		return
 	}
-	f := newForm(url.Values{"currency": {"USD"}, "incoterm": {"FOB"}, "payment_terms.initial_bp": {"3000"}})
-	if id := r.URL.Query().Get("supplier"); id != "" {
-		f.Values.Set("supplier_id", id)
+	id := r.URL.Query().Get("supplier")
+	if id == "" {
+		http.Redirect(w, r, "/suppliers", http.StatusSeeOther)
+		return
 	}
+	f := newForm(url.Values{"currency": {"USD"}, "incoterm": {"FOB"}, "payment_terms.initial_bp": {"3000"}, "supplier_id": {id}})
 	s.showNewOrder(w, r, http.StatusOK, f)
 }
 
+// showNewOrder renders checkout. The supplier the form names is read again, so the page shows
+// its name and its coverage available now; one that is unknown or not eligible is refused next
+// to it before the buyer fills in the rest (the domain refuses it again at placement, R1).
 func (s *Server) showNewOrder(w http.ResponseWriter, r *http.Request, status int, f *form) {
-	sups, err := s.svc.Orgs(r.Context(), trade.KindSupplier)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	eligible := sups[:0]
-	for _, o := range sups {
-		if o.Eligibility.Eligible { // R1: only eligible suppliers receive Trade Assurance orders
-			eligible = append(eligible, o)
+	d := newOrderData{Form: f, Currencies: Currencies, Incoterms: trade.Incoterms, Lines: seq(LineItemRows),
+		Quality: seq(RequirementRows), Compliance: seq(ComplianceRows)}
+	if id := f.Value("supplier_id"); id != "" && f.Err("supplier_id") == "" {
+		sup, err := s.svc.Org(r.Context(), id)
+		switch e, _ := fault.As(err); {
+		case err == nil && sup.Kind == trade.KindSupplier && sup.Eligibility.Eligible:
+			d.Supplier = &sup
+		case err == nil || (e != nil && e.Code == fault.NotFound):
+			f.add("supplier_id", "This supplier cannot receive Trade Assurance orders (R1). Choose an eligible supplier in the directory.")
+			if status == http.StatusOK {
+				status = http.StatusUnprocessableEntity
+			}
+		default:
+			s.fail(w, r, err)
+			return
 		}
 	}
-	s.render(w, r, status, "neworder.html", "Place an order", newOrderData{Form: f, Suppliers: eligible,
-		Currencies: Currencies, Incoterms: trade.Incoterms, Lines: seq(LineItemRows), Quality: seq(RequirementRows),
-		Compliance: seq(ComplianceRows)})
+	s.render(w, r, status, "neworder.html", "Place an order", d)
 }
 
 func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {

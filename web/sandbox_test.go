@@ -72,7 +72,7 @@ func TestPortalSandboxBanner(t *testing.T) {
 		o, err := svc.Do(w.ctx, w.actors["buyer"], w.key(), o.ID, trade.Pay{Installment: trade.Initial, Method: payment.Card})
 		w.must("pay", err)
 		buyer := w.login("buyer")
-		for _, path := range []string{"/", "/orders/" + o.ID, "/orders/new", "/no-such-page"} {
+		for _, path := range []string{"/", "/orders/" + o.ID, "/suppliers", "/orders/new?supplier=" + o.SupplierID, "/no-such-page"} {
 			if body := buyer.get(path).body; !strings.Contains(body, sandboxBanner) {
 				t.Errorf("buyer's %s lacks the banner", path)
 			}

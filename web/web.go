@@ -138,6 +138,7 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	app.Handle("GET /account/password", s.auth(s.passwordPage))
 	app.Handle("POST /account/password", s.auth(s.changePassword))
 	app.Handle("GET /{$}", s.auth(s.dashboard))
+	app.Handle("GET /suppliers", s.auth(s.directory))
 	app.Handle("GET /orders/new", s.auth(s.newOrderPage))
 	app.Handle("POST /orders/new", s.auth(s.placeOrder))
 	app.Handle("GET /orders/{id}", s.auth(s.orderPage))

@@ -197,7 +197,7 @@ func TestDashboards(t *testing.T) {
 	proposed := w.order(trade.ContractProposed)
 	escalated := w.order(trade.Escalated)
 	for role, want := range map[string][]string{
-		"buyer":     {"Place an order", "#" + proposed.ID[len(proposed.ID)-8:], "Contract proposed", "Escalated", "Ship by"},
+		"buyer":     {"Place an order", "#" + proposed.ID[len(proposed.ID)-8:], "Contract proposed", "Escalated", "Shipping date"},
 		"supplier":  {"Trade Assurance coverage", "USD 50,000.00", "Maple Kids Apparel Inc."},
 		"inspector": {"Inspections booked with you", "#" + escalated.ID[len(escalated.ID)-8:]},
 		"arbiter":   {"Escalated disputes", "#" + escalated.ID[len(escalated.ID)-8:], "Fabric weight 168"},

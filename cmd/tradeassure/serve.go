@@ -255,7 +255,8 @@ func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := openService(ctx, cfg.db, cfg.blobs, escrow.Options{Clock: serveClock, Logger: log, Accounts: cfg.accounts,
 		Sandbox: escrow.Sandbox{Enabled: cfg.sandbox, Delay: cfg.sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
-		Credit: escrow.CreditOptions{OnDebit: bankDebitCounter(reg)}, Payouts: escrow.PayoutOptions{OnAnswer: payoutAnswerCounter(reg)}})
+		Credit:  escrow.CreditOptions{OnDebit: metrics.NewBankDebitCounter(reg), OnLender: metrics.NewLenderCounter(reg)},
+		Payouts: escrow.PayoutOptions{OnAnswer: payoutAnswerCounter(reg)}})
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +278,8 @@ func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Lo
 	mux := http.NewServeMux()
 	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
 		AllowPrivateNetworks: cfg.demo}) // the demo may deliver to a receiver on this machine
-	noteOpt := notify.Options{Logger: log, BaseURL: cfg.mailBase, Outcomes: notify.NewOutcomeCounter(reg)}
+	noteOpt := notify.Options{Logger: log, BaseURL: cfg.mailBase, Outcomes: notify.NewOutcomeCounter(reg),
+		ManualBank: svc.Bank() == nil} // no bank: admins are told of each debit to record
 	if cfg.mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
 		noteOpt.Mailer = cfg.mailer
 	}

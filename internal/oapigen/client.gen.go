@@ -784,6 +784,14 @@ type ApplicationBodyOwnerStruct struct {
 	Title *string `json:"title,omitempty"`
 }
 
+// ApplicationPage defines model for ApplicationPage.
+type ApplicationPage struct {
+	Items *[]ApplicationView `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // ApplicationView defines model for ApplicationView.
 type ApplicationView struct {
 	Business ApplicationViewBusinessStruct `json:"business"`
@@ -850,6 +858,14 @@ type BalanceView struct {
 
 	// Owner The order, organization, rail, lender or loan it is kept for; platform for the platform's own.
 	Owner string `json:"owner"`
+}
+
+// BankDebitPage defines model for BankDebitPage.
+type BankDebitPage struct {
+	Items *[]DebitRequest `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // BookInspectionBody defines model for BookInspectionBody.
@@ -1472,6 +1488,14 @@ type LenderRequestKind string
 // LenderRequestStatus defines model for LenderRequest.Status.
 type LenderRequestStatus string
 
+// LenderRequestPage defines model for LenderRequestPage.
+type LenderRequestPage struct {
+	Items *[]LenderRequest `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // LineItem defines model for LineItem.
 type LineItem struct {
 	Description string `json:"description"`
@@ -1488,6 +1512,14 @@ type LintFinding struct {
 	Field       string  `json:"field"`
 	Severity    string  `json:"severity"`
 	Suggestion  string  `json:"suggestion"`
+}
+
+// LoanPage defines model for LoanPage.
+type LoanPage struct {
+	Items *[]LoanView `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // LoanView defines model for LoanView.
@@ -1563,8 +1595,10 @@ type Notification struct {
 	Id        int64     `json:"id"`
 	Kind      string    `json:"kind"`
 
-	// Link The order's page in the portal, relative to its address.
-	Link    string     `json:"link"`
+	// Link The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list.
+	Link string `json:"link"`
+
+	// OrderId The order it is about, or the order a Pay Later loan or application finances; empty when there is none.
 	OrderId string     `json:"order_id"`
 	OrgId   string     `json:"org_id"`
 	ReadAt  *time.Time `json:"read_at,omitempty"`
@@ -2201,6 +2235,14 @@ type StatementLine struct {
 	OrderId     string `json:"order_id"`
 }
 
+// StatementPage defines model for StatementPage.
+type StatementPage struct {
+	Items *[]Statement `json:"items"`
+
+	// NextCursor Pass as ?after= for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // SupplementBody defines model for SupplementBody.
 type SupplementBody struct {
 	// AnnualRevenue In USD.
@@ -2304,6 +2346,12 @@ type Violation struct {
 // ListCreditApplicationsParams defines parameters for ListCreditApplications.
 type ListCreditApplicationsParams struct {
 	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
+
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ApplyForCreditParams defines parameters for ApplyForCredit.
@@ -2320,6 +2368,12 @@ type SupplyCreditInformationParams struct {
 type ListBankDebitsParams struct {
 	Status *ListBankDebitsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 	LoanId *string                     `form:"loan_id,omitempty" json:"loan_id,omitempty"`
+
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListBankDebitsParamsStatus defines parameters for ListBankDebits.
@@ -2341,6 +2395,12 @@ type ListLenderRequestsParams struct {
 	Kind          *ListLenderRequestsParamsKind   `form:"kind,omitempty" json:"kind,omitempty"`
 	LoanId        *string                         `form:"loan_id,omitempty" json:"loan_id,omitempty"`
 	ApplicationId *string                         `form:"application_id,omitempty" json:"application_id,omitempty"`
+
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListLenderRequestsParamsStatus defines parameters for ListLenderRequests.
@@ -2362,6 +2422,12 @@ type GetCreditLineParams struct {
 // ListLoansParams defines parameters for ListLoans.
 type ListLoansParams struct {
 	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
+
+	// After The next_cursor of the previous page.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // SetSandboxBankParams defines parameters for SetSandboxBank.
@@ -2372,6 +2438,12 @@ type SetSandboxBankParams struct {
 // ListCreditStatementsParams defines parameters for ListCreditStatements.
 type ListCreditStatementsParams struct {
 	BuyerId *string `form:"buyer_id,omitempty" json:"buyer_id,omitempty"`
+
+	// After The next_cursor of the previous page (YYYY-MM/line_id).
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Items per page (at most 100).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // GetCreditStatementParams defines parameters for GetCreditStatement.
@@ -3085,7 +3157,7 @@ type ClientInterface interface {
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCreditApplications Your credit applications with their decisions, newest first (buyer; admin names the buyer)
+	// ListCreditApplications Your credit applications with their decisions, newest first, a page at a time (buyer; admin names the buyer)
 	//
 	// Corresponds with GET /v1/credit/applications (the `ListCreditApplications` operationId).
 	ListCreditApplications(ctx context.Context, params *ListCreditApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3131,9 +3203,9 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
 	SupplyCreditInformation(ctx context.Context, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListBankDebits Debits of buyers' business checking accounts, newest first (R11; admin)
+	// ListBankDebits Debits of buyers' business checking accounts, newest first, a page at a time (R11; admin)
 	//
-	// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+	// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender.
 	//
 	// Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
 	ListBankDebits(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3170,9 +3242,9 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
 	RetryBankDebit(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+	// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 	//
-	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
 	//
 	// Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
 	ListLenderRequests(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3196,14 +3268,14 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/credit/line (the `GetCreditLine` operationId).
 	GetCreditLine(ctx context.Context, params *GetCreditLineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListLoans The loans of your line, with their schedules (buyer; admin names the buyer)
+	// ListLoans The loans of your line, with their schedules, by ID, a page at a time (buyer; admin names the buyer)
 	//
 	// Corresponds with GET /v1/credit/loans (the `ListLoans` operationId).
 	ListLoans(ctx context.Context, params *ListLoansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3212,16 +3284,16 @@ type ClientInterface interface {
 
 	// SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
 	SetSandboxBank(ctx context.Context, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCreditStatements Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+	// ListCreditStatements Your closed monthly statements, newest first, a page at a time (R11; buyer; admin names the buyer)
 	//
-	// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+	// The current month's statement, in progress, is GET /v1/credit/statements/{period}.
 	//
 	// Corresponds with GET /v1/credit/statements (the `ListCreditStatements` operationId).
 	ListCreditStatements(ctx context.Context, params *ListCreditStatementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3337,7 +3409,7 @@ type ClientInterface interface {
 
 	// ListNotifications What your organization's people must act on, newest first
 	//
-	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 	//
 	// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
 	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4058,7 +4130,7 @@ func (c *Client) RevokeApiKey(ctx context.Context, id string, reqEditors ...Requ
 	return c.Client.Do(req)
 }
 
-// ListCreditApplications Your credit applications with their decisions, newest first (buyer; admin names the buyer)
+// ListCreditApplications Your credit applications with their decisions, newest first, a page at a time (buyer; admin names the buyer)
 //
 // Corresponds with GET /v1/credit/applications (the `ListCreditApplications` operationId).
 func (c *Client) ListCreditApplications(ctx context.Context, params *ListCreditApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4164,9 +4236,9 @@ func (c *Client) SupplyCreditInformation(ctx context.Context, id string, params 
 	return c.Client.Do(req)
 }
 
-// ListBankDebits Debits of buyers' business checking accounts, newest first (R11; admin)
+// ListBankDebits Debits of buyers' business checking accounts, newest first, a page at a time (R11; admin)
 //
-// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender.
 //
 // Corresponds with GET /v1/credit/bank-debits (the `ListBankDebits` operationId).
 func (c *Client) ListBankDebits(ctx context.Context, params *ListBankDebitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4253,9 +4325,9 @@ func (c *Client) RetryBankDebit(ctx context.Context, id string, params *RetryBan
 	return c.Client.Do(req)
 }
 
-// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+// ListLenderRequests Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 //
-// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
 //
 // Corresponds with GET /v1/credit/lender-requests (the `ListLenderRequests` operationId).
 func (c *Client) ListLenderRequests(ctx context.Context, params *ListLenderRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4319,7 +4391,7 @@ func (c *Client) GetCreditLine(ctx context.Context, params *GetCreditLineParams,
 	return c.Client.Do(req)
 }
 
-// ListLoans The loans of your line, with their schedules (buyer; admin names the buyer)
+// ListLoans The loans of your line, with their schedules, by ID, a page at a time (buyer; admin names the buyer)
 //
 // Corresponds with GET /v1/credit/loans (the `ListLoans` operationId).
 func (c *Client) ListLoans(ctx context.Context, params *ListLoansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4336,7 +4408,7 @@ func (c *Client) ListLoans(ctx context.Context, params *ListLoansParams, reqEdit
 
 // SetSandboxBankWithBody Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4355,7 +4427,7 @@ func (c *Client) SetSandboxBankWithBody(ctx context.Context, params *SetSandboxB
 
 // SetSandboxBank Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4372,9 +4444,9 @@ func (c *Client) SetSandboxBank(ctx context.Context, params *SetSandboxBankParam
 	return c.Client.Do(req)
 }
 
-// ListCreditStatements Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+// ListCreditStatements Your closed monthly statements, newest first, a page at a time (R11; buyer; admin names the buyer)
 //
-// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+// The current month's statement, in progress, is GET /v1/credit/statements/{period}.
 //
 // Corresponds with GET /v1/credit/statements (the `ListCreditStatements` operationId).
 func (c *Client) ListCreditStatements(ctx context.Context, params *ListCreditStatementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4650,7 +4722,7 @@ func (c *Client) PayOffLoan(ctx context.Context, id string, params *PayOffLoanPa
 
 // ListNotifications What your organization's people must act on, newest first
 //
-// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 //
 // Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
 func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6319,6 +6391,30 @@ func NewListCreditApplicationsRequest(server string, params *ListCreditApplicati
 
 		}
 
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -6523,6 +6619,30 @@ func NewListBankDebitsRequest(server string, params *ListBankDebitsParams) (*htt
 		if params.LoanId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "loan_id", *params.LoanId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6742,6 +6862,30 @@ func NewListLenderRequestsRequest(server string, params *ListLenderRequestsParam
 
 		}
 
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -6910,6 +7054,30 @@ func NewListLoansRequest(server string, params *ListLoansParams) (*http.Request,
 
 		}
 
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -7008,6 +7176,30 @@ func NewListCreditStatementsRequest(server string, params *ListCreditStatementsP
 		if params.BuyerId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "buyer_id", *params.BuyerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11346,7 +11538,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*RevokeApiKeyReply, error)
 
-	// ListCreditApplicationsWithResponse Your credit applications with their decisions, newest first (buyer; admin names the buyer)
+	// ListCreditApplicationsWithResponse Your credit applications with their decisions, newest first, a page at a time (buyer; admin names the buyer)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11396,9 +11588,9 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/credit/applications/{id}/information (the `SupplyCreditInformation` operationId).
 	SupplyCreditInformationWithResponse(ctx context.Context, id string, params *SupplyCreditInformationParams, body SupplyCreditInformationJSONRequestBody, reqEditors ...RequestEditorFn) (*SupplyCreditInformationReply, error)
 
-	// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first (R11; admin)
+	// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first, a page at a time (R11; admin)
 	//
-	// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+	// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11437,9 +11629,9 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/credit/bank-debits/{id}/retry (the `RetryBankDebit` operationId).
 	RetryBankDebitWithResponse(ctx context.Context, id string, params *RetryBankDebitParams, body RetryBankDebitJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryBankDebitReply, error)
 
-	// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+	// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 	//
-	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+	// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11467,7 +11659,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/credit/line (the `GetCreditLine` operationId).
 	GetCreditLineWithResponse(ctx context.Context, params *GetCreditLineParams, reqEditors ...RequestEditorFn) (*GetCreditLineReply, error)
 
-	// ListLoansWithResponse The loans of your line, with their schedules (buyer; admin names the buyer)
+	// ListLoansWithResponse The loans of your line, with their schedules, by ID, a page at a time (buyer; admin names the buyer)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11476,7 +11668,7 @@ type ClientWithResponsesInterface interface {
 
 	// SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11485,16 +11677,16 @@ type ClientWithResponsesInterface interface {
 
 	// SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 	//
-	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/credit/sandbox-bank (the `SetSandboxBank` operationId).
 	SetSandboxBankWithResponse(ctx context.Context, params *SetSandboxBankParams, body SetSandboxBankJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxBankReply, error)
 
-	// ListCreditStatementsWithResponse Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+	// ListCreditStatementsWithResponse Your closed monthly statements, newest first, a page at a time (R11; buyer; admin names the buyer)
 	//
-	// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+	// The current month's statement, in progress, is GET /v1/credit/statements/{period}.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11622,7 +11814,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListNotificationsWithResponse What your organization's people must act on, newest first
 	//
-	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+	// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12419,13 +12611,13 @@ type ListCreditApplicationsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]ApplicationView
+	JSON200 *ApplicationPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListCreditApplicationsReply) GetJSON200() *[]ApplicationView {
+func (r ListCreditApplicationsReply) GetJSON200() *ApplicationPage {
 	return r.JSON200
 }
 
@@ -12611,13 +12803,13 @@ type ListBankDebitsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]DebitRequest
+	JSON200 *BankDebitPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListBankDebitsReply) GetJSON200() *[]DebitRequest {
+func (r ListBankDebitsReply) GetJSON200() *BankDebitPage {
 	return r.JSON200
 }
 
@@ -12755,13 +12947,13 @@ type ListLenderRequestsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]LenderRequest
+	JSON200 *LenderRequestPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListLenderRequestsReply) GetJSON200() *[]LenderRequest {
+func (r ListLenderRequestsReply) GetJSON200() *LenderRequestPage {
 	return r.JSON200
 }
 
@@ -12899,13 +13091,13 @@ type ListLoansReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]LoanView
+	JSON200 *LoanPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListLoansReply) GetJSON200() *[]LoanView {
+func (r ListLoansReply) GetJSON200() *LoanPage {
 	return r.JSON200
 }
 
@@ -12995,13 +13187,13 @@ type ListCreditStatementsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]Statement
+	JSON200 *StatementPage
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListCreditStatementsReply) GetJSON200() *[]Statement {
+func (r ListCreditStatementsReply) GetJSON200() *StatementPage {
 	return r.JSON200
 }
 
@@ -16356,7 +16548,7 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id s
 	return ParseRevokeApiKeyReply(rsp)
 }
 
-// ListCreditApplicationsWithResponse Your credit applications with their decisions, newest first (buyer; admin names the buyer)
+// ListCreditApplicationsWithResponse Your credit applications with their decisions, newest first, a page at a time (buyer; admin names the buyer)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16442,9 +16634,9 @@ func (c *ClientWithResponses) SupplyCreditInformationWithResponse(ctx context.Co
 	return ParseSupplyCreditInformationReply(rsp)
 }
 
-// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first (R11; admin)
+// ListBankDebitsWithResponse Debits of buyers' business checking accounts, newest first, a page at a time (R11; admin)
 //
-// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender. At most 200.
+// Each due-date debit, retry and early payoff is a request the bank worker sends to the bank outside any transaction. status=attention lists those the bank never answered after the worker's attempts: whether money moved is unknown, the loan takes no other debit, and an operator retries them. status=unapplied lists debits the bank paid after the loan had changed (a refund of its order): to settle with the lender.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16513,9 +16705,9 @@ func (c *ClientWithResponses) RetryBankDebitWithResponse(ctx context.Context, id
 	return ParseRetryBankDebitReply(rsp)
 }
 
-// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first (R11; admin)
+// ListLenderRequestsWithResponse Requests to the lender — applications to decide, disbursements to make — newest first, a page at a time (R11; admin)
 //
-// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them. At most 200.
+// The lender worker asks the lender outside any transaction and records each answer. status=attention lists those the lender never answered after the worker's attempts, or whose answer could not be booked (a disbursement that does not match its loan): an operator looks, and retries them.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16567,7 +16759,7 @@ func (c *ClientWithResponses) GetCreditLineWithResponse(ctx context.Context, par
 	return ParseGetCreditLineReply(rsp)
 }
 
-// ListLoansWithResponse The loans of your line, with their schedules (buyer; admin names the buyer)
+// ListLoansWithResponse The loans of your line, with their schedules, by ID, a page at a time (buyer; admin names the buyer)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16582,7 +16774,7 @@ func (c *ClientWithResponses) ListLoansWithResponse(ctx context.Context, params 
 
 // SetSandboxBankWithBodyWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16597,7 +16789,7 @@ func (c *ClientWithResponses) SetSandboxBankWithBodyWithResponse(ctx context.Con
 
 // SetSandboxBankWithResponse Make the sandbox bank refuse a buyer's automatic debits, or pay them again (admin; sandbox only)
 //
-// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_bank_disabled otherwise. buyer_id names a buyer of the platform (404 organization_not_found, 409 not_a_buyer otherwise). The setting is stored, so every process sharing the database uses it. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag, so a retry (with any key) sets it to the same value.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16610,9 +16802,9 @@ func (c *ClientWithResponses) SetSandboxBankWithResponse(ctx context.Context, pa
 	return ParseSetSandboxBankReply(rsp)
 }
 
-// ListCreditStatementsWithResponse Your closed monthly statements, newest first (R11; buyer; admin names the buyer)
+// ListCreditStatementsWithResponse Your closed monthly statements, newest first, a page at a time (R11; buyer; admin names the buyer)
 //
-// At most 120. The current month's statement, in progress, is GET /v1/credit/statements/{period}.
+// The current month's statement, in progress, is GET /v1/credit/statements/{period}.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16836,7 +17028,7 @@ func (c *ClientWithResponses) PayOffLoanWithResponse(ctx context.Context, id str
 
 // ListNotificationsWithResponse What your organization's people must act on, newest first
 //
-// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near. Each links to the order's page in the portal. Page with ?before=<next_cursor>.
+// One entry per person told: a contract to confirm, a payment due, a failed inspection, a dispute to answer or decide, a late order, a deadline near; a Pay Later application answered, a refused debit, an installment coming due, a charged-off loan; for the platform's admins, money held in suspense and Pay Later debits an operator must settle. Each links to the portal page where the reader acts. Page with ?before=<next_cursor>.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18165,7 +18357,7 @@ func ParseListCreditApplicationsReply(rsp *http.Response) (*ListCreditApplicatio
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []ApplicationView
+		var dest ApplicationPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18297,7 +18489,7 @@ func ParseListBankDebitsReply(rsp *http.Response) (*ListBankDebitsReply, error) 
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []DebitRequest
+		var dest BankDebitPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18396,7 +18588,7 @@ func ParseListLenderRequestsReply(rsp *http.Response) (*ListLenderRequestsReply,
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []LenderRequest
+		var dest LenderRequestPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18495,7 +18687,7 @@ func ParseListLoansReply(rsp *http.Response) (*ListLoansReply, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []LoanView
+		var dest LoanPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18561,7 +18753,7 @@ func ParseListCreditStatementsReply(rsp *http.Response) (*ListCreditStatementsRe
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []Statement
+		var dest StatementPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
