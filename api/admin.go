@@ -278,7 +278,7 @@ func (s *Server) registerMoney(a huma.API) {
 		Description: "Reads the balances the ledger moves in the same transaction as each transfer, a page at a time, " +
 			"without the full scan of check_ledger (which also compares them with the entries)."},
 		func(ctx context.Context, in *struct {
-			Kind     string `query:"kind" enum:"rail_clearing,escrow,supplier_payable,buyer_refundable,fee_revenue,guarantee_fund,supplier_receivable,suspense,loan_receivable,lender_funding,credit_loss" doc:"Only accounts of this kind."`
+			Kind     string `query:"kind" enum:"rail_clearing,escrow,supplier_payable,buyer_refundable,fee_revenue,guarantee_fund,supplier_receivable,suspense,payouts_in_transit,loan_receivable,lender_funding,credit_loss" doc:"Only accounts of this kind."`
 			Currency string `query:"currency" pattern:"^[A-Z]{3}$" doc:"Only accounts in this currency (ISO 4217)."`
 			After    string `query:"after" maxLength:"300" doc:"The next_cursor of the previous page: an account ID."`
 			Limit    int    `query:"limit" minimum:"1" maximum:"100" default:"50" doc:"Accounts per page (at most 100)."`

@@ -37,6 +37,8 @@ type world struct {
 	clock *escrow.ManualClock
 	acc   *access.Service
 	notes *notify.Service // the notifier a server process would run beside the timers
+	db    *store.DB       // for a test that restarts the server over the same database
+	blobs *blob.Dir
 	n     int
 	keys  map[string]string // "admin", "buyer", "supplier", "inspector", "arbiter", "buyer2"
 	ids   map[string]string // org IDs by the same names
@@ -81,7 +83,7 @@ func buildWorld(t *testing.T, url string, opt api.Options, orgs []orgSpec, limit
 	a := api.New(mux, svc, acc, opt)
 	api.RegisterWebhooks(a, hooks, nil)
 	api.RegisterNotifications(a, notes, nil)
-	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, acc: acc, notes: notes,
+	w := &world{t: t, srv: httptest.NewServer(mux), svc: svc, clock: clock, acc: acc, notes: notes, db: db, blobs: dir,
 		keys: map[string]string{}, ids: map[string]string{}}
 	t.Cleanup(w.srv.Close)
 	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: access.PlatformOrg, UserID: "bootstrap"}

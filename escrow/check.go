@@ -19,7 +19,7 @@ type CheckReport struct {
 	Trial      []AccountBalance   `json:"trial_balance"`
 	Violations []ledger.Violation `json:"violations"`
 
-	payouts map[payoutKey]*payoutSums // the payout transfers' sums, for checkPayouts
+	payouts map[string]ledger.Transfer // the payout transfers by ID, for checkPayouts
 }
 
 // AccountBalance is one line of the trial balance, in the kind's natural sign.
@@ -82,7 +82,7 @@ func (r *CheckReport) checkTransfers(ctx context.Context, rd Reader) (ledger.Bal
 	r.Violations = append(r.Violations, vs...)
 	r.Violations = append(r.Violations, ledger.CheckBalances(computed)...)
 	r.checkLoanBook(all, computed) // Pay Later (R11)
-	r.payouts = r.payoutLegs(all)
+	r.payouts = payoutTransfers(all)
 	r.Transfers, r.Accounts = len(all), len(computed)
 	cached, err := rd.Balances(ctx)
 	if err != nil {

@@ -39,11 +39,16 @@ type PayoutReader interface {
 	SupplierBalances(ctx context.Context, supplierID string) (ledger.Balances, error)
 	// LiveTimer returns the pending or claimed timer with key, or ErrNotFound.
 	LiveTimer(ctx context.Context, key string) (StoredTimer, error)
+	// PayoutsInTransit sums the supplier's requested payouts per currency: what the rail was
+	// told to send and has not confirmed.
+	PayoutsInTransit(ctx context.Context, supplierID string) (map[money.Currency]int64, error)
+	// OpenPayoutFlag returns the supplier's flag no admin has cleared, or ErrNotFound.
+	OpenPayoutFlag(ctx context.Context, supplierID string) (trade.PayoutAccountFlag, error)
 }
 
 // PayoutTx writes payouts in a transaction. Balance rows are locked in account-ID order, the
 // order PostTransfer locks them in, so a payout and a posting never wait for each other in a
-// cycle.
+// cycle; a payout's row is locked before the balances its answer moves.
 type PayoutTx interface {
 	PayoutReader
 	// LockBalance reads an account's signed balance and locks its row until commit; 0 (and no
@@ -52,11 +57,37 @@ type PayoutTx interface {
 	// LockLiveTimer is LiveTimer that locks the timer's row until commit.
 	LockLiveTimer(ctx context.Context, key string) (StoredTimer, error)
 	InsertPayout(ctx context.Context, p trade.Payout) error // ErrDuplicate
+	// LockPayout reads a payout and locks it until commit. With an owner it must be requested,
+	// not waiting for an operator, and leased by that owner, else ErrNotFound (another worker
+	// took it over, or its answer is recorded).
+	LockPayout(ctx context.Context, id, owner string) (trade.Payout, error)
+	// UpdatePayout writes a locked payout's lifecycle — status, the rail's answer, the outbox's
+	// attempts, schedule, error and attention — and clears its lease. The store refuses any
+	// other change.
+	UpdatePayout(ctx context.Context, p trade.Payout) error
+	// FlagPayoutAccount stores f as the supplier's open flag; nothing when one is open already.
+	FlagPayoutAccount(ctx context.Context, f trade.PayoutAccountFlag) error
+	// LockPayoutFlag reads the supplier's open flag and locks it until commit, or ErrNotFound.
+	LockPayoutFlag(ctx context.Context, supplierID string) (trade.PayoutAccountFlag, error)
+	// ClearPayoutFlag records that the locked open flag f was cleared (ClearedAt, ClearedBy).
+	ClearPayoutFlag(ctx context.Context, f trade.PayoutAccountFlag) error
 }
 
-// PayoutFilter selects payouts; an empty SupplierID matches every supplier.
+// PayoutClaimer is the store's claim on requested payouts, in a transaction of its own.
+type PayoutClaimer interface {
+	// ClaimPayouts leases up to limit requested payouts due at now (next attempt reached, not
+	// waiting for an operator, no live lease), requested with the sandbox on or not as sandbox
+	// says, to owner until now+lease, counting an attempt on each. Concurrent claimers never get
+	// the same payout while its lease runs (SKIP LOCKED on PostgreSQL; the single writer on
+	// SQLite).
+	ClaimPayouts(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int, sandbox bool) ([]trade.Payout, error)
+}
+
+// PayoutFilter selects payouts; empty fields match every payout.
 type PayoutFilter struct {
 	SupplierID string
+	Status     trade.PayoutStatus
+	Attention  bool   // only requested payouts the rail's worker gave up on
 	Before     string // cursor: the last ID of the previous page
 	Limit      int    // 1..PageSizeMax
 }
@@ -78,8 +109,10 @@ func payoutReader(r Reader) (PayoutReader, error) {
 }
 
 // PayOut pays out a supplier's payable balance in one currency now (admin): it nets the
-// supplier's debt first and sends the rest through the payout rail, in one transaction with the
-// payout's record and event. Nothing payable is refused (nothing_to_pay_out).
+// supplier's debt first and asks the payout rail to send the rest, in one transaction with the
+// payout's record and event; the money waits in payouts_in_transit until the rail's answer is
+// recorded. Nothing payable is refused (nothing_to_pay_out), and so is sending to an account a
+// returned payout flagged (payout_account_flagged).
 func (s *Service) PayOut(ctx context.Context, a trade.Actor, key, supplierID string, c money.Currency) (trade.Payout, error) {
 	if err := requireAdmin(a); err != nil {
 		return trade.Payout{}, err
@@ -99,6 +132,18 @@ func supplierNotFound() error {
 	return &fault.Error{Code: fault.NotFound, Reason: "supplier_not_found", Message: "no such supplier", Field: "supplier_id"}
 }
 
+// payoutSupplier loads a supplier for a payout command.
+func payoutSupplier(ctx context.Context, u *unit, supplierID string) (trade.Org, error) {
+	sup, err := u.tx.Org(ctx, supplierID)
+	if errors.Is(err, ErrNotFound) || err == nil && sup.Kind != trade.KindSupplier {
+		return trade.Org{}, supplierNotFound()
+	}
+	if err != nil {
+		return trade.Org{}, fmt.Errorf("load supplier %s: %w", supplierID, err)
+	}
+	return sup, nil
+}
+
 // payOut locks the supplier's balances, decides the payout and writes it. A refusal comes before
 // anything is written; a failure after is dirty, so a timer never records it as skipped.
 func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c money.Currency, by trade.PayoutTrigger) (trade.Payout, error) {
@@ -106,12 +151,9 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 	if err != nil {
 		return trade.Payout{}, err
 	}
-	sup, err := u.tx.Org(ctx, supplierID)
-	if errors.Is(err, ErrNotFound) || err == nil && sup.Kind != trade.KindSupplier {
-		return trade.Payout{}, supplierNotFound()
-	}
+	sup, err := payoutSupplier(ctx, u, supplierID)
 	if err != nil {
-		return trade.Payout{}, fmt.Errorf("load supplier %s: %w", supplierID, err)
+		return trade.Payout{}, err
 	}
 	method, err := trade.PayoutMethod(c)
 	if err != nil {
@@ -126,8 +168,12 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return trade.Payout{}, fmt.Errorf("lock payout timer %s: %w", key, err)
 	}
+	rail := string(method)
+	if s.sbx.Enabled {
+		rail = trade.SandboxRail
+	}
 	pay, rec := trade.PayableAccount(sup.ID, c).ID(), trade.ReceivableAccount(sup.ID, c).ID()
-	ids := []string{trade.RailAccount(method, c).ID(), pay, rec}
+	ids := []string{trade.InTransitAccount(rail, c).ID(), pay, rec}
 	slices.Sort(ids)
 	signed := map[string]int64{}
 	for _, id := range ids {
@@ -135,8 +181,16 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 			return trade.Payout{}, fmt.Errorf("lock balance %s: %w", id, err)
 		}
 	}
-	p, transfers, err := trade.PlanPayout(newID("po"), sup.ID, c, ledger.Natural(ledger.SupplierPayable, signed[pay]),
-		ledger.Natural(ledger.SupplierReceivable, signed[rec]), by, u.now)
+	// Read after the payable's lock: a return that flags the account posts to the payable
+	// first, so a payout waiting on that lock sees its flag.
+	_, err = pt.OpenPayoutFlag(ctx, sup.ID)
+	flagged := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return trade.Payout{}, fmt.Errorf("read payout account flag: %w", err)
+	}
+	p, transfers, err := trade.PlanPayout(trade.PayoutPlan{ID: newID("po"), SupplierID: sup.ID, Currency: c,
+		Payable: ledger.Natural(ledger.SupplierPayable, signed[pay]), Receivable: ledger.Natural(ledger.SupplierReceivable, signed[rec]),
+		Trigger: by, Sandbox: s.sbx.Enabled, Flagged: flagged, Now: u.now})
 	if err != nil {
 		return trade.Payout{}, err
 	}
@@ -153,7 +207,7 @@ func (s *Service) payOut(ctx context.Context, u *unit, supplierID string, c mone
 			return trade.Payout{}, &dirtyError{fmt.Errorf("retire payout timer: %w", err)}
 		}
 	}
-	if err := u.appendEvent(ctx, sup.ID, []string{sup.ID}, "payout."+string(p.Status), p); err != nil {
+	if err := u.appendEvent(ctx, sup.ID, []string{sup.ID}, "payout."+string(p.Status), payoutEvent(p)); err != nil {
 		return trade.Payout{}, &dirtyError{err}
 	}
 	return p, nil
@@ -281,14 +335,22 @@ type PayoutBalance struct {
 	Currency     money.Currency        `json:"currency"`
 	Payable      int64                 `json:"payable" doc:"Released to the supplier, not yet paid out (R12)."`
 	Receivable   int64                 `json:"receivable" doc:"What the supplier owes from refunds paid by the guarantee fund (R14); the next payout nets it first."`
+	InTransit    int64                 `json:"in_transit" doc:"Requested payouts the rail has not confirmed sent yet."`
+	Flagged      bool                  `json:"flagged,omitempty" doc:"A payout was returned: nothing is sent until an admin clears the supplier's account."`
 	Method       payment.Method        `json:"method,omitempty" doc:"The rail a payout in this currency leaves by."`
 	NextPayoutAt *time.Time            `json:"next_payout_at,omitempty" doc:"When the automatic payout runs; absent when none is scheduled."`
 	Releases     []trade.PayableCredit `json:"releases" doc:"The releases the payable balance is made of, newest first: payouts pay the oldest first."`
 	ReleasesMore bool                  `json:"releases_more,omitempty" doc:"More releases make up the balance than are listed."`
 }
 
-// ToSend is what the next payout would send after netting the debt.
-func (b PayoutBalance) ToSend() int64 { return max(0, b.Payable-b.Receivable) }
+// ToSend is what the next payout would send after netting the debt: nothing while the
+// supplier's account is flagged.
+func (b PayoutBalance) ToSend() int64 {
+	if b.Flagged {
+		return 0
+	}
+	return max(0, b.Payable-b.Receivable)
+}
 
 // PayoutBalances returns a supplier's balances, one per currency it was ever paid or owed in,
 // sorted by currency: to the supplier itself and to admins.
@@ -315,10 +377,30 @@ func (s *Service) PayoutBalances(ctx context.Context, a trade.Actor, supplierID 
 		if err != nil {
 			return err
 		}
-		out, err = payoutBalances(ctx, pr, sup, bs)
-		return err
+		if out, err = payoutBalances(ctx, pr, sup, bs); err != nil {
+			return err
+		}
+		return payoutExtras(ctx, pr, sup, out)
 	})
 	return out, err
+}
+
+// payoutExtras adds to each balance what is in transit to the supplier and whether its account
+// is flagged.
+func payoutExtras(ctx context.Context, pr PayoutReader, sup string, bs []PayoutBalance) error {
+	transit, err := pr.PayoutsInTransit(ctx, sup)
+	if err != nil {
+		return err
+	}
+	_, err = pr.OpenPayoutFlag(ctx, sup)
+	flagged := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	for i := range bs {
+		bs[i].InTransit, bs[i].Flagged = transit[bs[i].Currency], flagged
+	}
+	return nil
 }
 
 func payoutBalances(ctx context.Context, pr PayoutReader, sup string, bs ledger.Balances) ([]PayoutBalance, error) {
@@ -370,4 +452,18 @@ func payoutBalances(ctx context.Context, pr PayoutReader, sup string, bs ledger.
 		out = append(out, *b)
 	}
 	return out, nil
+}
+
+// sortedCurrencies lists the currencies in which bs has the supplier owed something (a positive
+// payable), sorted.
+func sortedCurrencies(bs ledger.Balances, supplierID string) []money.Currency {
+	var out []money.Currency
+	for id, signed := range bs {
+		acc, err := ledger.ParseAccountID(id)
+		if err == nil && acc.Kind == ledger.SupplierPayable && acc.Owner == supplierID && ledger.Natural(acc.Kind, signed) > 0 {
+			out = append(out, acc.Currency)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -3,73 +3,113 @@ package escrow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tradeassure/tradeassure/ledger"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/trade"
 )
 
-// payoutKey is a supplier's books in one currency.
-type payoutKey struct {
-	supplier string
+// The ledger check of payouts (docs/payouts.md): every payout transfer belongs to exactly one
+// payout and is shaped as its state says; each rail's in-transit balance is the payouts still
+// requested on it; each supplier's receivable is its guaranteed refunds less what payouts netted.
+
+// payoutCodes are the transfer codes a payout posts.
+var payoutCodes = []string{trade.CodePayoutNetting, trade.CodePayoutRequested, trade.CodePayoutSent, trade.CodePayoutReturned}
+
+// payoutTransfers indexes the ledger's payout transfers by ID.
+func payoutTransfers(all []ledger.Transfer) map[string]ledger.Transfer {
+	out := map[string]ledger.Transfer{}
+	for _, t := range all {
+		for _, c := range payoutCodes {
+			if t.Code == c {
+				out[t.ID] = t
+			}
+		}
+	}
+	return out
+}
+
+// transitKey is a rail's in-transit account in one currency.
+type transitKey struct {
+	rail     string
 	currency money.Currency
 }
 
-// payoutSums are what payouts moved for one supplier and currency.
-type payoutSums struct{ sent, netted int64 }
+// payoutLeg is one transfer a payout in its state must have: its code, the account it debits
+// and the one it credits, and the amount.
+type payoutLeg struct {
+	id, code      string
+	debit, credit ledger.Account
+	amount        int64
+}
 
-// payoutLegs sums the payout transfers of the ledger per supplier and currency, and reports any
-// that is not shaped as PlanPayout builds them: a payout debits the supplier's payable and
-// credits a rail's clearing account; a netting debits the payable and credits the same
-// supplier's receivable.
-func (r *CheckReport) payoutLegs(all []ledger.Transfer) map[payoutKey]*payoutSums {
-	legs := map[payoutKey]*payoutSums{}
-	for _, t := range all {
-		if t.Code != "payout" && t.Code != "payout_netting" {
-			continue
-		}
-		want := ledger.RailClearing
-		if t.Code == "payout_netting" {
-			want = ledger.SupplierReceivable
-		}
-		var from, to *ledger.Entry
-		for i := range t.Entries {
-			switch e := &t.Entries[i]; {
-			case e.Account.Kind == ledger.SupplierPayable && e.Amount > 0:
-				from = e
-			case e.Account.Kind == want && e.Amount < 0:
-				to = e
-			}
-		}
-		if len(t.Entries) != 2 || from == nil || to == nil ||
-			want == ledger.SupplierReceivable && to.Account.Owner != from.Account.Owner {
-			r.violate("payout_malformed", "transfer %s (%s) does not move a supplier's payable to %s", t.ID, t.Code, want)
-			continue
-		}
-		k := payoutKey{from.Account.Owner, t.Currency}
-		if legs[k] == nil {
-			legs[k] = &payoutSums{}
-		}
-		if t.Code == "payout" {
-			legs[k].sent += from.Amount
-		} else {
-			legs[k].netted += from.Amount
-		}
+// wantLegs lists the transfers p must have posted, in order. A payout booked before payouts had
+// a lifecycle (migration 00017) sent at once: its one payout transfer leaves the payable
+// straight for the rail, with no request before it.
+func wantLegs(p trade.Payout, legacy bool) []payoutLeg {
+	c, rail := p.Currency, p.Rail()
+	pay := trade.PayableAccount(p.SupplierID, c)
+	transit, clearing := trade.InTransitAccount(rail, c), trade.ClearingAccount(rail, c)
+	id := func(suffix string) string { return "tr_" + p.ID + "_" + suffix }
+	var out []payoutLeg
+	if p.Netted > 0 {
+		out = append(out, payoutLeg{id("net"), trade.CodePayoutNetting, pay, trade.ReceivableAccount(p.SupplierID, c), p.Netted})
 	}
-	return legs
+	if p.Sent == 0 {
+		return out
+	}
+	sent := legacy || p.Status == trade.PayoutSent || p.Status == trade.PayoutReturned && p.SentAt != nil
+	switch {
+	case legacy:
+		out = append(out, payoutLeg{id("send"), trade.CodePayoutSent, pay, clearing, p.Sent})
+	case sent:
+		out = append(out, payoutLeg{id("req"), trade.CodePayoutRequested, pay, transit, p.Sent},
+			payoutLeg{id("sent"), trade.CodePayoutSent, transit, clearing, p.Sent})
+	default:
+		out = append(out, payoutLeg{id("req"), trade.CodePayoutRequested, pay, transit, p.Sent})
+	}
+	switch {
+	case p.Status == trade.PayoutReturned && sent:
+		out = append(out, payoutLeg{id("ret"), trade.CodePayoutReturned, clearing, pay, p.Sent})
+	case p.Status == trade.PayoutReturned:
+		out = append(out, payoutLeg{id("ret"), trade.CodePayoutReturned, transit, pay, p.Sent})
+	}
+	return out
+}
+
+// matches reports whether t is exactly leg: its code, two entries debiting and crediting the
+// leg's accounts by its amount.
+func (leg payoutLeg) matches(t ledger.Transfer) bool {
+	if t.Code != leg.code || len(t.Entries) != 2 {
+		return false
+	}
+	want := map[string]int64{leg.debit.ID(): leg.amount, leg.credit.ID(): -leg.amount}
+	for _, e := range t.Entries {
+		if want[e.Account.ID()] != e.Amount {
+			return false
+		}
+		delete(want, e.Account.ID())
+	}
+	return len(want) == 0
 }
 
 // checkPayouts verifies the payouts against the ledger: each payout nets min(payable,
-// receivable) and sends the rest; per supplier and currency the payouts' sent and netted sums
-// equal the payout and netting transfers; and a supplier's receivable equals what the guarantee
-// fund paid for its orders less what payouts netted (R14).
-func (r *CheckReport) checkPayouts(ctx context.Context, rd Reader, b ledger.Balances, legs map[payoutKey]*payoutSums) error {
+// receivable) and sends the rest, its status agrees with its answer, and it has exactly the
+// transfers its state says (payout_inconsistent, payout_malformed); no payout transfer belongs
+// to no payout (payout_ledger_mismatch); each rail's in-transit balance equals the payouts
+// requested on it (payout_in_transit_mismatch); and a supplier's receivable equals what the
+// guarantee fund paid for its orders less what payouts netted (R14).
+func (r *CheckReport) checkPayouts(ctx context.Context, rd Reader, b ledger.Balances, legs map[string]ledger.Transfer) error {
 	pr, err := payoutReader(rd)
 	if err != nil {
 		return err
 	}
-	records := map[payoutKey]*payoutSums{}
+	netted := map[string]int64{} // by receivable account ID
+	transit := map[transitKey]int64{}
+	claimed := map[string]bool{}
 	for before := ""; ; {
 		page, err := pr.Payouts(ctx, PayoutFilter{Before: before, Limit: PageSizeMax})
 		if err != nil {
@@ -78,55 +118,121 @@ func (r *CheckReport) checkPayouts(ctx context.Context, rd Reader, b ledger.Bala
 		for _, p := range page {
 			before = p.ID
 			r.checkPayout(p)
-			k := payoutKey{p.SupplierID, p.Currency}
-			if records[k] == nil {
-				records[k] = &payoutSums{}
+			r.checkPayoutLegs(p, legs, claimed)
+			netted[trade.ReceivableAccount(p.SupplierID, p.Currency).ID()] += p.Netted
+			if p.Status == trade.PayoutRequested {
+				transit[transitKey{p.Rail(), p.Currency}] += p.Sent
 			}
-			records[k].sent += p.Sent
-			records[k].netted += p.Netted
 		}
 		if len(page) < PageSizeMax {
 			break
 		}
 	}
-	keys := map[payoutKey]bool{}
-	for k := range legs {
-		keys[k] = true
-	}
-	for k := range records {
-		keys[k] = true
-	}
-	for _, k := range sortedKeys(keys) {
-		l, p := legs[k], records[k]
-		if l == nil {
-			l = &payoutSums{}
-		}
-		if p == nil {
-			p = &payoutSums{}
-		}
-		if *l != *p {
-			r.violate("payout_ledger_mismatch", "supplier %s %s: payouts sent %d and netted %d, the ledger moved %d and %d",
-				k.supplier, k.currency, p.sent, p.netted, l.sent, l.netted)
+	ids := make([]string, 0, len(legs))
+	for id := range legs {
+		if !claimed[id] {
+			ids = append(ids, id)
 		}
 	}
-	return r.checkReceivables(ctx, rd, b, records)
+	sort.Strings(ids)
+	for _, id := range ids {
+		r.violate("payout_ledger_mismatch", "transfer %s (%s) belongs to no payout", id, legs[id].Code)
+	}
+	r.checkInTransit(b, transit)
+	return r.checkReceivables(ctx, rd, b, netted)
 }
 
+// checkPayout verifies a payout's own numbers and its answer against its status.
 func (r *CheckReport) checkPayout(p trade.Payout) {
 	ok := p.Netted >= 0 && p.Sent >= 0 && p.Netted+p.Sent == p.PayableBefore &&
-		p.Netted == min(p.PayableBefore, p.ReceivableBefore) && (p.Sent > 0) == (p.Status == trade.PayoutSent)
+		p.Netted == min(p.PayableBefore, p.ReceivableBefore) && (p.Sent == 0) == (p.Status == trade.PayoutNetted)
+	switch p.Status {
+	case trade.PayoutRequested:
+		ok = ok && p.SentAt == nil && p.ReturnedAt == nil
+	case trade.PayoutSent:
+		ok = ok && p.ReturnedAt == nil && (p.SentAt != nil) == (p.BankReference != "")
+	case trade.PayoutReturned:
+		ok = ok && p.ReturnedAt != nil && p.ReturnReason != ""
+	case trade.PayoutNetted:
+	default:
+		ok = false
+	}
 	if !ok {
 		r.violate("payout_inconsistent", "payout %s: payable %d, receivable %d, netted %d, sent %d, %s",
 			p.ID, p.PayableBefore, p.ReceivableBefore, p.Netted, p.Sent, p.Status)
 	}
 }
 
+// checkPayoutLegs verifies that the payout has exactly the transfers its state says, and marks
+// them claimed: a sent payout has exactly its transfer to the rail, a returned one the transfer
+// that restored the supplier's payable.
+func (r *CheckReport) checkPayoutLegs(p trade.Payout, legs map[string]ledger.Transfer, claimed map[string]bool) {
+	send, legacy := legs["tr_"+p.ID+"_send"]
+	legacy = legacy && send.Code == trade.CodePayoutSent
+	want := wantLegs(p, legacy)
+	var got []string
+	for _, leg := range want {
+		t, ok := legs[leg.id]
+		if !ok || !leg.matches(t) {
+			r.violate("payout_malformed", "payout %s (%s): transfer %s is missing or does not move %d from %s to %s as %s",
+				p.ID, p.Status, leg.id, leg.amount, leg.debit, leg.credit, leg.code)
+		}
+		got = append(got, leg.id)
+		claimed[leg.id] = true
+	}
+	// Any other transfer named after this payout is one its state does not explain.
+	for _, suffix := range []string{"net", "send", "req", "sent", "ret"} {
+		id := "tr_" + p.ID + "_" + suffix
+		if _, ok := legs[id]; ok && !slices.Contains(got, id) {
+			r.violate("payout_malformed", "payout %s (%s) has transfer %s, which its state does not explain", p.ID, p.Status, id)
+			claimed[id] = true
+		}
+	}
+	if !slices.Equal(p.TransferIDs, got) {
+		r.violate("payout_inconsistent", "payout %s lists transfers %s; its state says %s", p.ID,
+			strings.Join(p.TransferIDs, ","), strings.Join(got, ","))
+	}
+}
+
+// checkInTransit compares each rail's in-transit balance with the payouts requested on it.
+func (r *CheckReport) checkInTransit(b ledger.Balances, want map[transitKey]int64) {
+	got := map[transitKey]int64{}
+	for id, signed := range b {
+		if a, err := ledger.ParseAccountID(id); err == nil && a.Kind == ledger.PayoutsInTransit {
+			got[transitKey{a.Owner, a.Currency}] = ledger.Natural(a.Kind, signed)
+		}
+	}
+	keys := map[transitKey]bool{}
+	for k := range got {
+		keys[k] = true
+	}
+	for k := range want {
+		keys[k] = true
+	}
+	sorted := make([]transitKey, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].rail != sorted[j].rail {
+			return sorted[i].rail < sorted[j].rail
+		}
+		return sorted[i].currency < sorted[j].currency
+	})
+	for _, k := range sorted {
+		if got[k] != want[k] {
+			r.violate("payout_in_transit_mismatch", "%s is %d; the payouts requested on it send %d",
+				trade.InTransitAccount(k.rail, k.currency), got[k], want[k])
+		}
+	}
+}
+
 // checkReceivables compares each supplier's receivable with its orders' guaranteed refunds less
-// the payouts' netting.
-func (r *CheckReport) checkReceivables(ctx context.Context, rd Reader, b ledger.Balances, records map[payoutKey]*payoutSums) error {
+// the payouts' netting (netted, by receivable account ID).
+func (r *CheckReport) checkReceivables(ctx context.Context, rd Reader, b ledger.Balances, netted map[string]int64) error {
 	want := map[string]int64{} // by receivable account ID
-	for k, p := range records {
-		want[trade.ReceivableAccount(k.supplier, k.currency).ID()] -= p.netted
+	for id, n := range netted {
+		want[id] -= n
 	}
 	for after := ""; ; {
 		page, err := rd.Orders(ctx, OrderFilter{After: after, Limit: PageSizeMax})
@@ -159,18 +265,4 @@ func (r *CheckReport) checkReceivables(ctx context.Context, rd Reader, b ledger.
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[payoutKey]bool) []payoutKey {
-	out := make([]payoutKey, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].supplier != out[j].supplier {
-			return out[i].supplier < out[j].supplier
-		}
-		return out[i].currency < out[j].currency
-	})
-	return out
 }

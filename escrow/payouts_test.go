@@ -46,10 +46,12 @@ func (e *env) payoutTimer() *escrow.StoredTimer {
 	return nil
 }
 
-// TestAutomaticPayoutAfterRelease ensures money released to a supplier is paid out to its bank
-// by the automatic payout at the next 00:00 UTC plus PayoutDelay, exactly once: the payable
-// account empties into the T/T rail's clearing account, the payout is recorded and told to the
-// supplier's stream, and the ledger check holds. R12 R21
+// TestAutomaticPayoutAfterRelease ensures money released to a supplier is paid out by the
+// automatic payout at the next 00:00 UTC plus PayoutDelay, exactly once: the timer requests it —
+// the payable moves to the rail's in-transit account, never yet to its clearing account — and on
+// a sandbox server the sandbox payout rail's worker confirms it sent, moving it to the sandbox's
+// clearing account; the payout says sandbox throughout, the supplier's stream hears both steps,
+// and the ledger check holds at each. R12 R21
 func TestAutomaticPayoutAfterRelease(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		e.released()
@@ -67,26 +69,48 @@ func TestAutomaticPayoutAfterRelease(t *testing.T) {
 			len(bs[0].Releases) != 1 || bs[0].Releases[0].Unpaid != owed || bs[0].Method != payment.TTWire {
 			t.Fatalf("balance %+v", bs)
 		}
-		rail := trade.RailAccount(payment.TTWire, "USD")
-		railBefore := e.balance(rail)
+		realRail := e.balance(trade.RailAccount(payment.TTWire, "USD"))
+		transit, clearing := trade.InTransitAccount(trade.SandboxRail, "USD"), trade.SandboxAccount("USD")
+		clearingBefore := e.balance(clearing)
 		e.clock.Set(due.Add(-time.Second))
 		e.timers()
 		if len(e.payouts()) != 0 {
 			t.Fatal("paid out before the payout time")
 		}
 		e.clock.Set(due)
-		e.timers()
+		must(e.svc.RunTimers(e.ctx, "w1")) // the timer requests the payout; the rail has not answered
 		ps := e.payouts()
 		if len(ps) != 1 {
 			t.Fatalf("%d payouts, want 1", len(ps))
 		}
 		p := ps[0]
-		if p.Sent != owed || p.Netted != 0 || p.Status != trade.PayoutSent || p.Trigger != trade.PayoutAutomatic ||
-			p.Method != payment.TTWire || len(p.Reference) != trade.PayoutReferenceMax {
+		if p.Sent != owed || p.Netted != 0 || p.Status != trade.PayoutRequested || p.Trigger != trade.PayoutAutomatic ||
+			p.Method != payment.TTWire || len(p.Reference) != trade.PayoutReferenceMax || !p.Sandbox {
 			t.Fatalf("payout %+v", p)
 		}
-		if e.payable() != 0 || e.balance(rail) != railBefore-owed {
-			t.Fatalf("payable %d, rail %d (was %d)", e.payable(), e.balance(rail), railBefore)
+		if e.payable() != 0 || e.balance(transit) != owed || e.balance(clearing) != clearingBefore {
+			t.Fatalf("requested: payable %d, in transit %d, clearing %d (was %d)", e.payable(), e.balance(transit),
+				e.balance(clearing), clearingBefore)
+		}
+		if b := must(e.svc.PayoutBalances(e.ctx, e.supplier, "")); b[0].InTransit != owed {
+			t.Fatalf("balance while requested %+v", b[0])
+		}
+		if e.events(e.supplier.OrgID, "payout.requested") != 1 || e.events(e.supplier.OrgID, "payout.sent") != 0 {
+			t.Fatal("want one payout.requested event on the supplier's stream and no payout.sent yet")
+		}
+		e.checkLedger()
+
+		if n := must(e.svc.RunPayoutSends(e.ctx, "w1")); n != 1 {
+			t.Fatalf("the sandbox payout rail's worker claimed %d payouts", n)
+		}
+		p = must(e.svc.Payout(e.ctx, e.supplier, p.ID))
+		if p.Status != trade.PayoutSent || !p.Sandbox || p.BankReference == "" || p.ValueDate == nil || p.RecordedBy != "rail:sandbox" ||
+			len(p.TransferIDs) != 2 {
+			t.Fatalf("after the sandbox rail: %+v", p)
+		}
+		if e.balance(transit) != 0 || e.balance(clearing) != clearingBefore-owed || e.balance(trade.RailAccount(payment.TTWire, "USD")) != realRail {
+			t.Fatalf("sent: in transit %d, sandbox clearing %d, the real rail moved to %d", e.balance(transit), e.balance(clearing),
+				e.balance(trade.RailAccount(payment.TTWire, "USD")))
 		}
 		if e.events(e.supplier.OrgID, "payout.sent") != 1 {
 			t.Fatal("no payout.sent event on the supplier's stream")

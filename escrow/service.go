@@ -76,7 +76,6 @@ type Sandbox struct {
 	Delay   time.Duration
 }
 
-// Options configure a Service.
 // Options configure a Service. The zero value is the wall clock, trade.DefaultConfig, no
 // logging, the sandbox off with no collection accounts (so only Pay Later is offered), no
 // attachments and Pay Later's defaults.
@@ -97,6 +96,9 @@ type Options struct {
 	// Credit configures Pay Later (R11); the zero value is the built-in lender, and the
 	// SandboxBank only while Sandbox is enabled (no bank otherwise: an operator records answers).
 	Credit CreditOptions
+	// Payouts configures the payout rail; the zero value is the SandboxPayoutRail while Sandbox
+	// is enabled, and no rail otherwise (an operator records each bank answer).
+	Payouts PayoutOptions
 	// OnTimer is told of every timer this process finished, after its transaction committed:
 	// the timer's kind and TimerFired, TimerSkipped or TimerDead. Metrics hang here.
 	OnTimer func(kind trade.TimerKind, result string)
@@ -113,6 +115,7 @@ type Service struct {
 	blobs blob.Store
 	after func([]Event)
 	cred  creditDeps // Pay Later (R11)
+	pays  payoutDeps // the payout rail
 	timed func(kind trade.TimerKind, result string)
 }
 
@@ -128,7 +131,8 @@ func New(s Store, opt Options) *Service {
 		opt.Config = trade.DefaultConfig()
 	}
 	return &Service{store: s, clock: opt.Clock, cfg: opt.Config, sbx: opt.Sandbox, accts: opt.Accounts, log: opt.Logger,
-		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit, s, opt.Sandbox, opt.Clock, opt.Logger), timed: opt.OnTimer}
+		blobs: opt.Blobs, after: opt.AfterCommit, cred: newCreditDeps(opt.Credit, s, opt.Sandbox, opt.Clock, opt.Logger), timed: opt.OnTimer,
+		pays: newPayoutDeps(opt.Payouts, s, opt.Sandbox, opt.Clock, opt.Logger)}
 }
 
 // Config returns the platform configuration in force.

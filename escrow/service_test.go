@@ -106,8 +106,8 @@ func (e *env) do(a trade.Actor, o *trade.Order, cmd trade.Command) *trade.Order 
 }
 
 // timers fires everything due, as many rounds as it takes, with the Pay Later bank and lender
-// workers' rounds between (the debits and disbursements the timers request, R11); it returns how
-// many timers fired.
+// workers' rounds between (the debits and disbursements the timers request, R11) and the payout
+// rail's (the payouts they request); it returns how many timers fired.
 func (e *env) timers() int {
 	e.t.Helper()
 	total := 0
@@ -115,7 +115,8 @@ func (e *env) timers() int {
 		n := must(e.svc.RunTimers(e.ctx, "w1"))
 		d := must(e.svc.RunBankDebits(e.ctx, "w1"))
 		l := must(e.svc.RunLenderRequests(e.ctx, "w1"))
-		if n == 0 && d == 0 && l == 0 {
+		p := must(e.svc.RunPayoutSends(e.ctx, "w1"))
+		if n == 0 && d == 0 && l == 0 && p == 0 {
 			return total
 		}
 		total += n

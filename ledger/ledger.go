@@ -24,6 +24,9 @@ const (
 	GuaranteeFund      Kind = "guarantee_fund"      // the platform's money that backs early releases (R14)
 	SupplierReceivable Kind = "supplier_receivable" // what a supplier owes the platform (R14)
 	Suspense           Kind = "suspense"            // money received without a matching order (R8)
+	// PayoutsInTransit holds, per rail, what payouts told the rail to send to suppliers and the
+	// rail has not yet confirmed sent: still owed, no longer the supplier's payable.
+	PayoutsInTransit Kind = "payouts_in_transit"
 	// The loan book of Pay Later (R11): the platform services loans a third-party lender owns.
 	LoanReceivable Kind = "loan_receivable" // what a buyer owes the lender on one loan
 	LenderFunding  Kind = "lender_funding"  // a lender's side of the loans the platform services
@@ -32,7 +35,7 @@ const (
 
 // Kinds lists every kind.
 var Kinds = []Kind{RailClearing, Escrow, SupplierPayable, BuyerRefundable, FeeRevenue, GuaranteeFund, SupplierReceivable, Suspense,
-	LoanReceivable, LenderFunding, CreditLoss}
+	PayoutsInTransit, LoanReceivable, LenderFunding, CreditLoss}
 
 // DebitNormal reports whether the kind's balance grows with debits (an asset of the platform, or
 // of the lender whose loans it services). The others are credit-normal: what the platform holds

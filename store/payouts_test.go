@@ -3,13 +3,17 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/ledger"
+	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -31,6 +35,11 @@ func runPayoutConformance(t *testing.T, open func(testing.TB) *DB) {
 		{"payable_credits", testPayableCredits},
 		{"live_timer", testLiveTimer},
 		{"balance_lock_race", testBalanceLockRace},
+		{"lifecycle", testPayoutLifecycle},
+		{"claim_race", testPayoutClaimRace},
+		{"account_flags", testPayoutAccountFlags},
+		{"sandbox_answers", testSandboxPayoutAnswers},
+		{"migration_00017", testPayoutMigration},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -49,7 +58,8 @@ func payoutTx(t *testing.T, tx escrow.Tx) escrow.PayoutTx {
 }
 
 func testPayout(id, sup string, payable, receivable int64, at time.Time) trade.Payout {
-	p, _, err := trade.PlanPayout(id, sup, "USD", payable, receivable, trade.PayoutByAdmin, at)
+	p, _, err := trade.PlanPayout(trade.PayoutPlan{ID: id, SupplierID: sup, Currency: "USD", Payable: payable,
+		Receivable: receivable, Trigger: trade.PayoutByAdmin, Now: at})
 	if err != nil {
 		panic(err)
 	}
@@ -57,7 +67,7 @@ func testPayout(id, sup string, payable, receivable int64, at time.Time) trade.P
 }
 
 // testPayoutRecords: a payout is stored once, read back as written, listed newest first by
-// supplier with a cursor, and can be neither changed nor deleted.
+// supplier (or status) with a cursor, and its amounts can be neither changed nor deleted.
 func testPayoutRecords(t *testing.T, db *DB) {
 	write(t, db, func(tx escrow.Tx) error {
 		pt := payoutTx(t, tx)
@@ -89,8 +99,8 @@ func testPayoutRecords(t *testing.T, db *DB) {
 		if err != nil {
 			return err
 		}
-		if got.Netted != 20_00 || got.Sent != 280_00 || got.Status != trade.PayoutSent || !got.CreatedAt.Equal(t0.Add(2*time.Hour)) ||
-			got.Method != payment.TTWire || len(got.TransferIDs) != 2 {
+		if got.Netted != 20_00 || got.Sent != 280_00 || got.Status != trade.PayoutRequested || !got.CreatedAt.Equal(t0.Add(2*time.Hour)) ||
+			got.Method != payment.TTWire || len(got.TransferIDs) != 2 || !got.NextAttemptAt.Equal(got.CreatedAt) {
 			t.Errorf("read back %+v", got)
 		}
 		if _, err := pr.Payout(ctx, "po_none"); !errors.Is(err, escrow.ErrNotFound) {
@@ -114,15 +124,197 @@ func testPayoutRecords(t *testing.T, db *DB) {
 		if payoutIDs(a) != "po_3" || payoutIDs(next) != "po_1" {
 			t.Errorf("pages %s then %s, want po_3 then po_1", payoutIDs(a), payoutIDs(next))
 		}
+		netted, err := pr.Payouts(ctx, escrow.PayoutFilter{Status: trade.PayoutNetted})
+		if err != nil {
+			return err
+		}
+		if payoutIDs(netted) != "po_2" {
+			t.Errorf("netted payouts %s, want po_2", payoutIDs(netted))
+		}
+		transit, err := pr.PayoutsInTransit(ctx, "sup_a")
+		if err != nil {
+			return err
+		}
+		if len(transit) != 1 || transit["USD"] != 100_00+280_00 {
+			t.Errorf("in transit to sup_a %v", transit)
+		}
 		return nil
 	})
-	for _, q := range []string{`UPDATE payouts SET sent = 0`, `DELETE FROM payouts`} {
+	for _, q := range []string{`UPDATE payouts SET sent = 0`, `UPDATE payouts SET sandbox = 1`, `UPDATE payouts SET status = 'netted'`,
+		`DELETE FROM payouts`} {
 		if err := db.Write(ctx, func(etx escrow.Tx) error {
 			_, err := etx.(*tx).q.ExecContext(ctx, q)
 			return err
-		}); err == nil || !strings.Contains(err.Error(), "payouts are immutable") {
+		}); err == nil || !strings.Contains(err.Error(), "payout") {
 			t.Fatalf("%s: %v, want the trigger's refusal", q, err)
 		}
+	}
+}
+
+// testPayoutLifecycle: a requested payout is written along its lifecycle — sent, then returned —
+// with the answer in its document and its lease cleared; the triggers refuse going back.
+func testPayoutLifecycle(t *testing.T, db *DB) {
+	p := testPayout("po_1", "sup_a", 100_00, 0, t0)
+	write(t, db, func(tx escrow.Tx) error { return payoutTx(t, tx).InsertPayout(ctx, p) })
+	admin := trade.Actor{Role: trade.RoleAdmin, OrgID: ledger.Platform, UserID: "ops"}
+	sent, _, _, err := trade.ApplyPayoutResult(p, trade.PayoutResult{Outcome: trade.OutcomeSent, Amount: money.New(100_00, "USD"),
+		BankReference: "FT1", ValueDate: t0}, admin, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, func(tx escrow.Tx) error {
+		pt := payoutTx(t, tx)
+		if _, err := pt.LockPayout(ctx, "po_1", "w1"); !errors.Is(err, escrow.ErrNotFound) {
+			return fmt.Errorf("locked for a worker that holds no lease: %v", err)
+		}
+		if _, err := pt.LockPayout(ctx, "po_1", ""); err != nil {
+			return err
+		}
+		return pt.UpdatePayout(ctx, sent)
+	})
+	read(t, db, func(r escrow.Reader) error {
+		got, err := r.(escrow.PayoutReader).Payout(ctx, "po_1")
+		if err != nil {
+			return err
+		}
+		if got.Status != trade.PayoutSent || got.BankReference != "FT1" || got.ValueDate == nil || !got.ValueDate.Equal(trade.Day(t0)) ||
+			got.RecordedBy != "admin:ops" || !got.NextAttemptAt.IsZero() || len(got.TransferIDs) != 2 {
+			t.Errorf("sent %+v", got)
+		}
+		return nil
+	})
+	back := sent
+	back.Status = trade.PayoutRequested
+	if err := db.Write(ctx, func(tx escrow.Tx) error { return payoutTx(t, tx).UpdatePayout(ctx, back) }); err == nil ||
+		!strings.Contains(err.Error(), "lifecycle") {
+		t.Fatalf("a sent payout back to requested: %v", err)
+	}
+	ret, _, _, err := trade.ApplyPayoutResult(sent, trade.PayoutResult{Outcome: trade.OutcomeReturned, Amount: money.New(100_00, "USD"),
+		ValueDate: t0.Add(48 * time.Hour), Reason: "AC04"}, admin, t0.Add(72*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, func(tx escrow.Tx) error { return payoutTx(t, tx).UpdatePayout(ctx, ret) })
+	back = ret
+	back.Status = trade.PayoutSent
+	if err := db.Write(ctx, func(tx escrow.Tx) error { return payoutTx(t, tx).UpdatePayout(ctx, back) }); err == nil {
+		t.Fatal("a returned payout changed again")
+	}
+}
+
+// testPayoutClaimRace: workers claiming at once lease each due payout once, only the sandbox's
+// or only the others, and not again while the lease runs.
+func testPayoutClaimRace(t *testing.T, db *DB) {
+	write(t, db, func(tx escrow.Tx) error {
+		for i := range 6 {
+			p := testPayout(fmt.Sprintf("po_%d", i), "sup_a", 100_00, 0, t0)
+			p.Sandbox = i%3 == 0 // po_0 and po_3
+			if err := payoutTx(t, tx).InsertPayout(ctx, p); err != nil {
+				return err
+			}
+		}
+		return payoutTx(t, tx).InsertPayout(ctx, testPayout("po_netted", "sup_a", 100_00, 100_00, t0))
+	})
+	var wg sync.WaitGroup
+	got := make([][]trade.Payout, 3)
+	errs := make([]error, 3)
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = db.ClaimPayouts(ctx, t0, fmt.Sprintf("w%d", i), time.Minute, 10, false) })
+	}
+	wg.Wait()
+	seen := map[string]string{}
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for _, p := range got[i] {
+			if prev, ok := seen[p.ID]; ok || p.Sandbox || p.Attempts != 1 || p.LeaseOwner != fmt.Sprintf("w%d", i) {
+				t.Fatalf("%s claimed by w%d (and %q): %+v", p.ID, i, prev, p)
+			}
+			seen[p.ID] = fmt.Sprintf("w%d", i)
+		}
+	}
+	if len(seen) != 4 {
+		t.Fatalf("claimed %v, want the 4 requested payouts of no sandbox", seen)
+	}
+	if again, err := db.ClaimPayouts(ctx, t0.Add(30*time.Second), "w9", time.Minute, 10, false); err != nil || len(again) != 0 {
+		t.Fatalf("claimed %d while the leases run: %v", len(again), err)
+	}
+	sbx, err := db.ClaimPayouts(ctx, t0, "s", time.Minute, 10, true)
+	if err != nil || payoutIDs(sbx) != "po_0 po_3" {
+		t.Fatalf("sandbox claim %s: %v", payoutIDs(sbx), err)
+	}
+	if lapsed, err := db.ClaimPayouts(ctx, t0.Add(2*time.Minute), "w9", time.Minute, 10, false); err != nil || len(lapsed) != 4 || lapsed[0].Attempts != 2 {
+		t.Fatalf("after the leases lapsed: %d claimed: %v", len(lapsed), err)
+	}
+}
+
+// testPayoutAccountFlags: a supplier has at most one open flag; a second return keeps the first;
+// a cleared flag is kept and a new return flags again.
+func testPayoutAccountFlags(t *testing.T, db *DB) {
+	write(t, db, func(tx escrow.Tx) error {
+		pt := payoutTx(t, tx)
+		if _, err := pt.OpenPayoutFlag(ctx, "sup_a"); !errors.Is(err, escrow.ErrNotFound) {
+			return fmt.Errorf("a flag before any return: %v", err)
+		}
+		if err := pt.FlagPayoutAccount(ctx, trade.PayoutAccountFlag{SupplierID: "sup_a", PayoutID: "po_1", Reason: "AC01", FlaggedAt: t0}); err != nil {
+			return err
+		}
+		return pt.FlagPayoutAccount(ctx, trade.PayoutAccountFlag{SupplierID: "sup_a", PayoutID: "po_2", Reason: "AC04", FlaggedAt: t0.Add(time.Hour)})
+	})
+	write(t, db, func(tx escrow.Tx) error {
+		pt := payoutTx(t, tx)
+		f, err := pt.LockPayoutFlag(ctx, "sup_a")
+		if err != nil {
+			return err
+		}
+		if f.PayoutID != "po_1" || f.Reason != "AC01" || !f.FlaggedAt.Equal(t0) || f.ClearedAt != nil {
+			t.Errorf("open flag %+v", f)
+		}
+		at := t0.Add(2 * time.Hour)
+		f.ClearedAt, f.ClearedBy = &at, "admin:ops"
+		if err := pt.ClearPayoutFlag(ctx, f); err != nil {
+			return err
+		}
+		if err := pt.ClearPayoutFlag(ctx, f); !errors.Is(err, escrow.ErrNotFound) {
+			return fmt.Errorf("cleared twice: %v", err)
+		}
+		if _, err := pt.OpenPayoutFlag(ctx, "sup_a"); !errors.Is(err, escrow.ErrNotFound) {
+			return fmt.Errorf("open after clearing: %v", err)
+		}
+		return pt.FlagPayoutAccount(ctx, trade.PayoutAccountFlag{SupplierID: "sup_a", PayoutID: "po_3", Reason: "AC06", FlaggedAt: at})
+	})
+	read(t, db, func(r escrow.Reader) error {
+		f, err := r.(escrow.PayoutReader).OpenPayoutFlag(ctx, "sup_a")
+		if err != nil || f.PayoutID != "po_3" {
+			t.Errorf("flag after a new return %+v: %v", f, err)
+		}
+		return nil
+	})
+}
+
+// testSandboxPayoutAnswers: the sandbox rail's first answer to a reference is kept: asked again,
+// after the supplier's setting changed, it answers the same.
+func testSandboxPayoutAnswers(t *testing.T, db *DB) {
+	in := escrow.PayoutInstruction{Reference: "po_1", SupplierID: "sup_a", Amount: money.New(100_00, "USD"), Method: payment.TTWire}
+	sent := trade.PayoutResult{Outcome: trade.OutcomeSent, Amount: in.Amount, BankReference: "SBX1", ValueDate: trade.Day(t0)}
+	ret := trade.PayoutResult{Outcome: trade.OutcomeReturned, Amount: in.Amount, ValueDate: trade.Day(t0), Reason: "AC04"}
+	first, err := db.SandboxPayoutAnswer(ctx, in, sent, ret, t0)
+	if err != nil || first != sent {
+		t.Fatalf("first answer %+v: %v", first, err)
+	}
+	if err := db.SetSandboxPayoutReturns(ctx, "sup_a", true, t0); err != nil {
+		t.Fatal(err)
+	}
+	if on, err := db.SandboxPayoutReturns(ctx, "sup_a"); !on || err != nil {
+		t.Fatalf("setting %v: %v", on, err)
+	}
+	if again, err := db.SandboxPayoutAnswer(ctx, in, sent, ret, t0.Add(time.Hour)); err != nil || again != sent {
+		t.Fatalf("asked again %+v: %v", again, err)
+	}
+	in.Reference = "po_2"
+	if other, err := db.SandboxPayoutAnswer(ctx, in, sent, ret, t0); err != nil || other != ret {
+		t.Fatalf("a returned payout %+v: %v", other, err)
 	}
 }
 
@@ -278,5 +470,48 @@ func testBalanceLockRace(t *testing.T, db *DB) {
 	}
 	if total != 1_000_00 {
 		t.Fatalf("the racers took %d in all, want the balance 100000 once (%v)", total, took)
+	}
+}
+
+// testPayoutMigration: migration 00017 goes down and up again over a payout booked before
+// payouts had a lifecycle, which keeps its status and amounts, answers as no sandbox payout,
+// and is then guarded by the lifecycle trigger.
+func testPayoutMigration(t *testing.T, db *DB) {
+	legacy := testPayout("po_old", "sup_a", 100_00, 0, t0)
+	legacy.Status, legacy.TransferIDs = trade.PayoutSent, []string{"tr_po_old_send"}
+	fsys, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(db.d.goose, db.w, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 16); err != nil {
+		t.Fatalf("down to 16: %v", err)
+	}
+	doc, err := marshalDoc("payout", legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO payouts (id, supplier_id, currency, payable_before, netted, sent, status, created_at, doc)
+		VALUES ($1, 'sup_a', 'USD', 10000, 0, 10000, 'sent', $2, $3)`, legacy.ID, micros(t0), doc); err != nil {
+		t.Fatalf("a payout at version 16: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	read(t, db, func(r escrow.Reader) error {
+		got, err := r.(escrow.PayoutReader).Payout(ctx, legacy.ID)
+		if err != nil {
+			return err
+		}
+		if got.Status != trade.PayoutSent || got.Sent != 100_00 || got.Sandbox || got.Attempts != 0 || len(got.TransferIDs) != 1 {
+			t.Errorf("after the migration %+v", got)
+		}
+		return nil
+	})
+	if _, err := db.w.ExecContext(ctx, `UPDATE payouts SET sent = 1, netted = 9999 WHERE id = 'po_old'`); err == nil {
+		t.Fatal("the lifecycle trigger let a migrated payout's amounts change")
 	}
 }

@@ -15,7 +15,10 @@ import (
 // Payouts: money released to a supplier (R12) waits in its supplier_payable account until the
 // platform pays it out to the supplier's bank. A payout first settles what the supplier owes the
 // platform — the supplier_receivable a refund paid from the guarantee fund left behind (R14) —
-// and sends only the rest. This file is the pure decision; escrow runs it in one transaction.
+// and asks the rail to send the rest: that money waits in payouts_in_transit until the rail
+// confirms the wire left (sent) or the bank returns it (returned, back to the payable). This file
+// is the pure decision; payout_lifecycle.go is the rail's answers; escrow runs both in
+// transactions.
 
 // TimerPayout pays out a supplier's payable balance in one currency: the automatic payout.
 const TimerPayout TimerKind = "payout"
@@ -24,8 +27,14 @@ const TimerPayout TimerKind = "payout"
 type PayoutStatus string
 
 const (
-	// PayoutSent: the remainder after netting left the platform through the payout rail.
+	// PayoutRequested: the rail was told to send the remainder after netting; the money waits in
+	// payouts_in_transit until the rail confirms the wire left, or the bank returns it.
+	PayoutRequested PayoutStatus = "requested"
+	// PayoutSent: the rail confirmed the wire left, with the bank's reference and value date.
 	PayoutSent PayoutStatus = "sent"
+	// PayoutReturned: the bank returned the payout (the supplier's account was wrong or closed);
+	// the money is the supplier's payable again and its designated account is flagged.
+	PayoutReturned PayoutStatus = "returned"
 	// PayoutNetted: the whole payable went to settle the supplier's debt; nothing was sent.
 	PayoutNetted PayoutStatus = "netted"
 )
@@ -42,7 +51,8 @@ const (
 const PayoutReferenceMax = 16
 
 // Payout is one payout of a supplier's payable balance in one currency. Amounts are minor units
-// of Currency: PayableBefore = Netted + Sent.
+// of Currency: PayableBefore = Netted + Sent. The first part is fixed when the payout is
+// requested; the rail's answer fills in the rest.
 type Payout struct {
 	ID               string         `json:"id"`
 	SupplierID       string         `json:"supplier_id"`
@@ -50,13 +60,45 @@ type Payout struct {
 	PayableBefore    int64          `json:"payable_before"`    // what the platform owed the supplier
 	ReceivableBefore int64          `json:"receivable_before"` // what the supplier owed the platform (R14)
 	Netted           int64          `json:"netted"`            // settled against that debt
-	Sent             int64          `json:"sent"`              // sent to the supplier's bank
-	Method           payment.Method `json:"method"`            // the rail the money left by
+	Sent             int64          `json:"sent"`              // what the rail is told to send to the supplier's bank
+	Method           payment.Method `json:"method"`            // the rail the money leaves by
 	Reference        string         `json:"reference"`         // what the supplier's bank statement shows
 	Status           PayoutStatus   `json:"status"`
 	Trigger          PayoutTrigger  `json:"trigger"`
-	CreatedAt        time.Time      `json:"created_at"`
-	TransferIDs      []string       `json:"transfer_ids"` // the ledger transfers it posted, netting first
+	// Sandbox: requested while the sandbox ran; the sandbox payout rail answers it, its money
+	// moves on the sandbox's accounts (payouts_in_transit:sandbox, rail_clearing:sandbox) and no
+	// real money moves.
+	Sandbox     bool      `json:"sandbox"`
+	CreatedAt   time.Time `json:"created_at"`
+	TransferIDs []string  `json:"transfer_ids"` // the ledger transfers it posted, in order
+
+	// The rail's answer (or the one an operator read on the bank's report).
+	BankReference string     `json:"bank_reference,omitempty"` // the bank's reference of the wire
+	ValueDate     *time.Time `json:"value_date,omitempty"`     // the day the wire left (00:00 UTC)
+	SentAt        *time.Time `json:"sent_at,omitempty"`        // when the confirmation was recorded
+	ReturnedAt    *time.Time `json:"returned_at,omitempty"`    // when the return was recorded
+	ReturnDate    *time.Time `json:"return_date,omitempty"`    // the day the bank returned it
+	ReturnReason  string     `json:"return_reason,omitempty"`  // why, as the bank said
+	RecordedBy    string     `json:"recorded_by,omitempty"`    // "rail:<name>" or "admin:<user>", last answer
+
+	// The send outbox: while requested, the payout rail's worker asks the rail with the payout's
+	// ID as the reference. Attention: no answer after the worker's attempts; an operator records
+	// the bank's answer.
+	Attempts      int       `json:"attempts,omitempty"`
+	NextAttemptAt time.Time `json:"-"`
+	LastError     string    `json:"last_error,omitempty"`
+	Attention     bool      `json:"attention,omitempty"`
+	LeaseOwner    string    `json:"-"`
+	LeaseUntil    time.Time `json:"-"`
+}
+
+// Rail is the owner of the accounts the payout's money moves through: its method, or the
+// sandbox for a sandbox payout.
+func (p Payout) Rail() string {
+	if p.Sandbox {
+		return SandboxRail
+	}
+	return string(p.Method)
 }
 
 // PayableAccount is what the platform owes a supplier in a currency: released, not paid out.
@@ -67,6 +109,17 @@ func PayableAccount(supplierID string, c money.Currency) ledger.Account {
 // ReceivableAccount is what a supplier owes the platform in a currency (R14).
 func ReceivableAccount(supplierID string, c money.Currency) ledger.Account {
 	return ledger.Account{Kind: ledger.SupplierReceivable, Owner: supplierID, Currency: c}
+}
+
+// InTransitAccount holds what payouts told a rail to send in c and the rail has not confirmed.
+// rail is a payment method, or SandboxRail.
+func InTransitAccount(rail string, c money.Currency) ledger.Account {
+	return ledger.Account{Kind: ledger.PayoutsInTransit, Owner: rail, Currency: c}
+}
+
+// ClearingAccount is the clearing account of rail (a payment method, or SandboxRail) in c.
+func ClearingAccount(rail string, c money.Currency) ledger.Account {
+	return ledger.Account{Kind: ledger.RailClearing, Owner: rail, Currency: c}
 }
 
 // payoutMethods are the rails a payout may leave by, in order of preference: the supplier's
@@ -103,35 +156,53 @@ func PayoutReference(id string) string {
 	return "TAP" + strings.ToUpper(hex.EncodeToString(h[:]))[:PayoutReferenceMax-3]
 }
 
-// PlanPayout decides a payout of a supplier's payable balance (natural sign, ≥ 0) given its
-// receivable (what it owes, ≥ 0), both read under lock: the debt is netted first — a transfer
-// supplier_payable → supplier_receivable of min(payable, receivable) — and the rest is sent —
-// supplier_payable → rail_clearing of the payout rail. Nothing payable is refused.
-func PlanPayout(id, supplierID string, c money.Currency, payable, receivable int64, trigger PayoutTrigger, now time.Time) (Payout, []ledger.Transfer, error) {
-	if payable <= 0 {
+// PayoutPlan is what a payout is decided from: the supplier's payable (natural sign, ≥ 0) and
+// receivable (what it owes, ≥ 0), both read under lock, and whether its designated account is
+// flagged by a returned payout.
+type PayoutPlan struct {
+	ID         string
+	SupplierID string
+	Currency   money.Currency
+	Payable    int64
+	Receivable int64
+	Trigger    PayoutTrigger
+	Sandbox    bool // the sandbox payout rail answers it: simulated, no money moves
+	Flagged    bool // a payout was returned and no admin has cleared the account since
+	Now        time.Time
+}
+
+// PlanPayout decides a payout: the debt is netted first — a transfer supplier_payable →
+// supplier_receivable of min(payable, receivable) — and the rest is requested from the rail —
+// supplier_payable → payouts_in_transit of the payout's rail, where it waits for the rail's
+// answer. Nothing payable, no rail for the currency, or a flagged account is refused.
+func PlanPayout(in PayoutPlan) (Payout, []ledger.Transfer, error) {
+	c := in.Currency
+	if in.Payable <= 0 {
 		return Payout{}, nil, fault.New(fault.Conflict, "nothing_to_pay_out", "nothing is owed to this supplier in %s", c)
 	}
-	if receivable < 0 {
-		receivable = 0 // a receivable never goes negative; the ledger refuses it
-	}
+	receivable := max(in.Receivable, 0) // a receivable never goes negative; the ledger refuses it
 	method, err := PayoutMethod(c)
 	if err != nil {
 		return Payout{}, nil, err
 	}
-	netted := min(payable, receivable)
-	p := Payout{ID: id, SupplierID: supplierID, Currency: c, PayableBefore: payable, ReceivableBefore: receivable,
-		Netted: netted, Sent: payable - netted, Method: method, Reference: PayoutReference(id), Status: PayoutSent,
-		Trigger: trigger, CreatedAt: now}
+	netted := min(in.Payable, receivable)
+	if in.Flagged && in.Payable > netted {
+		return Payout{}, nil, fault.New(fault.Conflict, "payout_account_flagged",
+			"a payout to this supplier was returned by the bank: an admin must clear its designated account before money is sent again")
+	}
+	p := Payout{ID: in.ID, SupplierID: in.SupplierID, Currency: c, PayableBefore: in.Payable, ReceivableBefore: receivable,
+		Netted: netted, Sent: in.Payable - netted, Method: method, Reference: PayoutReference(in.ID), Status: PayoutRequested,
+		Trigger: in.Trigger, Sandbox: in.Sandbox, CreatedAt: in.Now, NextAttemptAt: in.Now}
 	if p.Sent == 0 {
-		p.Status = PayoutNetted
+		p.Status, p.NextAttemptAt = PayoutNetted, time.Time{}
 	}
 	var out []ledger.Transfer
 	post := func(suffix, code string, to ledger.Account, amount int64) error {
 		if amount == 0 {
 			return nil
 		}
-		t, err := ledger.NewTransfer("tr_"+id+"_"+suffix, code, c, "", now).
-			Post(PayableAccount(supplierID, c), to, amount).Memo(p.Reference).Build()
+		t, err := ledger.NewTransfer("tr_"+in.ID+"_"+suffix, code, c, "", in.Now).
+			Post(PayableAccount(in.SupplierID, c), to, amount).Memo(p.Reference).Build()
 		if err != nil {
 			return err // a bug: amounts are positive and the accounts valid
 		}
@@ -139,10 +210,10 @@ func PlanPayout(id, supplierID string, c money.Currency, payable, receivable int
 		p.TransferIDs = append(p.TransferIDs, t.ID)
 		return nil
 	}
-	if err := post("net", "payout_netting", ReceivableAccount(supplierID, c), p.Netted); err != nil {
+	if err := post("net", CodePayoutNetting, ReceivableAccount(in.SupplierID, c), p.Netted); err != nil {
 		return Payout{}, nil, err
 	}
-	if err := post("send", "payout", RailAccount(method, c), p.Sent); err != nil {
+	if err := post("req", CodePayoutRequested, InTransitAccount(p.Rail(), c), p.Sent); err != nil {
 		return Payout{}, nil, err
 	}
 	return p, out, nil
@@ -152,7 +223,7 @@ func PlanPayout(id, supplierID string, c money.Currency, payable, receivable int
 // much of it is still in the balance.
 type PayableCredit struct {
 	TransferID string    `json:"transfer_id"`
-	Code       string    `json:"code"` // release or release_for_production
+	Code       string    `json:"code"` // release, release_for_production, or payout_returned (a payout the bank returned)
 	OrderID    string    `json:"order_id"`
 	At         time.Time `json:"at"`
 	Amount     int64     `json:"amount"`

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
+	"github.com/tradeassure/tradeassure/web"
 )
 
 // TestBrowserPayLater drives Pay Later through the portal in Chromium (R11): the buyer applies
@@ -165,4 +167,60 @@ func TestBrowserPayLaterPhoneWidth(t *testing.T) {
 	}
 	fits("/credit")
 	fits("/")
+}
+
+// TestBrowserCreditPaging ensures a buyer reaches every loan from the credit page with the
+// keyboard alone when they fill more than a page (R11, R24): Tab reaches "Next page of loans",
+// showing focus at every stop, Enter opens the next page at the loans' heading, and "First page
+// of loans" leads back; each page passes the page check at 390 and 1280 px.
+func TestBrowserCreditPaging(t *testing.T) {
+	w := newWorld(t, sqliteURL(t))
+	t.Cleanup(web.SetCreditPageSizes(1, 1, 1))
+	w.approve(500_000_00)
+	b := w.actors["buyer"]
+	var loans []string
+	for range 2 {
+		o := w.orderOf(b, 3000)
+		_, err := w.svc.Do(w.ctx, b, w.key(), o.ID, trade.Pay{Installment: trade.Initial, Method: payment.PayLater})
+		w.must("pay", err)
+		l, err := w.svc.OfferLoan(w.ctx, b, w.key(), o.ID, 3)
+		w.must("offer", err)
+		_, err = w.svc.AcceptLoan(w.ctx, b, w.key(), l.ID)
+		w.must("accept", err)
+		loans = append(loans, l.ID)
+	}
+	buyer := w.person(browser(t), "buyer")
+	buyer.login()
+	for _, size := range []viewport{phone, laptop} {
+		buyer.resize(size)
+		buyer.open("/credit")
+	}
+	shown := func() []string {
+		return run(buyer, "loans shown", chromedp.Evaluate[[]string](`[...document.querySelectorAll("article.loan")].map(a => a.id)`))
+	}
+	if got := shown(); len(got) != 1 || got[0] != "loan-"+loans[0] {
+		t.Fatalf("the first page shows %v", got)
+	}
+	buyer.tabTo(`nav[aria-label="Pages of loans"] a[rel=next]`, false)
+	buyer.press("open the next page of loans", kb.Enter)
+	buyer.do("the next page", waitText("Loans (continued)"))
+	buyer.check()
+	buyer.resize(phone)
+	buyer.check()
+	buyer.resize(laptop)
+	if got := shown(); len(got) != 1 || got[0] != "loan-"+loans[1] {
+		t.Errorf("the next page shows %v", got)
+	}
+	if strings.Contains(buyer.text(), "Next page of loans") {
+		t.Error("the last page of loans offers a next one")
+	}
+	if loc := run(buyer, "location", chromedp.Location()); !strings.HasSuffix(loc, "#loans-h") {
+		t.Errorf("the next page opens at %s, not at the loans", loc)
+	}
+	buyer.tabTo(`nav[aria-label="Pages of loans"] a:not([rel])`, false)
+	buyer.press("back to the first page of loans", kb.Enter)
+	buyer.do("the first page", waitJS(`document.readyState === "complete" && !location.search.includes("loans_after")`))
+	if got := shown(); len(got) != 1 || got[0] != "loan-"+loans[0] {
+		t.Errorf("the first page again shows %v", got)
+	}
 }

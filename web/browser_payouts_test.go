@@ -25,10 +25,11 @@ func TestBrowserPayouts(t *testing.T) {
 	admin.do("pay out now with the keyboard",
 		chromedp.Focus(chromedp.CSS(`#payouts button[type=submit]`)),
 		chromedp.KeyEvent("\r"),
-		waitText("Paid out USD 11,600.00"),
+		waitText("Requested a payout of USD 11,600.00"),
 	)
 	supplier.open("/payouts")
-	supplier.has("payouts page after the payout", "Sent", "By the platform", "No payout is due.")
+	supplier.has("payouts page after the payout", "Requested: waiting for the bank's confirmation", "On its way to your bank",
+		"By the platform", "No payout is due.")
 
 	for _, size := range []viewport{phone, laptop} {
 		for _, pg := range []struct {

@@ -109,7 +109,11 @@ func (p *person) text() string {
 // form post and its redirect) is waited out rather than failing the evaluation.
 func waitText(s string) chromedp.Action[chromedp.Void] {
 	q, _ := json.Marshal(s)
-	expr := fmt.Sprintf(`document.readyState === "complete" && document.body.innerText.includes(%s)`, q)
+	return waitJS(fmt.Sprintf(`document.readyState === "complete" && document.body.innerText.includes(%s)`, q))
+}
+
+// waitJS waits until the expression is true on the page, polling from Go like waitText.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		for {
 			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
@@ -118,7 +122,7 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("waiting for %q: %w (last error: %v)", s, ctx.Err(), err)
+				return fmt.Errorf("waiting for %s: %w (last error: %v)", expr, ctx.Err(), err)
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
@@ -460,6 +464,7 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 	notes := withNotifications(w) // as serve mounts the portal: with the inbox
 	runNotifier(t, notes)
 	w.approve(500_000_00) // the buyer's Pay Later line
+	runNotifier(t, notes) // and its notice, linking to the credit line
 	w.vietnamSuppliers(3) // the directory lists more than one supplier
 	ctx := browser(t)
 	visitor, buyer, supplier := w.person(ctx, "visitor"), w.person(ctx, "buyer"), w.person(ctx, "supplier")

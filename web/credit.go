@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,11 +30,31 @@ const (
 	// AccountRows is how many linked accounts the application form offers: business checking
 	// plus two more (the API takes up to credit.LinkedAccountsMax).
 	AccountRows = 3
-	// StatementMonthsMax is how many monthly statements the credit page lists, newest first.
-	StatementMonthsMax = 24
+	// LoansPageSize is how many loans one page of the credit page lists, in the order they were
+	// taken out (escrow.Service.LoansPage, by ID); "Next page of loans" leads on.
+	LoansPageSize = 10
+	// StatementsPageSize is how many closed monthly statements one page of the credit page lists,
+	// newest month first (escrow.Service.CreditStatementsPage); the first page begins with this
+	// month's, in progress.
+	StatementsPageSize = 12
+	// ApplicationsPageSize is how many applications one page of the credit page lists, newest
+	// first (escrow.Service.CreditApplicationsPage).
+	ApplicationsPageSize = 10
 	// ConsentTextVersion labels the consent text the application form shows; it is stored with
 	// the application, so a changed text gets a new label.
 	ConsentTextVersion = "portal-2026-03"
+)
+
+// creditPageSizes are the page sizes in force: the constants above, lowered by tests to page a
+// few items.
+var creditPageSizes = struct{ loans, statements, applications int }{LoansPageSize, StatementsPageSize, ApplicationsPageSize}
+
+// The query parameters that page the credit page's lists, each by its own cursor: the last
+// item of the previous page, as the escrow page methods return it.
+const (
+	loansAfter        = "loans_after"
+	statementsAfter   = "statements_after"
+	applicationsAfter = "applications_after"
 )
 
 func init() {
@@ -89,9 +110,84 @@ type creditData struct {
 	Apps       []credit.Application
 	Loans      []loanView
 	Ended      []loanView         // cancelled and expired offers, for the record
-	Statements []credit.Statement // this month's, in progress, then the closed months', newest first
-	Loan       *loanView          // the loan page
-	Form       *form
+	Statements []credit.Statement // this month's, in progress (first page only), then the closed months', newest first
+	// The links to the other pages of each list.
+	AppPages, LoanPages, StatementPages pager
+	Loan                                *loanView // the loan page
+	Form                                *form
+}
+
+// pager is one list's links to its other pages: the first page, on a later one, and the next
+// page when another follows.
+type pager struct {
+	Of    string // what the list holds, to name the links: "loans"
+	First string
+	Next  string
+}
+
+// creditCursors are where each list of the credit page starts: "" (the zero key) for its first
+// page. A cursor that is not one starts its list from the first page, as the dashboard does.
+type creditCursors struct {
+	apps, loans string
+	statements  escrow.StatementKey
+}
+
+func readCreditCursors(q url.Values) creditCursors {
+	var c creditCursors
+	if v := q.Get(applicationsAfter); cursorPattern.MatchString(v) {
+		c.apps = v
+	}
+	if v := q.Get(loansAfter); cursorPattern.MatchString(v) {
+		c.loans = v
+	}
+	if k, err := escrow.ParseStatementKey(q.Get(statementsAfter)); err == nil && cursorPattern.MatchString(k.LineID) {
+		c.statements = k
+	}
+	return c
+}
+
+// query writes the cursors back as the credit page's query, with the admin's buyer.
+func (c creditCursors) query(buyerQuery url.Values) url.Values {
+	q := maps.Clone(buyerQuery)
+	if q == nil {
+		q = url.Values{}
+	}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set(applicationsAfter, c.apps)
+	set(loansAfter, c.loans)
+	if c.statements != (escrow.StatementKey{}) {
+		q.Set(statementsAfter, c.statements.String())
+	}
+	return q
+}
+
+// listPager links the pages of the list paged by param: the other lists stay where the page
+// has them (q), and each link lands on the list's heading (anchor).
+func listPager(q url.Values, param, of, anchor string, paged bool, next string) pager {
+	link := func(cursor string) string {
+		v := maps.Clone(q)
+		v.Del(param)
+		if cursor != "" {
+			v.Set(param, cursor)
+		}
+		path := "/credit"
+		if enc := v.Encode(); enc != "" {
+			path += "?" + enc
+		}
+		return path + "#" + anchor
+	}
+	p := pager{Of: of}
+	if paged {
+		p.First = link("")
+	}
+	if next != "" {
+		p.Next = link(next)
+	}
+	return p
 }
 
 // loanView is a loan with what it costs now, as the domain says.
@@ -203,8 +299,9 @@ func (s *Server) creditPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "credit.html", "Pay Later", d)
 }
 
-// creditLine fills d with the buyer's line, its loans, this month's statement, the months with
-// statements, and the applications.
+// creditLine fills d with the buyer's line and a page of each of its lists (R11): the loans, the
+// statements and the applications, each paged by its own cursor of the request's query. Each
+// list asks for one more item than a page shows: the one more says a next page exists.
 func (s *Server) creditLine(r *http.Request, a trade.Actor, d *creditData) error {
 	ctx := r.Context()
 	buyer, err := s.svc.Org(ctx, d.BuyerID)
@@ -215,11 +312,22 @@ func (s *Server) creditLine(r *http.Request, a trade.Actor, d *creditData) error
 	if err := credit.CheckEligible(buyer.Country, credit.USD); err != nil {
 		d.Eligible = sentence(errMessage(err))
 	}
-	apps, err := s.svc.CreditApplications(ctx, a, d.BuyerID)
+	cur := readCreditCursors(r.URL.Query())
+	var viewer url.Values
+	if d.ReadOnly {
+		viewer = url.Values{"buyer": {d.BuyerID}}
+	}
+	q := cur.query(viewer)
+	apps, _, err := s.svc.CreditApplicationsPage(ctx, a, d.BuyerID, cur.apps, creditPageSizes.applications+1)
 	if err != nil {
 		return err
 	}
+	next := ""
+	if n := creditPageSizes.applications; len(apps) > n {
+		apps, next = apps[:n], apps[n-1].ID
+	}
 	d.Apps = apps
+	d.AppPages = listPager(q, applicationsAfter, "applications", "apps-h", cur.apps != "", next)
 	line, err := s.svc.CreditLine(ctx, a, d.BuyerID)
 	if fault.ReasonOf(err) == "credit_line_not_found" {
 		return nil
@@ -228,32 +336,59 @@ func (s *Server) creditLine(r *http.Request, a trade.Actor, d *creditData) error
 		return err
 	}
 	d.Line, d.Available = &line, line.Available()
-	loans, err := s.svc.Loans(ctx, a, d.BuyerID)
-	if err != nil {
+	if err := s.creditLoans(ctx, a, d, cur, q); err != nil {
 		return err
 	}
-	for i := len(loans) - 1; i >= 0; i-- { // newest first
-		v := s.loanView(loans[i], a)
-		if v.State == credit.AgreementPending || v.State == credit.LoanCancelled {
-			if v.State == credit.LoanCancelled {
-				d.Ended = append(d.Ended, v)
-			}
-			continue
+	return s.creditStatements(ctx, a, d, cur, q)
+}
+
+// creditStatements fills d with a page of the buyer's statements: on the first page this
+// month's, in progress, then the closed months', newest first.
+func (s *Server) creditStatements(ctx context.Context, a trade.Actor, d *creditData, cur creditCursors, q url.Values) error {
+	first := cur.statements == (escrow.StatementKey{})
+	if first {
+		st, err := s.svc.CreditStatement(ctx, a, d.BuyerID, credit.PeriodOf(s.svc.Now()))
+		if err != nil {
+			return err
 		}
-		d.Loans = append(d.Loans, v)
+		d.Statements = []credit.Statement{st}
 	}
-	st, err := s.svc.CreditStatement(ctx, a, d.BuyerID, credit.PeriodOf(s.svc.Now()))
+	closed, _, err := s.svc.CreditStatementsPage(ctx, a, d.BuyerID, cur.statements, creditPageSizes.statements+1)
 	if err != nil {
 		return err
 	}
-	closed, err := s.svc.CreditStatements(ctx, a, d.BuyerID)
+	next := ""
+	if n := creditPageSizes.statements; len(closed) > n {
+		closed, next = closed[:n], escrow.StatementKey{Period: closed[n-1].Period, LineID: closed[n-1].LineID}.String()
+	}
+	d.Statements = append(d.Statements, closed...)
+	d.StatementPages = listPager(q, statementsAfter, "statements", "statements-h", !first, next)
+	return nil
+}
+
+// creditLoans fills d with a page of the line's loans, in the order they were taken out: the
+// ones running or repaid, and the cancelled agreements for the record. Offers not accepted are
+// on their orders' pages.
+func (s *Server) creditLoans(ctx context.Context, a trade.Actor, d *creditData, cur creditCursors, q url.Values) error {
+	loans, _, err := s.svc.LoansPage(ctx, a, d.BuyerID, cur.loans, creditPageSizes.loans+1)
 	if err != nil {
 		return err
 	}
-	d.Statements = append([]credit.Statement{st}, closed...)
-	if len(d.Statements) > StatementMonthsMax {
-		d.Statements = d.Statements[:StatementMonthsMax]
+	next := ""
+	if n := creditPageSizes.loans; len(loans) > n {
+		loans, next = loans[:n], loans[n-1].ID
 	}
+	for _, l := range loans {
+		v := s.loanView(l, a)
+		switch v.State {
+		case credit.AgreementPending:
+		case credit.LoanCancelled:
+			d.Ended = append(d.Ended, v)
+		default:
+			d.Loans = append(d.Loans, v)
+		}
+	}
+	d.LoanPages = listPager(q, loansAfter, "loans", "loans-h", cur.loans != "", next)
 	return nil
 }
 
@@ -533,17 +668,15 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	apps, err := s.svc.CreditApplications(ctx, a, buyerID)
+	app, err := s.svc.CreditApplication(ctx, a, r.PathValue("id"))
+	if err == nil && readOnly && buyerID != "" && app.BuyerID != buyerID {
+		err = fault.New(fault.NotFound, "application_not_found", "There is no such application.")
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	i := slices.IndexFunc(apps, func(x credit.Application) bool { return x.ID == r.PathValue("id") })
-	if i < 0 {
-		s.fail(w, r, fault.New(fault.NotFound, "application_not_found", "There is no such application."))
-		return
-	}
-	s.showApplication(w, r, http.StatusOK, apps[i], readOnly, nil)
+	s.showApplication(w, r, http.StatusOK, app, readOnly, nil)
 }
 
 func (s *Server) showApplication(w http.ResponseWriter, r *http.Request, status int, app credit.Application, readOnly bool, f *form) {
@@ -800,7 +933,7 @@ func (s *Server) payLaterAction(ctx context.Context, o *trade.Order, a trade.Act
 	if err != nil {
 		return nil, err
 	}
-	loans, err := s.svc.Loans(ctx, a, o.BuyerID)
+	loans, err := s.svc.OrderLoans(ctx, a, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -809,7 +942,7 @@ func (s *Server) payLaterAction(ctx context.Context, o *trade.Order, a trade.Act
 		box.Terms = append(box.Terms, t)
 	}
 	for _, l := range loans {
-		if l.PaymentID != p.ID {
+		if l.PaymentID != p.ID || l.LineID != line.ID {
 			continue
 		}
 		v := s.loanView(l, a)

@@ -7,3 +7,12 @@ func SetDirectoryScanMax(n int) (restore func()) {
 	directoryScanMax = n
 	return func() { directoryScanMax = old }
 }
+
+// SetCreditPageSizes lowers the credit page's page sizes (loans, closed statements,
+// applications) for a test, so that a few items fill more than one page; the returned function
+// restores them.
+func SetCreditPageSizes(loans, statements, applications int) (restore func()) {
+	old := creditPageSizes
+	creditPageSizes.loans, creditPageSizes.statements, creditPageSizes.applications = loans, statements, applications
+	return func() { creditPageSizes = old }
+}

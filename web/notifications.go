@@ -3,8 +3,10 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/tradeassure/tradeassure/notify"
+	"github.com/tradeassure/tradeassure/trade"
 )
 
 // Limits of the notifications page.
@@ -45,9 +47,10 @@ func (s *Server) notificationRoutes(app *http.ServeMux) {
 }
 
 type notificationsData struct {
-	Unread     []notify.Notification
+	Role       trade.Role // what the notices are about differs by role: the page's intro says it
+	Unread     []noticeRow
 	UnreadMore bool // more unread than shown
-	Earlier    []notify.Notification
+	Earlier    []noticeRow
 	Before     int64 // the earlier page this is; 0 for the newest
 	NextBefore int64 // the cursor of the next earlier page; 0 on the last
 	UpTo       int64 // the newest ID shown: "mark all read" marks nothing newer
@@ -61,15 +64,14 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil || before < 0 {
 		before = 0
 	}
-	var d notificationsData
-	d.Before = before
+	d := notificationsData{Role: actorOf(r).Role, Before: before}
 	if before == 0 {
 		unread, err := s.notes.List(r.Context(), sc, "", notify.Unread, 0, UnreadShownMax)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		d.Unread, d.UnreadMore = unread, len(unread) == UnreadShownMax
+		d.Unread, d.UnreadMore = noticeRows(unread), len(unread) == UnreadShownMax
 		if len(unread) > 0 {
 			d.UpTo = unread[0].ID
 		}
@@ -79,11 +81,56 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d.Earlier = earlier
+	d.Earlier = noticeRows(earlier)
 	if len(earlier) == EarlierPageMax {
 		d.NextBefore = earlier[len(earlier)-1].ID
 	}
 	s.render(w, r, http.StatusOK, "notifications.html", "Notifications", d)
+}
+
+// noticeRow is a notification as the page lists it, with its own link named for what it opens:
+// an order, a Pay Later loan or application, the credit line, the money held in suspense.
+type noticeRow struct {
+	notify.Notification
+	Href  string // the portal page where the reader acts; "" when the notification has none
+	Opens string // the link's text: what that page is
+}
+
+func noticeRows(ns []notify.Notification) []noticeRow {
+	out := make([]noticeRow, len(ns))
+	for i, n := range ns {
+		out[i] = noticeRow{Notification: n}
+		if strings.HasPrefix(n.Link, "/") && !strings.HasPrefix(n.Link, "//") { // a page of the portal, never elsewhere
+			out[i].Href, out[i].Opens = n.Link, opens(n.Link)
+		}
+	}
+	return out
+}
+
+// opens says what a notification's link opens, from the pages notify links to (its OrderLink,
+// LoanLink, ApplicationLink, CreditLink and SuspenseLink); only an order's names the order.
+func opens(link string) string {
+	id := func(prefix string) (string, bool) {
+		rest, ok := strings.CutPrefix(link, prefix)
+		id, _, _ := strings.Cut(rest, "/")
+		return id, ok && id != ""
+	}
+	if x, ok := id(notify.OrderLink("")); ok {
+		return "Order #" + shortID(x)
+	}
+	if x, ok := id(notify.LoanLink("")); ok {
+		return "Pay Later loan #" + shortID(x)
+	}
+	if _, ok := id(notify.ApplicationLink("")); ok {
+		return "Your Pay Later application"
+	}
+	switch link {
+	case notify.CreditLink:
+		return "Your Pay Later credit line"
+	case notify.SuspenseLink:
+		return "Money held in suspense"
+	}
+	return "Open the page"
 }
 
 // markRead marks one of the viewer's notifications read (marking it again changes nothing, so

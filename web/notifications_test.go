@@ -3,16 +3,22 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/tradeassure/tradeassure/api"
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/notify"
+	"github.com/tradeassure/tradeassure/payment"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/web"
 )
@@ -188,4 +194,90 @@ func browserNotifications(t *testing.T, w *world) {
 	)
 	buyer.has("after marking", "Unread (1)", "Notifications (1)")
 	buyer.do("open the order", chromedp.Click(chromedp.CSS(`a[href="/orders/`+o.ID+`"]`)), waitText("#"+notify.ShortRef(o.ID)))
+}
+
+// noticeRowRE finds a notification's row: its title and its Link cell.
+var noticeRowRE = regexp.MustCompile(`(?s)<td data-label="What"><strong>([^<]*)</strong>.*?<td data-label="Link">(.*?)</td>`)
+
+// noticeLinks returns each listed notification's title with its Link cell, as the page shows
+// them (entities decoded).
+func noticeLinks(body string) map[string]string {
+	out := map[string]string{}
+	for _, m := range noticeRowRE.FindAllStringSubmatch(body, -1) {
+		out[html.UnescapeString(m[1])] = html.UnescapeString(m[2])
+	}
+	return out
+}
+
+// TestNotificationLinks ensures each notification links to its own page, named for what it
+// opens (R11, R8): a notice about an order opens "Order #…"; a Pay Later approval the credit
+// line, a past-due loan "Pay Later loan #…" (its loan's page, without its order's reference),
+// and money held in suspense the admins' suspense list — each page there for the person told.
+func TestNotificationLinks(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, w *world) {
+		notes := withNotifications(w)
+		w.approve(500_000_00)
+		b := w.actors["buyer"]
+		o := w.orderOf(b, 3000)
+		runNotifier(t, notes)
+		_, err := w.svc.Do(w.ctx, b, w.key(), o.ID, trade.Pay{Installment: trade.Initial, Method: payment.PayLater})
+		w.must("pay", err)
+		l, err := w.svc.OfferLoan(w.ctx, b, w.key(), o.ID, 2)
+		w.must("offer", err)
+		_, err = w.svc.AcceptLoan(w.ctx, b, w.key(), l.ID)
+		w.must("accept", err)
+		w.clock.Set(l.Agreement.DisbursementDue.Add(time.Minute))
+		w.timers()
+		w.lenderWorker()
+		w.clock.Set(l.Agreement.Installments[0].DueDate.Add(time.Hour))
+		w.timers()
+		l, err = w.svc.Loan(w.ctx, w.admin, l.ID)
+		w.must("loan", err)
+		_, err = w.svc.RecordBankDebitResult(w.ctx, w.admin, w.key(), l.BankDebit.ID, false) // the bank refused it
+		w.must("record the bank's refusal", err)
+		runNotifier(t, notes)
+		// Money that matches no payment is held in suspense (R8).
+		_, err = w.svc.ReceiveFunds(w.ctx, "stmt-1", escrow.Incoming{Method: payment.TTWire,
+			Amount: money.New(1_000_00, "USD"), Reference: "INVOICE 1234", Payer: "Maple Kids Apparel"})
+		w.must("receive", err)
+		runNotifier(t, notes)
+
+		buyer := w.login("buyer")
+		inbox := buyer.get("/notifications")
+		links := noticeLinks(inbox.body)
+		orderLink := `<a href="/orders/` + o.ID + `">Order #` + notify.ShortRef(o.ID) + `</a>`
+		loanLink := `<a href="/credit/loans/` + l.ID + `">Pay Later loan #` + notify.ShortRef(l.ID) + `</a>`
+		for title, want := range map[string]string{
+			"Send the initial payment for order " + notify.ShortRef(o.ID): orderLink,
+			"Pay Later loan " + notify.ShortRef(l.ID) + " is past due":    loanLink,
+			"Pay Later approved: a line of USD 100,000.00":                `<a href="/credit">Your Pay Later credit line</a>`,
+		} {
+			if links[title] != want {
+				t.Errorf("buyer: %q links %q, want %q (links %v)", title, links[title], want, links)
+			}
+		}
+		shows(t, "buyer's inbox", inbox, `<th scope="col">Link</th>`, "and your Pay Later line and loans. Each links to the page where you act.")
+		for _, path := range []string{"/orders/" + o.ID, "/credit/loans/" + l.ID, "/credit"} {
+			if r := buyer.get(path); r.status != http.StatusOK {
+				t.Errorf("buyer: a notification links to %s: %d", path, r.status)
+			}
+		}
+
+		admin := w.login("admin")
+		inbox = admin.get("/notifications")
+		shows(t, "admin's inbox", inbox, "money held in suspense to allocate")
+		links = noticeLinks(inbox.body)
+		const suspense = "Allocate USD 1,000.00 held in suspense"
+		if got := links[suspense]; got != `<a href="/admin/suspense">Money held in suspense</a>` {
+			t.Errorf("admin: %q links %q (links %v)", suspense, got, links)
+		}
+		if r := admin.get("/admin/suspense"); r.status != http.StatusOK || !strings.Contains(r.body, "INVOICE 1234") {
+			t.Errorf("admin: the suspense list: %d", r.status)
+		}
+		for title, cell := range links {
+			if strings.Contains(cell, `>#`) || strings.Contains(cell, "#<") {
+				t.Errorf("admin: %q links a bare reference: %s", title, cell)
+			}
+		}
+	})
 }

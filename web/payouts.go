@@ -28,9 +28,49 @@ func (s *Server) payoutRoutes(app *http.ServeMux) {
 // the payouts it received, newest first.
 type payoutsData struct {
 	Balances   []escrow.PayoutBalance
-	Payouts    []trade.Payout
+	Flag       *trade.PayoutAccountFlag // a returned payout flagged the supplier's account
+	Payouts    []payoutRow
 	Before     string // the page of older payouts this is; "" for the newest
 	NextBefore string // the cursor of the next older page; "" on the last
+}
+
+// payoutRow is a payout as the portal lists it.
+type payoutRow struct{ trade.Payout }
+
+// payoutRows wraps payouts for the portal.
+func payoutRows(ps []trade.Payout) []payoutRow {
+	out := make([]payoutRow, len(ps))
+	for i, p := range ps {
+		out[i] = payoutRow{p}
+	}
+	return out
+}
+
+// StatusText says where the payout is, in words; a sandbox payout says it moved no money.
+func (p payoutRow) StatusText() string {
+	s := ""
+	switch p.Status {
+	case trade.PayoutRequested:
+		s = "Requested: waiting for the bank's confirmation"
+	case trade.PayoutSent:
+		s = "Sent"
+		if p.ValueDate != nil {
+			s += " on " + p.ValueDate.Format("2 Jan 2006")
+		}
+		if p.BankReference != "" {
+			s += ", bank reference " + p.BankReference
+		}
+	case trade.PayoutReturned:
+		s = "Returned by the bank: " + p.ReturnReason
+	case trade.PayoutNetted:
+		return "Netted: nothing sent"
+	default:
+		s = string(p.Status)
+	}
+	if p.Sandbox {
+		s += " (sandbox: simulated, no money moved)"
+	}
+	return s
 }
 
 // payoutsPage shows a supplier what it is owed and its payouts. It is the supplier's own page:
@@ -51,10 +91,16 @@ func (s *Server) payoutsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if d.Payouts, err = s.svc.Payouts(ctx, a, escrow.PayoutFilter{Before: d.Before, Limit: PayoutsPageMax}); err != nil {
+	if d.Flag, err = s.svc.OpenPayoutFlag(ctx, a, a.OrgID); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	ps, err := s.svc.Payouts(ctx, a, escrow.PayoutFilter{Before: d.Before, Limit: PayoutsPageMax})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Payouts = payoutRows(ps)
 	if len(d.Payouts) == PayoutsPageMax {
 		d.NextBefore = d.Payouts[len(d.Payouts)-1].ID
 	}
@@ -65,7 +111,7 @@ func (s *Server) payoutsPage(w http.ResponseWriter, r *http.Request) {
 // payouts, and the "Pay out now" form.
 type payoutPanel struct {
 	Balances   []escrow.PayoutBalance
-	Recent     []trade.Payout
+	Recent     []payoutRow
 	Currencies []money.Currency
 	Form       *form
 }
@@ -78,9 +124,11 @@ func (s *Server) payoutPanel(ctx context.Context, a trade.Actor, supplierID stri
 	if p.Balances, err = s.svc.PayoutBalances(ctx, a, supplierID); err != nil {
 		return nil, err
 	}
-	if p.Recent, err = s.svc.Payouts(ctx, a, escrow.PayoutFilter{SupplierID: supplierID, Limit: PayoutsRecentMax}); err != nil {
+	recent, err := s.svc.Payouts(ctx, a, escrow.PayoutFilter{SupplierID: supplierID, Limit: PayoutsRecentMax})
+	if err != nil {
 		return nil, err
 	}
+	p.Recent = payoutRows(recent)
 	chosen := ""
 	for _, b := range p.Balances {
 		if b.Payable > 0 {
@@ -140,15 +188,19 @@ func (s *Server) payOutNow(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, "/admin/suppliers/"+id+"#payouts", flash)
 }
 
-// payoutFlash says what a payout did, for the admin who asked for it.
+// payoutFlash says what a payout did, for the admin who asked for it: a payout is requested
+// from the rail, and sent only once the bank confirms it.
 func payoutFlash(p trade.Payout) string {
 	c := p.Currency
-	switch {
-	case p.Sent == 0:
+	if p.Sent == 0 {
 		return "Netted " + formatMoney(p.Netted, c) + " against the supplier's debt; nothing was left to send."
-	case p.Netted > 0:
-		return "Paid out " + formatMoney(p.Sent, c) + " by " + methodName(p.Method) + " after netting " +
-			formatMoney(p.Netted, c) + " against the supplier's debt."
 	}
-	return "Paid out " + formatMoney(p.Sent, c) + " by " + methodName(p.Method) + "."
+	s := "Requested a payout of " + formatMoney(p.Sent, c) + " by " + methodName(p.Method)
+	if p.Netted > 0 {
+		s += " after netting " + formatMoney(p.Netted, c) + " against the supplier's debt"
+	}
+	if p.Sandbox {
+		return s + "; the sandbox payout rail answers it (simulated, no money moves)."
+	}
+	return s + "; it is sent once the bank's confirmation is recorded."
 }

@@ -113,7 +113,7 @@ func TestPayoutsPortal(t *testing.T) {
 			}
 		}
 		after := admin.get("/admin/suppliers/" + sup)
-		if !strings.Contains(after.body, "Paid out USD 11,600.00 by T/T bank transfer") {
+		if !strings.Contains(after.body, "Requested a payout of USD 11,600.00 by T/T bank transfer (international wire); it is sent once the bank&#39;s confirmation is recorded.") {
 			t.Error("no flash after paying out")
 		}
 		ps, err := w.svc.Payouts(w.ctx, w.admin, escrowFilter(sup))
@@ -132,7 +132,8 @@ func TestPayoutsPortal(t *testing.T) {
 			t.Errorf("paying out an unknown supplier: %d, want 404", res.status)
 		}
 		page = supplier.get("/payouts")
-		for _, want := range []string{"Your payouts", "Sent", ps[0].Reference, "By the platform", "No payout is due."} {
+		for _, want := range []string{"Your payouts", "Requested: waiting for the bank&#39;s confirmation", ps[0].Reference, "By the platform",
+			"No payout is due.", "On its way to your bank"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("after the payout the supplier's page lacks %q", want)
 			}
@@ -192,4 +193,37 @@ func TestPayoutsPortalDebt(t *testing.T) {
 
 func escrowFilter(supplierID string) escrow.PayoutFilter {
 	return escrow.PayoutFilter{SupplierID: supplierID}
+}
+
+// TestPayoutsPortalReturned ensures a supplier whose payout the bank returned is told so, with
+// the bank's reason, sees the money owed to it again (made of the returned payout), and learns
+// that nothing is sent until its account is cleared; the admin's supplier page shows the return
+// and refuses "Pay out now" next to the currency. R12
+func TestPayoutsPortalReturned(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, w *world) {
+		w.released()
+		sup := w.supplierID()
+		p, err := w.svc.PayOut(w.ctx, w.admin, w.key(), sup, "USD")
+		w.must("pay out", err)
+		_, err = w.svc.RecordPayoutResult(w.ctx, w.admin, w.key(), p.ID, trade.PayoutResult{Outcome: trade.OutcomeReturned,
+			Amount: money.New(p.Sent, "USD"), ValueDate: w.clock.Now(), Reason: "AC04 closed account number"})
+		w.must("record the return", err)
+		page := w.login("supplier").get("/payouts").body
+		for _, want := range []string{"Your bank returned a payout.", "AC04 closed account number", "Returned by the bank: AC04 closed account number",
+			"A payout your bank returned", "USD 11,600.00"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the supplier's page lacks %q", want)
+			}
+		}
+		admin := w.login("admin")
+		action := "/admin/suppliers/" + sup + "/payout"
+		adminPage := admin.get("/admin/suppliers/" + sup).body
+		if !strings.Contains(adminPage, "Returned by the bank: AC04 closed account number") {
+			t.Error("the admin's supplier page does not show the return")
+		}
+		res := admin.post(action, url.Values{"idempotency_key": {formKey(t, adminPage, action)}, "currency": {"USD"}})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "was returned by the bank") {
+			t.Fatalf("paying out to a flagged account: %d", res.status)
+		}
+	})
 }

@@ -169,28 +169,43 @@ func (d *demo) do(a trade.Actor, o *trade.Order, cmd trade.Command) (*trade.Orde
 }
 
 // wait moves virtual time and fires the timers that come due, with the Pay Later bank and lender
-// workers between rounds: they ask the bank for the debits and the lender for the decisions and
-// disbursements that were requested (R11).
+// workers and the payout rail's worker between rounds: they ask the bank for the debits and the
+// lender for the decisions and disbursements that were requested (R11), and the sandbox payout
+// rail about the payouts requested (R12).
 func (d *demo) wait(o *trade.Order, dur time.Duration) (*trade.Order, error) {
 	d.clock.Advance(dur)
+	if err := d.rounds(true); err != nil {
+		return o, err
+	}
+	return d.svc.Order(d.ctx, d.admin, o.ID)
+}
+
+// rounds runs the workers until none finds work; without payouts the payout rail's worker does
+// not run, so a payout requested meanwhile stays requested.
+func (d *demo) rounds(payouts bool) error {
 	for {
 		n, err := d.svc.RunTimers(d.ctx, "demo")
 		if err != nil {
-			return o, err
+			return err
 		}
 		debits, err := d.svc.RunBankDebits(d.ctx, "demo")
 		if err != nil {
-			return o, err
+			return err
 		}
 		asked, err := d.svc.RunLenderRequests(d.ctx, "demo")
 		if err != nil {
-			return o, err
+			return err
 		}
-		if n == 0 && debits == 0 && asked == 0 {
-			break
+		sent := 0
+		if payouts {
+			if sent, err = d.svc.RunPayoutSends(d.ctx, "demo"); err != nil {
+				return err
+			}
+		}
+		if n == 0 && debits == 0 && asked == 0 && sent == 0 {
+			return nil
 		}
 	}
-	return d.svc.Order(d.ctx, d.admin, o.ID)
 }
 
 // contract is the seeds' children's-clothing specification, in clear, measurable terms (R5).

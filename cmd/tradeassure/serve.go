@@ -131,6 +131,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		host, _ := os.Hostname()
 		svc.LenderWorker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
 	})
+	wg.Go(func() { // payouts (R12): the payout rail is asked outside any transaction; without one it takes nothing
+		host, _ := os.Hostname()
+		svc.PayoutWorker(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
+	})
 	wg.Go(func() { // webhook deliveries, beside the timers; stopped with them
 		host, _ := os.Hostname()
 		hooks.Run(workerCtx, fmt.Sprintf("%s-%d", host, os.Getpid()), *tick)
@@ -167,14 +171,18 @@ const serveUsage = `usage: tradeassure serve [flags]
 
 Serves the JSON API (/v1) and the portal, and runs the background workers: the timer worker
 (deadlines, sandbox deliveries, Pay Later and payout timers), the Pay Later bank worker (debits)
-and lender worker (decisions, disbursements), the webhook dispatcher, the notifier (in-app
-notifications and email) and the idempotency-key purger.
+and lender worker (decisions, disbursements), the payout rail worker, the webhook dispatcher, the
+notifier (in-app notifications and email) and the idempotency-key purger.
 
 Money: without --sandbox, payment instructions name the platform's collection accounts
 (-collection-accounts; a method without one is not offered) and an order counts as paid only
 when a rail reports the money: POST /v1/rails/{method}/credits. With --sandbox (and --demo),
 payments are simulated: the sandbox rail delivers each one after -sandbox-delay, no real money
 moves, and every portal page and API response says so.
+
+Payouts to suppliers are requested from the T/T rail and wait in transit: with --sandbox the
+sandbox payout rail answers them (simulated, labelled sandbox); without it no payout adapter
+ships, and an admin records each bank confirmation or return: POST /v1/payouts/{id}/result.
 
 flags:
 `
@@ -247,7 +255,8 @@ func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := openService(ctx, cfg.db, cfg.blobs, escrow.Options{Clock: serveClock, Logger: log, Accounts: cfg.accounts,
 		Sandbox: escrow.Sandbox{Enabled: cfg.sandbox, Delay: cfg.sandboxDelay}, OnTimer: metrics.NewTimerCounter(reg),
-		Credit: escrow.CreditOptions{OnDebit: metrics.NewBankDebitCounter(reg), OnLender: metrics.NewLenderCounter(reg)}})
+		Credit:  escrow.CreditOptions{OnDebit: metrics.NewBankDebitCounter(reg), OnLender: metrics.NewLenderCounter(reg)},
+		Payouts: escrow.PayoutOptions{OnAnswer: payoutAnswerCounter(reg)}})
 	if err != nil {
 		return nil, err
 	}

@@ -192,7 +192,8 @@ func (s *served) idle() {
 	s.t.Fatal("timers stay due")
 }
 
-// TestServeWithoutSandbox ensures plain `serve` runs no sandbox: it says so at startup, the
+// TestServeWithoutSandbox ensures plain `serve` runs no sandbox: it says so at startup (no payout
+// rail answers payouts either: an operator records the bank's answers), the
 // API's payment instructions name the configured collection account and are not marked
 // sandbox, no response carries the sandbox header, the portal shows no banner, and the order
 // stays unpaid — however long past the sandbox's delay — until the money is posted through the
@@ -209,7 +210,8 @@ func TestServeWithoutSandbox(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := serveWith(t, url, "-collection-accounts", accounts)
-			if !strings.Contains(s.log.String(), `"sandbox":false`) || strings.Contains(s.log.String(), "SANDBOX") {
+			if !strings.Contains(s.log.String(), `"sandbox":false`) || strings.Contains(s.log.String(), "SANDBOX") ||
+				!strings.Contains(s.log.String(), "payout rail: none on this machine") {
 				t.Errorf("startup log:\n%s", s.log)
 			}
 			o := s.pay("tt_wire")
@@ -274,7 +276,8 @@ func get(t *testing.T, url string) (*http.Response, string) {
 	return res, string(b)
 }
 
-// TestServeSandbox ensures `serve --sandbox` says so everywhere: a startup warning, the banner
+// TestServeSandbox ensures `serve --sandbox` says so everywhere: a startup warning (the payout
+// rail is the sandbox's too), the banner
 // on the portal, the sandbox header on API responses (refusals too), and payment instructions
 // marked sandbox that name the sandbox's own account; and that the sandbox then delivers the
 // payment once its delay has passed on the injected clock. R8
@@ -285,7 +288,8 @@ func TestServeSandbox(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := serveWith(t, url, "--sandbox", "-sandbox-delay", "5m")
-			if !strings.Contains(s.log.String(), `"msg":"SANDBOX: payments are simulated, no real money moves`) {
+			if !strings.Contains(s.log.String(), `"msg":"SANDBOX: payments are simulated, no real money moves`) ||
+				!strings.Contains(s.log.String(), "payout rail: the sandbox (simulated answers, no money moves)") {
 				t.Errorf("no sandbox warning at startup:\n%s", s.log)
 			}
 			if _, body := get(t, s.base+"/login"); !strings.Contains(body, "payments are simulated, no real money moves") {

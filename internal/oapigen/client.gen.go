@@ -270,6 +270,48 @@ func (e PayBodyMethod) Valid() bool {
 	}
 }
 
+// Defines values for PayoutResultBodyOutcome.
+const (
+	PayoutResultBodyOutcomeReturned PayoutResultBodyOutcome = "returned"
+	PayoutResultBodyOutcomeSent     PayoutResultBodyOutcome = "sent"
+)
+
+// Valid indicates whether the value is a known member of the PayoutResultBodyOutcome enum.
+func (e PayoutResultBodyOutcome) Valid() bool {
+	switch e {
+	case PayoutResultBodyOutcomeReturned:
+		return true
+	case PayoutResultBodyOutcomeSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayoutViewStatus.
+const (
+	PayoutViewStatusNetted    PayoutViewStatus = "netted"
+	PayoutViewStatusRequested PayoutViewStatus = "requested"
+	PayoutViewStatusReturned  PayoutViewStatus = "returned"
+	PayoutViewStatusSent      PayoutViewStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the PayoutViewStatus enum.
+func (e PayoutViewStatus) Valid() bool {
+	switch e {
+	case PayoutViewStatusNetted:
+		return true
+	case PayoutViewStatusRequested:
+		return true
+	case PayoutViewStatusReturned:
+		return true
+	case PayoutViewStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProposeResolutionBodyKind.
 const (
 	FullRefund    ProposeResolutionBodyKind = "full_refund"
@@ -408,6 +450,7 @@ const (
 	GuaranteeFund      ListBalancesParamsKind = "guarantee_fund"
 	LenderFunding      ListBalancesParamsKind = "lender_funding"
 	LoanReceivable     ListBalancesParamsKind = "loan_receivable"
+	PayoutsInTransit   ListBalancesParamsKind = "payouts_in_transit"
 	RailClearing       ListBalancesParamsKind = "rail_clearing"
 	SupplierPayable    ListBalancesParamsKind = "supplier_payable"
 	SupplierReceivable ListBalancesParamsKind = "supplier_receivable"
@@ -431,6 +474,8 @@ func (e ListBalancesParamsKind) Valid() bool {
 		return true
 	case LoanReceivable:
 		return true
+	case PayoutsInTransit:
+		return true
 	case RailClearing:
 		return true
 	case SupplierPayable:
@@ -438,6 +483,30 @@ func (e ListBalancesParamsKind) Valid() bool {
 	case SupplierReceivable:
 		return true
 	case Suspense:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPayoutsParamsStatus.
+const (
+	ListPayoutsParamsStatusNetted    ListPayoutsParamsStatus = "netted"
+	ListPayoutsParamsStatusRequested ListPayoutsParamsStatus = "requested"
+	ListPayoutsParamsStatusReturned  ListPayoutsParamsStatus = "returned"
+	ListPayoutsParamsStatusSent      ListPayoutsParamsStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListPayoutsParamsStatus enum.
+func (e ListPayoutsParamsStatus) Valid() bool {
+	switch e {
+	case ListPayoutsParamsStatusNetted:
+		return true
+	case ListPayoutsParamsStatusRequested:
+		return true
+	case ListPayoutsParamsStatusReturned:
+		return true
+	case ListPayoutsParamsStatusSent:
 		return true
 	default:
 		return false
@@ -845,6 +914,9 @@ type ClassResult struct {
 	Reject     int64  `json:"reject"`
 	SampleSize int64  `json:"sample_size"`
 }
+
+// ClearPayoutFlagRequest defines model for Clear_payout_flagRequest.
+type ClearPayoutFlagRequest = map[string]interface{}
 
 // CmdInStructBody defines model for CmdInStruct {}Body.
 type CmdInStructBody = map[string]interface{}
@@ -1662,9 +1734,26 @@ type PaymentTerms struct {
 	InitialBp int64 `json:"initial_bp"`
 }
 
+// PayoutAccountFlag defines model for PayoutAccountFlag.
+type PayoutAccountFlag struct {
+	ClearedAt *time.Time `json:"cleared_at,omitempty"`
+	ClearedBy *string    `json:"cleared_by,omitempty"`
+	FlaggedAt time.Time  `json:"flagged_at"`
+
+	// PayoutId The returned payout that flagged the account.
+	PayoutId string `json:"payout_id"`
+
+	// Reason Why the bank returned it.
+	Reason     string `json:"reason"`
+	SupplierId string `json:"supplier_id"`
+}
+
 // PayoutBalanceView defines model for PayoutBalanceView.
 type PayoutBalanceView struct {
 	Currency string `json:"currency"`
+
+	// InTransit Requested payouts the rail has not confirmed sent yet.
+	InTransit Amount `json:"in_transit"`
 
 	// Method The rail a payout in this currency leaves by.
 	Method *string `json:"method,omitempty"`
@@ -1678,18 +1767,21 @@ type PayoutBalanceView struct {
 	// Receivable The supplier's debt from refunds paid by the guarantee fund (R14); the next payout nets it first.
 	Receivable Amount `json:"receivable"`
 
-	// Releases The releases the payable is made of, newest first.
+	// Releases The releases (and returned payouts) the payable is made of, newest first.
 	Releases *[]ReleaseView `json:"releases"`
 
 	// ReleasesMore More releases make up the balance than are listed.
 	ReleasesMore *bool `json:"releases_more,omitempty"`
 
-	// ToSend What the next payout would send now: payable less receivable, at least zero.
+	// ToSend What the next payout would send now: payable less receivable, at least zero; zero while the account is flagged.
 	ToSend Amount `json:"to_send"`
 }
 
 // PayoutBalances defines model for PayoutBalances.
 type PayoutBalances struct {
+	// AccountFlag Present while a returned payout has the supplier's designated account flagged: nothing is sent until an admin clears it.
+	AccountFlag *PayoutAccountFlag `json:"account_flag,omitempty"`
+
 	// Balances One per currency the supplier was ever paid or owed in.
 	Balances   *[]PayoutBalanceView `json:"balances"`
 	SupplierId string               `json:"supplier_id"`
@@ -1703,12 +1795,44 @@ type PayoutPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// PayoutResultBody defines model for PayoutResultBody.
+type PayoutResultBody struct {
+	// Amount What the bank sent or returned: must be the payout's sent amount, in its currency.
+	Amount Amount `json:"amount"`
+
+	// BankReference sent: the bank's reference of the wire (ISO 20022 Max35Text).
+	BankReference *string `json:"bank_reference,omitempty"`
+
+	// Outcome sent: the wire left the platform's bank; returned: the bank returned (or rejected) it.
+	Outcome PayoutResultBodyOutcome `json:"outcome"`
+
+	// Reason returned: why, as the bank said (e.g. an ISO 20022 return reason: AC04 closed account number).
+	Reason *string `json:"reason,omitempty"`
+
+	// ValueDate sent: the day the wire left; returned: the day it came back. Not before the payout was requested, at most 7 days ahead.
+	ValueDate openapi_types.Date `json:"value_date"`
+}
+
+// PayoutResultBodyOutcome sent: the wire left the platform's bank; returned: the bank returned (or rejected) it.
+type PayoutResultBodyOutcome string
+
 // PayoutView defines model for PayoutView.
 type PayoutView struct {
-	CreatedAt time.Time `json:"created_at"`
-	Id        string    `json:"id"`
+	// Attempts Admins only: how often the payout rail was asked.
+	Attempts *int64 `json:"attempts,omitempty"`
 
-	// Method The rail the money left by; its banks' charges are theirs, not collected by the platform.
+	// Attention Admins only: the rail gave no usable answer after the worker's attempts; an operator records the bank's answer.
+	Attention *bool `json:"attention,omitempty"`
+
+	// BankReference The bank's reference of the wire, once sent.
+	BankReference *string   `json:"bank_reference,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	Id            string    `json:"id"`
+
+	// LastError Admins only: why the rail gave no answer last time.
+	LastError *string `json:"last_error,omitempty"`
+
+	// Method The rail the money leaves by; its banks' charges are theirs, not collected by the platform.
 	Method string `json:"method"`
 
 	// Netted Settled against that debt first: min(payable, receivable).
@@ -1720,22 +1844,46 @@ type PayoutView struct {
 	// ReceivableBefore What the supplier owed the platform from refunds paid by the guarantee fund (R14).
 	ReceivableBefore Amount `json:"receivable_before"`
 
+	// RecordedBy Admins only: who recorded the last answer, rail:<name> or admin:<user>.
+	RecordedBy *string `json:"recorded_by,omitempty"`
+
 	// Reference What the supplier's bank statement shows (at most 16 characters).
 	Reference string `json:"reference"`
 
-	// Sent Sent to the supplier's bank: payable less netted.
+	// ReturnDate The day the bank returned it.
+	ReturnDate *openapi_types.Date `json:"return_date,omitempty"`
+
+	// ReturnReason Why the bank returned it.
+	ReturnReason *string `json:"return_reason,omitempty"`
+
+	// ReturnedAt When the return was recorded.
+	ReturnedAt *time.Time `json:"returned_at,omitempty"`
+
+	// Sandbox Requested on a sandbox server: the sandbox payout rail answers it and no real money moves.
+	Sandbox bool `json:"sandbox"`
+
+	// Sent What the rail is told to send to the supplier's bank: payable less netted.
 	Sent Amount `json:"sent"`
 
-	// Status sent, or netted when the whole payable went to the debt and nothing was sent.
-	Status     string `json:"status"`
-	SupplierId string `json:"supplier_id"`
+	// SentAt When the confirmation was recorded.
+	SentAt *time.Time `json:"sent_at,omitempty"`
 
-	// TransferIds The ledger transfers it posted: payout_netting, then payout.
+	// Status requested: the rail was told to send it and has not confirmed; sent: the rail confirmed the wire left; returned: the bank returned it and the money is owed to the supplier again; netted: the whole payable went to the debt and nothing was sent.
+	Status     PayoutViewStatus `json:"status"`
+	SupplierId string           `json:"supplier_id"`
+
+	// TransferIds The ledger transfers it posted, in order: payout_netting, payout_requested, then payout (sent) or payout_returned.
 	TransferIds *[]string `json:"transfer_ids"`
 
 	// Trigger admin (pay out now) or automatic (the daily payout after a release).
 	Trigger string `json:"trigger"`
+
+	// ValueDate The day the wire left, once sent.
+	ValueDate *openapi_types.Date `json:"value_date,omitempty"`
 }
+
+// PayoutViewStatus requested: the rail was told to send it and has not confirmed; sent: the rail confirmed the wire left; returned: the bank returned it and the money is owed to the supplier again; netted: the whole payable went to the debt and nothing was sent.
+type PayoutViewStatus string
 
 // PlaceOrderRequest defines model for Place_orderRequest.
 type PlaceOrderRequest struct {
@@ -1889,7 +2037,7 @@ type ReleaseView struct {
 	Amount Amount    `json:"amount"`
 	At     time.Time `json:"at"`
 
-	// Code release, or release_for_production (R14).
+	// Code release, release_for_production (R14), or payout_returned (a payout the bank returned).
 	Code       string `json:"code"`
 	OrderId    string `json:"order_id"`
 	TransferId string `json:"transfer_id"`
@@ -1976,10 +2124,26 @@ type SandboxBankView struct {
 	Sandbox bool `json:"sandbox"`
 }
 
+// SandboxPayoutRailView defines model for SandboxPayoutRailView.
+type SandboxPayoutRailView struct {
+	// Return The sandbox returns the supplier's payouts (a closed account) instead of sending them.
+	Return bool `json:"return"`
+
+	// Sandbox Always true: the sandbox payout rail is simulated, no money moves.
+	Sandbox    bool   `json:"sandbox"`
+	SupplierId string `json:"supplier_id"`
+}
+
 // SetSandboxBankRequest defines model for Set_sandbox_bankRequest.
 type SetSandboxBankRequest struct {
 	BuyerId string `json:"buyer_id"`
 	Fail    bool   `json:"fail"`
+}
+
+// SetSandboxPayoutRailRequest defines model for Set_sandbox_payout_railRequest.
+type SetSandboxPayoutRailRequest struct {
+	Return     bool   `json:"return"`
+	SupplierId string `json:"supplier_id"`
 }
 
 // ShipBody defines model for ShipBody.
@@ -2666,10 +2830,19 @@ type ListPayoutsParams struct {
 	// SupplierId Admin: only this supplier's. A supplier may name only itself.
 	SupplierId *string `form:"supplier_id,omitempty" json:"supplier_id,omitempty"`
 
+	// Status Only payouts in this state: requested lists those waiting for the bank's answer.
+	Status *ListPayoutsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Attention Only requested payouts the payout rail gave no usable answer for: an operator records the bank's answer.
+	Attention *bool `form:"attention,omitempty" json:"attention,omitempty"`
+
 	// Before The next_cursor of the previous page.
 	Before *string `form:"before,omitempty" json:"before,omitempty"`
 	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
 }
+
+// ListPayoutsParamsStatus defines parameters for ListPayouts.
+type ListPayoutsParamsStatus string
 
 // CreatePayoutParams defines parameters for CreatePayout.
 type CreatePayoutParams struct {
@@ -2680,6 +2853,21 @@ type CreatePayoutParams struct {
 type GetPayoutBalanceParams struct {
 	// SupplierId Required for an admin; a supplier may name only itself.
 	SupplierId *string `form:"supplier_id,omitempty" json:"supplier_id,omitempty"`
+}
+
+// ClearPayoutFlagParams defines parameters for ClearPayoutFlag.
+type ClearPayoutFlagParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// SetSandboxPayoutRailParams defines parameters for SetSandboxPayoutRail.
+type SetSandboxPayoutRailParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// RecordPayoutResultParams defines parameters for RecordPayoutResult.
+type RecordPayoutResultParams struct {
+	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
 // QuotePaymentParams defines parameters for QuotePayment.
@@ -2888,6 +3076,15 @@ type SetEligibilityJSONRequestBody = EligibilityBody
 
 // CreatePayoutJSONRequestBody defines body for CreatePayout for application/json ContentType.
 type CreatePayoutJSONRequestBody = CreatePayoutRequest
+
+// ClearPayoutFlagJSONRequestBody defines body for ClearPayoutFlag for application/json ContentType.
+type ClearPayoutFlagJSONRequestBody = ClearPayoutFlagRequest
+
+// SetSandboxPayoutRailJSONRequestBody defines body for SetSandboxPayoutRail for application/json ContentType.
+type SetSandboxPayoutRailJSONRequestBody = SetSandboxPayoutRailRequest
+
+// RecordPayoutResultJSONRequestBody defines body for RecordPayoutResult for application/json ContentType.
+type RecordPayoutResultJSONRequestBody = PayoutResultBody
 
 // ReceiveFundsJSONRequestBody defines body for ReceiveFunds for application/json ContentType.
 type ReceiveFundsJSONRequestBody = ReceiveFundsRequest
@@ -3762,7 +3959,7 @@ type ClientInterface interface {
 
 	// CreatePayoutWithBody Pay a supplier out now in one currency, netting its debt first (admin)
 	//
-	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3771,7 +3968,7 @@ type ClientInterface interface {
 
 	// CreatePayout Pay a supplier out now in one currency, netting its debt first (admin)
 	//
-	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3783,10 +3980,64 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/payouts/balance (the `GetPayoutBalance` operationId).
 	GetPayoutBalance(ctx context.Context, params *GetPayoutBalanceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ClearPayoutFlagWithBody Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+	//
+	// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+	ClearPayoutFlagWithBody(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClearPayoutFlag Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+	//
+	// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+	ClearPayoutFlag(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, body ClearPayoutFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetSandboxPayoutRailWithBody Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+	//
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+	SetSandboxPayoutRailWithBody(ctx context.Context, params *SetSandboxPayoutRailParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetSandboxPayoutRail Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+	//
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+	SetSandboxPayoutRail(ctx context.Context, params *SetSandboxPayoutRailParams, body SetSandboxPayoutRailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetPayout One payout (its supplier; admin)
 	//
 	// Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
 	GetPayout(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordPayoutResultWithBody Record the bank's answer to a payout by hand: sent or returned (admin)
+	//
+	// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+	RecordPayoutResultWithBody(ctx context.Context, id string, params *RecordPayoutResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordPayoutResult Record the bank's answer to a payout by hand: sent or returned (admin)
+	//
+	// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+	RecordPayoutResult(ctx context.Context, id string, params *RecordPayoutResultParams, body RecordPayoutResultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QuotePayment The fee and total of paying an amount by a method, before paying (R10)
 	//
@@ -5671,7 +5922,7 @@ func (c *Client) ListPayouts(ctx context.Context, params *ListPayoutsParams, req
 
 // CreatePayoutWithBody Pay a supplier out now in one currency, netting its debt first (admin)
 //
-// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5690,7 +5941,7 @@ func (c *Client) CreatePayoutWithBody(ctx context.Context, params *CreatePayoutP
 
 // CreatePayout Pay a supplier out now in one currency, netting its debt first (admin)
 //
-// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5722,11 +5973,125 @@ func (c *Client) GetPayoutBalance(ctx context.Context, params *GetPayoutBalanceP
 	return c.Client.Do(req)
 }
 
+// ClearPayoutFlagWithBody Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+//
+// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+func (c *Client) ClearPayoutFlagWithBody(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearPayoutFlagRequestWithBody(c.Server, supplierId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClearPayoutFlag Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+//
+// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+func (c *Client) ClearPayoutFlag(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, body ClearPayoutFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearPayoutFlagRequest(c.Server, supplierId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetSandboxPayoutRailWithBody Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+//
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+func (c *Client) SetSandboxPayoutRailWithBody(ctx context.Context, params *SetSandboxPayoutRailParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSandboxPayoutRailRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetSandboxPayoutRail Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+//
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+func (c *Client) SetSandboxPayoutRail(ctx context.Context, params *SetSandboxPayoutRailParams, body SetSandboxPayoutRailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSandboxPayoutRailRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetPayout One payout (its supplier; admin)
 //
 // Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
 func (c *Client) GetPayout(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPayoutRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordPayoutResultWithBody Record the bank's answer to a payout by hand: sent or returned (admin)
+//
+// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+func (c *Client) RecordPayoutResultWithBody(ctx context.Context, id string, params *RecordPayoutResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordPayoutResultRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordPayoutResult Record the bank's answer to a payout by hand: sent or returned (admin)
+//
+// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+func (c *Client) RecordPayoutResult(ctx context.Context, id string, params *RecordPayoutResultParams, body RecordPayoutResultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordPayoutResultRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10057,6 +10422,30 @@ func NewListPayoutsRequest(server string, params *ListPayoutsParams) (*http.Requ
 
 		}
 
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Attention != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attention", *params.Attention, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Before != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -10202,6 +10591,119 @@ func NewGetPayoutBalanceRequest(server string, params *GetPayoutBalanceParams) (
 	return req, nil
 }
 
+// NewClearPayoutFlagRequest calls the generic ClearPayoutFlag builder with application/json body
+func NewClearPayoutFlagRequest(server string, supplierId string, params *ClearPayoutFlagParams, body ClearPayoutFlagJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewClearPayoutFlagRequestWithBody(server, supplierId, params, "application/json", bodyReader)
+}
+
+// NewClearPayoutFlagRequestWithBody constructs an http.Request for the ClearPayoutFlag method, with any body, and a specified content type
+func NewClearPayoutFlagRequestWithBody(server string, supplierId string, params *ClearPayoutFlagParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "supplier_id", supplierId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts/flags/%s/clear", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewSetSandboxPayoutRailRequest calls the generic SetSandboxPayoutRail builder with application/json body
+func NewSetSandboxPayoutRailRequest(server string, params *SetSandboxPayoutRailParams, body SetSandboxPayoutRailJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetSandboxPayoutRailRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSetSandboxPayoutRailRequestWithBody constructs an http.Request for the SetSandboxPayoutRail method, with any body, and a specified content type
+func NewSetSandboxPayoutRailRequestWithBody(server string, params *SetSandboxPayoutRailParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts/sandbox-rail")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewGetPayoutRequest constructs an http.Request for the GetPayout method
 func NewGetPayoutRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -10231,6 +10733,66 @@ func NewGetPayoutRequest(server string, id string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRecordPayoutResultRequest calls the generic RecordPayoutResult builder with application/json body
+func NewRecordPayoutResultRequest(server string, id string, params *RecordPayoutResultParams, body RecordPayoutResultJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordPayoutResultRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRecordPayoutResultRequestWithBody constructs an http.Request for the RecordPayoutResult method, with any body, and a specified content type
+func NewRecordPayoutResultRequestWithBody(server string, id string, params *RecordPayoutResultParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payouts/%s/result", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
 	}
 
 	return req, nil
@@ -11828,7 +12390,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePayoutWithBodyWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
 	//
-	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11837,7 +12399,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePayoutWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
 	//
-	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+	// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11851,12 +12413,66 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/payouts/balance (the `GetPayoutBalance` operationId).
 	GetPayoutBalanceWithResponse(ctx context.Context, params *GetPayoutBalanceParams, reqEditors ...RequestEditorFn) (*GetPayoutBalanceReply, error)
 
+	// ClearPayoutFlagWithBodyWithResponse Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+	//
+	// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+	ClearPayoutFlagWithBodyWithResponse(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClearPayoutFlagReply, error)
+
+	// ClearPayoutFlagWithResponse Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+	//
+	// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+	ClearPayoutFlagWithResponse(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, body ClearPayoutFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*ClearPayoutFlagReply, error)
+
+	// SetSandboxPayoutRailWithBodyWithResponse Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+	//
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+	SetSandboxPayoutRailWithBodyWithResponse(ctx context.Context, params *SetSandboxPayoutRailParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxPayoutRailReply, error)
+
+	// SetSandboxPayoutRailWithResponse Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+	//
+	// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+	SetSandboxPayoutRailWithResponse(ctx context.Context, params *SetSandboxPayoutRailParams, body SetSandboxPayoutRailJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxPayoutRailReply, error)
+
 	// GetPayoutWithResponse One payout (its supplier; admin)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/payouts/{id} (the `GetPayout` operationId).
 	GetPayoutWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetPayoutReply, error)
+
+	// RecordPayoutResultWithBodyWithResponse Record the bank's answer to a payout by hand: sent or returned (admin)
+	//
+	// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+	RecordPayoutResultWithBodyWithResponse(ctx context.Context, id string, params *RecordPayoutResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordPayoutResultReply, error)
+
+	// RecordPayoutResultWithResponse Record the bank's answer to a payout by hand: sent or returned (admin)
+	//
+	// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+	RecordPayoutResultWithResponse(ctx context.Context, id string, params *RecordPayoutResultParams, body RecordPayoutResultJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordPayoutResultReply, error)
 
 	// QuotePaymentWithResponse The fee and total of paying an amount by a method, before paying (R10)
 	//
@@ -15223,6 +15839,102 @@ func (r GetPayoutBalanceReply) ContentType() string {
 	return ""
 }
 
+type ClearPayoutFlagReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PayoutAccountFlag
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClearPayoutFlagReply) GetJSON200() *PayoutAccountFlag {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ClearPayoutFlagReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ClearPayoutFlagReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClearPayoutFlagReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClearPayoutFlagReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClearPayoutFlagReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetSandboxPayoutRailReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SandboxPayoutRailView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetSandboxPayoutRailReply) GetJSON200() *SandboxPayoutRailView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetSandboxPayoutRailReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetSandboxPayoutRailReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetSandboxPayoutRailReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetSandboxPayoutRailReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetSandboxPayoutRailReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetPayoutReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15265,6 +15977,54 @@ func (r GetPayoutReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPayoutReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RecordPayoutResultReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PayoutView
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecordPayoutResultReply) GetJSON200() *PayoutView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RecordPayoutResultReply) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RecordPayoutResultReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordPayoutResultReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordPayoutResultReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecordPayoutResultReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17234,7 +17994,7 @@ func (c *ClientWithResponses) ListPayoutsWithResponse(ctx context.Context, param
 
 // CreatePayoutWithBodyWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
 //
-// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17249,7 +18009,7 @@ func (c *ClientWithResponses) CreatePayoutWithBodyWithResponse(ctx context.Conte
 
 // CreatePayoutWithResponse Pay a supplier out now in one currency, netting its debt first (admin)
 //
-// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is sent by T/T. Nothing payable is a 409 nothing_to_pay_out. Two payouts of the same supplier and currency never pay the same money.
+// Pays the supplier's whole payable balance in the currency: what it owes from refunds paid by the guarantee fund (R14) is netted first, the rest is requested from the T/T rail (status requested) and waits in payouts_in_transit until the rail's answer is recorded. Nothing payable is a 409 nothing_to_pay_out; an account flagged by a returned payout a 409 payout_account_flagged. Two payouts of the same supplier and currency never pay the same money.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17275,6 +18035,66 @@ func (c *ClientWithResponses) GetPayoutBalanceWithResponse(ctx context.Context, 
 	return ParseGetPayoutBalanceReply(rsp)
 }
 
+// ClearPayoutFlagWithBodyWithResponse Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+//
+// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+func (c *ClientWithResponses) ClearPayoutFlagWithBodyWithResponse(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClearPayoutFlagReply, error) {
+	rsp, err := c.ClearPayoutFlagWithBody(ctx, supplierId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearPayoutFlagReply(rsp)
+}
+
+// ClearPayoutFlagWithResponse Clear the flag a returned payout put on a supplier's account, so payouts send again (admin)
+//
+// Once the supplier has given correct bank details. The automatic payout is scheduled for what the supplier is owed. A supplier whose account is not flagged is a 409 payout_account_not_flagged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts/flags/{supplier_id}/clear (the `ClearPayoutFlag` operationId).
+func (c *ClientWithResponses) ClearPayoutFlagWithResponse(ctx context.Context, supplierId string, params *ClearPayoutFlagParams, body ClearPayoutFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*ClearPayoutFlagReply, error) {
+	rsp, err := c.ClearPayoutFlag(ctx, supplierId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearPayoutFlagReply(rsp)
+}
+
+// SetSandboxPayoutRailWithBodyWithResponse Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+//
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+func (c *ClientWithResponses) SetSandboxPayoutRailWithBodyWithResponse(ctx context.Context, params *SetSandboxPayoutRailParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSandboxPayoutRailReply, error) {
+	rsp, err := c.SetSandboxPayoutRailWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetSandboxPayoutRailReply(rsp)
+}
+
+// SetSandboxPayoutRailWithResponse Make the sandbox payout rail return a supplier's payouts, or send them again (admin; sandbox only)
+//
+// Only with the sandbox on (serve --sandbox or --demo): 409 sandbox_payout_rail_disabled otherwise. The setting is stored, so every process sharing the database uses it; a payout already answered keeps its answer. Takes an Idempotency-Key like every POST, but needs no record of it: it sets a flag.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts/sandbox-rail (the `SetSandboxPayoutRail` operationId).
+func (c *ClientWithResponses) SetSandboxPayoutRailWithResponse(ctx context.Context, params *SetSandboxPayoutRailParams, body SetSandboxPayoutRailJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSandboxPayoutRailReply, error) {
+	rsp, err := c.SetSandboxPayoutRail(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetSandboxPayoutRailReply(rsp)
+}
+
 // GetPayoutWithResponse One payout (its supplier; admin)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17286,6 +18106,36 @@ func (c *ClientWithResponses) GetPayoutWithResponse(ctx context.Context, id stri
 		return nil, err
 	}
 	return ParseGetPayoutReply(rsp)
+}
+
+// RecordPayoutResultWithBodyWithResponse Record the bank's answer to a payout by hand: sent or returned (admin)
+//
+// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+func (c *ClientWithResponses) RecordPayoutResultWithBodyWithResponse(ctx context.Context, id string, params *RecordPayoutResultParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordPayoutResultReply, error) {
+	rsp, err := c.RecordPayoutResultWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordPayoutResultReply(rsp)
+}
+
+// RecordPayoutResultWithResponse Record the bank's answer to a payout by hand: sent or returned (admin)
+//
+// Where no payout adapter runs (the sandbox off), payouts wait as requested and an operator records each answer from the bank's report. sent moves the payout's money from payouts_in_transit to the rail's clearing account; returned puts it back in the supplier's payable and flags the supplier's account. The amount must be the payout's (422 payout_amount_mismatch). Recording the same answer again returns the payout unchanged; a different answer for one answered already is refused (409 payout_recorded), and so is one the payout rail's worker is asking about right now (409 payout_in_progress).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payouts/{id}/result (the `RecordPayoutResult` operationId).
+func (c *ClientWithResponses) RecordPayoutResultWithResponse(ctx context.Context, id string, params *RecordPayoutResultParams, body RecordPayoutResultJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordPayoutResultReply, error) {
+	rsp, err := c.RecordPayoutResult(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordPayoutResultReply(rsp)
 }
 
 // QuotePaymentWithResponse The fee and total of paying an amount by a method, before paying (R10)
@@ -19917,6 +20767,72 @@ func ParseGetPayoutBalanceReply(rsp *http.Response) (*GetPayoutBalanceReply, err
 	return response, nil
 }
 
+// ParseClearPayoutFlagReply parses an HTTP response from a ClearPayoutFlagWithResponse call
+func ParseClearPayoutFlagReply(rsp *http.Response) (*ClearPayoutFlagReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClearPayoutFlagReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PayoutAccountFlag
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetSandboxPayoutRailReply parses an HTTP response from a SetSandboxPayoutRailWithResponse call
+func ParseSetSandboxPayoutRailReply(rsp *http.Response) (*SetSandboxPayoutRailReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetSandboxPayoutRailReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SandboxPayoutRailView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetPayoutReply parses an HTTP response from a GetPayoutWithResponse call
 func ParseGetPayoutReply(rsp *http.Response) (*GetPayoutReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19926,6 +20842,39 @@ func ParseGetPayoutReply(rsp *http.Response) (*GetPayoutReply, error) {
 	}
 
 	response := &GetPayoutReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PayoutView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecordPayoutResultReply parses an HTTP response from a RecordPayoutResultWithResponse call
+func ParseRecordPayoutResultReply(rsp *http.Response) (*RecordPayoutResultReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordPayoutResultReply{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
