@@ -122,8 +122,13 @@ func TestCreditPagePaging(t *testing.T) {
 		if !slices.IsSorted(loans) {
 			t.Fatalf("loan IDs out of order: %v", loans)
 		}
-		// March, April and May close on the first of the next month: the lender pays meanwhile,
-		// and the bank pays each installment debited.
+		// The lender is asked 2 business days after each agreement and pays within the Pay
+		// Later payment's 14 days (a payment the lender never paid lapses and cancels its loan).
+		w.clock.Set(w.clock.Now().Add(5 * 24 * time.Hour))
+		w.timers()
+		w.lenderWorker()
+		// March, April and May close on the first of the next month, and the bank pays each
+		// installment debited.
 		for _, month := range []time.Month{time.April, time.May, time.June} {
 			w.clock.Set(time.Date(2026, month, 1, 12, 0, 0, 0, time.UTC))
 			for range 3 {
