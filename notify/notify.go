@@ -9,9 +9,13 @@
 // in-app notification and, when email is configured, an email from an outbox sent over SMTP
 // with retries.
 //
-// The rules (rules.go and remind.go for orders, paylater.go for everything else, mail.go) are
-// pure: they take the event, what it is about as it is now and the clock's time, and return
-// notices; the worker (worker.go), the SMTP sender (smtp.go) and the Store do the I/O.
+// It also tells a supplier of a payout its bank returned, and the platform's admins of payouts
+// an operator must record or whose account flag they must clear.
+//
+// The rules (rules.go and remind.go for orders, payouts.go for supplier payouts, paylater.go for
+// everything else, mail.go) are pure: they take the event, what it is about as it is now and the
+// clock's time, and return notices; the worker (worker.go), the SMTP sender (smtp.go) and the
+// Store do the I/O.
 package notify
 
 import (
@@ -222,6 +226,10 @@ type Tx interface {
 	PutReminder(ctx context.Context, r Reminder) error
 	// FinishReminder marks a reminder done with an outcome ("sent", "stale: …").
 	FinishReminder(ctx context.Context, key, outcome string, at time.Time) error
+	// What a payout's event is about: the payout (escrow.ErrNotFound when missing) and the
+	// supplier's open payout-account flag (escrow.ErrNotFound when none is open).
+	Payout(ctx context.Context, id string) (trade.Payout, error)
+	OpenPayoutFlag(ctx context.Context, supplierID string) (trade.PayoutAccountFlag, error)
 }
 
 // Store keeps notifications, their email outbox and reminders. The package store implements
