@@ -373,8 +373,8 @@ func TestPayoutCrashAfterRailAnswered(t *testing.T) {
 }
 
 // TestPayoutRailOutage ensures a payout rail that does not answer is asked again with backoff,
-// then, after PayoutSendAttemptsMax attempts, the payout waits for an operator, who records the
-// bank's answer; a worker never invents one. R12
+// then, after PayoutSendAttemptsMax attempts, the payout waits for an operator — published once
+// as payout.attention — who records the bank's answer; a worker never invents one. R12
 func TestPayoutRailOutage(t *testing.T) {
 	databases(t, func(t *testing.T, e *env) {
 		e.released()
@@ -400,6 +400,9 @@ func TestPayoutRailOutage(t *testing.T) {
 		}
 		if ps := must(e.svc.Payouts(e.ctx, e.admin, escrow.PayoutFilter{Attention: true})); len(ps) != 1 || ps[0].ID != p.ID {
 			t.Fatalf("payouts waiting for an operator: %+v", ps)
+		}
+		if n := e.events(e.supplier.OrgID, "payout.attention"); n != 1 { // for the notifier: the admins are told
+			t.Fatalf("%d payout.attention events", n)
 		}
 		sent := must(e.svc.RecordPayoutResult(e.ctx, e.admin, e.key(), p.ID, confirmation(p, "FT77", e.clock.Now())))
 		if sent.Status != trade.PayoutSent || sent.Attention || sent.LastError != "" {

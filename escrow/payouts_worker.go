@@ -123,6 +123,9 @@ func (s *Service) payoutUnanswered(ctx context.Context, owner string, p trade.Pa
 		cur.LastError, cur.NextAttemptAt, result = clip(cause.Error(), lastErrorMax), s.clock.Now().Add(PayoutSendBackoff(cur.Attempts)), PayoutResultRetry
 		if cur.Attempts >= PayoutSendAttemptsMax {
 			cur.Attention, result = true, PayoutResultAttention
+			if err := s.railUnit(tx).payoutAttention(ctx, cur); err != nil {
+				return err
+			}
 		}
 		return pt.UpdatePayout(ctx, cur)
 	})
@@ -148,7 +151,7 @@ func (s *Service) recordPayoutAnswer(ctx context.Context, owner string, p trade.
 	result, refusal := "", ""
 	err := s.store.Write(ctx, func(tx Tx) error {
 		published, result, refusal = nil, "", ""
-		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.Actor{Role: trade.RoleSystem, OrgID: ledger.Platform, UserID: s.pays.rail.Name()}}
+		u := s.railUnit(tx)
 		pt, err := u.payoutTx()
 		if err != nil {
 			return err
@@ -165,6 +168,10 @@ func (s *Service) recordPayoutAnswer(ctx context.Context, owner string, p trade.
 			// Nothing was written: the payout waits for an operator, with the rail's answer as its error.
 			cur.Attention, cur.LastError, refusal = true, clip("the rail's answer does not fit: "+err.Error(), lastErrorMax), err.Error()
 			result = PayoutResultAttention
+			if err := u.payoutAttention(ctx, cur); err != nil {
+				return err
+			}
+			published = u.events
 			return pt.UpdatePayout(ctx, cur)
 		}
 		if err != nil {
@@ -185,6 +192,19 @@ func (s *Service) recordPayoutAnswer(ctx context.Context, owner string, p trade.
 	}
 	s.answered(result)
 	return nil
+}
+
+// railUnit is a unit of the payout rail's worker in tx: the system, as the rail it asks.
+func (s *Service) railUnit(tx Tx) *unit {
+	return &unit{tx: tx, now: s.clock.Now(), actor: trade.Actor{Role: trade.RoleSystem, OrgID: ledger.Platform, UserID: s.pays.rail.Name()}}
+}
+
+// payoutAttention publishes, in the transaction that marks it, that a payout waits for an
+// operator, so that the notifier tells the platform's admins. It is on the supplier's stream but
+// only the platform sees it: the send outbox's workings are the platform's business (payoutEvent).
+func (u *unit) payoutAttention(ctx context.Context, p trade.Payout) error {
+	return u.appendEvent(ctx, p.SupplierID, nil, "payout.attention", map[string]any{"id": p.ID, "supplier_id": p.SupplierID,
+		"amount": ledgerAmount(p), "attempts": p.Attempts, "last_error": p.LastError})
 }
 
 func (s *Service) answered(result string) {

@@ -9,9 +9,13 @@
 // in-app notification and, when email is configured, an email from an outbox sent over SMTP
 // with retries.
 //
-// The rules (rules.go and remind.go for orders, paylater.go for everything else, mail.go) are
-// pure: they take the event, what it is about as it is now and the clock's time, and return
-// notices; the worker (worker.go), the SMTP sender (smtp.go) and the Store do the I/O.
+// It also tells a supplier of a payout its bank returned, and the platform's admins of payouts
+// an operator must record or whose account flag they must clear.
+//
+// The rules (rules.go and remind.go for orders, payouts.go for supplier payouts, paylater.go for
+// everything else, mail.go) are pure: they take the event, what it is about as it is now and the
+// clock's time, and return notices; the worker (worker.go), the SMTP sender (smtp.go) and the
+// Store do the I/O.
 package notify
 
 import (
@@ -97,7 +101,8 @@ type Notice struct {
 	Body    string
 	// Link is the portal page where the reader acts, relative to the portal: the order's
 	// (/orders/{id}), a loan's (/credit/loans/{id}), an application's, the credit page, the
-	// admins' suspense list.
+	// admins' suspense list, the supplier's payouts (/payouts), a supplier's Payouts panel for
+	// admins (/admin/suppliers/{id}#payouts).
 	Link string
 }
 
@@ -129,7 +134,7 @@ type Notification struct {
 	Kind      Kind       `json:"kind"`
 	Title     string     `json:"title"`
 	Body      string     `json:"body"`
-	Link      string     `json:"link" doc:"The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list."`
+	Link      string     `json:"link" doc:"The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list, the supplier's payouts, a supplier's Payouts panel for admins."`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 	// Dedupe makes a notification unique per user: "event/<global_seq>/<kind>" or
@@ -224,6 +229,10 @@ type Tx interface {
 	PutReminder(ctx context.Context, r Reminder) error
 	// FinishReminder marks a reminder done with an outcome ("sent", "stale: …").
 	FinishReminder(ctx context.Context, key, outcome string, at time.Time) error
+	// What a payout's event is about: the payout (escrow.ErrNotFound when missing) and the
+	// supplier's open payout-account flag (escrow.ErrNotFound when none is open).
+	Payout(ctx context.Context, id string) (trade.Payout, error)
+	OpenPayoutFlag(ctx context.Context, supplierID string) (trade.PayoutAccountFlag, error)
 }
 
 // Store keeps notifications, their email outbox and reminders. The package store implements

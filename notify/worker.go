@@ -37,6 +37,9 @@ type Options struct {
 	// ManualBank says no bank adapter answers Pay Later debit requests (escrow.Service.Bank is
 	// nil): the platform's admins are then told of each request, to record the bank's answer.
 	ManualBank bool
+	// ManualPayouts says no payout adapter answers supplier payouts (escrow.Service.PayoutRail
+	// is nil): the platform's admins are then told of each payout, to record the bank's answer.
+	ManualPayouts bool
 }
 
 // Service turns events into notifications and sends their emails; it also serves the inbox.
@@ -48,6 +51,7 @@ type Service struct {
 	base     string
 	outcomes *prometheus.CounterVec
 	manual   bool
+	payouts  bool // ManualPayouts
 }
 
 // New returns a Service over s.
@@ -59,7 +63,7 @@ func New(s Store, opt Options) *Service {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: s, clock: opt.Clock, log: opt.Logger, mailer: opt.Mailer, base: strings.TrimRight(opt.BaseURL, "/"),
-		outcomes: opt.Outcomes, manual: opt.ManualBank}
+		outcomes: opt.Outcomes, manual: opt.ManualBank, payouts: opt.ManualPayouts}
 }
 
 // NewOutcomeCounter returns the counter of email attempts by outcome, registered with reg when
@@ -125,6 +129,12 @@ func (s *Service) handle(ctx context.Context, tx Tx, ev escrow.Event, now time.T
 			return err
 		}
 		plan = ForSubject(ev, sub)
+	} else if rule, ok := payoutRules[ev.Type]; ok {
+		sub, err := s.payoutSubject(ctx, tx, ev, rule.needFlag)
+		if err != nil {
+			return err
+		}
+		plan = ForPayout(ev, sub)
 	} else {
 		return nil // nothing to act on: read nothing
 	}
@@ -188,6 +198,34 @@ func found[T any](v T, err error) (*T, error) {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// payoutSubject reads what a payout's event is about, as it is now: the payout its payload
+// names, the supplier's name and, if needFlag, the supplier's open flag. A missing one stays
+// nil, and the rules then ask nothing.
+func (s *Service) payoutSubject(ctx context.Context, tx Tx, ev escrow.Event, needFlag bool) (PayoutSubject, error) {
+	sub := PayoutSubject{ManualPayouts: s.payouts}
+	var ref struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(ev.Payload, &ref) != nil || ref.ID == "" {
+		return sub, nil // not a payload the rules read
+	}
+	p, err := found(tx.Payout(ctx, ref.ID))
+	if err == nil && p != nil {
+		sub.Payout = p
+		var sup *trade.Org
+		if sup, err = found(tx.Org(ctx, p.SupplierID)); err == nil && sup != nil {
+			sub.Supplier = sup.Name
+		}
+	}
+	if err == nil && p != nil && needFlag {
+		sub.Flag, err = found(tx.OpenPayoutFlag(ctx, p.SupplierID))
+	}
+	if err != nil {
+		return PayoutSubject{}, fmt.Errorf("read the payout of %s: %w", ev.Type, err)
+	}
+	return sub, nil
 }
 
 // HandleReminders sends the "deadline near" reminders due now, each exactly once.
@@ -346,6 +384,10 @@ func linkText(link string) string {
 		return "Open Pay Later"
 	case link == SuspenseLink:
 		return "Open the money held in suspense"
+	case link == PayoutsLink:
+		return "Open your payouts"
+	case strings.HasPrefix(link, "/admin/suppliers/"):
+		return "Open the supplier's payouts"
 	}
 	return "Open it in the portal"
 }

@@ -94,8 +94,9 @@ func (e *env) notifier() *notify.Service {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	payoutRail, _ := e.svc.PayoutRail()
 	return notify.New(e.db.Notifications(), notify.Options{Clock: e.clock, Mailer: mailer, BaseURL: baseURL, Outcomes: e.outcomes,
-		ManualBank: e.svc.Bank() == nil}) // as serve builds it
+		ManualBank: e.svc.Bank() == nil, ManualPayouts: payoutRail == nil}) // as serve builds it
 }
 
 // counted is how many email attempts ended with outcome.

@@ -278,8 +278,10 @@ func newServer(ctx context.Context, cfg serveConfig, out io.Writer, log *slog.Lo
 	mux := http.NewServeMux()
 	hooks := webhook.New(d.db.Webhooks(), webhook.Options{Logger: log, Outcomes: webhook.NewOutcomeCounter(reg),
 		AllowPrivateNetworks: cfg.demo}) // the demo may deliver to a receiver on this machine
+	payoutRail, _ := svc.PayoutRail()
 	noteOpt := notify.Options{Logger: log, BaseURL: cfg.mailBase, Outcomes: notify.NewOutcomeCounter(reg),
-		ManualBank: svc.Bank() == nil} // no bank: admins are told of each debit to record
+		ManualBank:    svc.Bank() == nil, // no bank: admins are told of each debit to record
+		ManualPayouts: payoutRail == nil} // no payout adapter: admins are told of each payout to record
 	if cfg.mailer != nil { // a nil *SMTP in the interface would not be a nil Sender
 		noteOpt.Mailer = cfg.mailer
 	}
