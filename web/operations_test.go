@@ -89,7 +89,7 @@ func TestOperationsByRole(t *testing.T) {
 				}
 			}
 		}
-		key := formKey(t, admin.get("/admin/suppliers/"+sup).body, "/admin/suppliers/"+sup+"/payout") // any fresh key
+		key := freshKey(t, w, admin)
 		for _, action := range append(forms[:2:2], forms[3:]...) {
 			res := admin.post(action, url.Values{"idempotency_key": {key}, "paid": {"yes"}, "amount": {"1.00"},
 				"bank_reference": {"FT1"}, "value_date": {"2026-03-02"}, "reason": {"AC04"}})
@@ -238,8 +238,7 @@ func TestOperationsPayoutReturned(t *testing.T) {
 			t.Fatalf("no automatic payout scheduled after clearing: %+v", bs)
 		}
 		// A new form for the same supplier: its account is no longer flagged.
-		res = admin.post(clear, url.Values{"idempotency_key": {formKey(t, admin.get("/admin/suppliers/"+sup).body,
-			"/admin/suppliers/"+sup+"/payout")}, "checked": {"yes"}})
+		res = admin.post(clear, url.Values{"idempotency_key": {freshKey(t, w, admin)}, "checked": {"yes"}})
 		if res.status != http.StatusUnprocessableEntity {
 			t.Fatalf("clearing an account not flagged: %d", res.status)
 		}
