@@ -158,7 +158,7 @@ type payoutItem struct {
 	ReturnForm *form
 	ReturnOpen bool // the return form is shown open: it was the one refused
 	Earliest   string
-	Latest     string // the value dates the domain takes, for the date inputs' min and max
+	Latest     string // the value dates the domain takes, told beside the date inputs
 }
 
 // flagItem is a supplier whose payout account a return flagged.

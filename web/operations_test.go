@@ -148,7 +148,7 @@ func TestOperationsPayoutSent(t *testing.T) {
 			}
 			errorNextTo(t, tc.name, res, id+tc.field, tc.msg)
 			shows(t, tc.name+": the input kept", res, `id="`+id+`amount" name="amount" type="text" value="`+tc.amount+`"`,
-				`name="value_date" type="date" value="`+tc.date+`"`, `href="#payout-`+p.ID+`"`)
+				`name="value_date" type="text" value="`+tc.date+`"`, `href="#payout-`+p.ID+`"`)
 			if got, err := w.svc.Payout(w.ctx, w.admin, p.ID); err != nil || got.Status != trade.PayoutRequested {
 				t.Fatalf("%s: the payout is %s (%v)", tc.name, got.Status, err)
 			}
@@ -210,6 +210,8 @@ func TestOperationsPayoutReturned(t *testing.T) {
 			p.Reference, "No payout waits for the bank's answer.")
 		shows(t, "the supplier's payouts", w.login("supplier").get("/payouts"), "Your bank returned a payout.",
 			"Returned by the bank: AC04 closed account number")
+		shows(t, "the admin's supplier page", admin.get("/admin/suppliers/"+sup), "The bank returned a payout to this supplier (AC04 closed account number",
+			`<a href="/admin/operations#flag-`+sup+`">Operations</a>`)
 
 		clear := opsPath + "/flags/" + sup + "/clear"
 		res, _ = opsPost(t, admin, clear, url.Values{})
