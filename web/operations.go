@@ -144,6 +144,7 @@ type opsCount struct {
 
 // opsRails says, in words, who answers each queue on this server.
 type opsRails struct {
+	Summary string // one line for the top of the page
 	Payouts string
 	Bank    string
 	Lender  string
@@ -263,6 +264,12 @@ func (s *Server) opsRails() opsRails {
 	default:
 		o.Bank = "The bank is asked about each Pay Later debit; one it never answers after " + itoa(escrow.BankDebitAttemptsMax) +
 			" attempts waits for you under Needs attention."
+	}
+	switch rail, _ := s.svc.PayoutRail(); {
+	case rail == nil && s.svc.Bank() == nil:
+		o.Summary = "No payout rail or bank adapter runs on this server: the bank's answers are yours to record from its report."
+	default:
+		o.Summary = "Adapters answer these queues on this server; what they could not answer waits here for you."
 	}
 	o.Lender = "The lender worker asks the lender about each application and disbursement. A request the lender never answered after " +
 		itoa(escrow.LenderAttemptsMax) + " attempts, or whose answer could not be booked, waits here for you to look and ask again."

@@ -119,8 +119,8 @@ func TestOperationsBankDebits(t *testing.T) {
 		page := admin.get(opsPath)
 		shows(t, "a debit waiting", page, "No bank adapter runs on this server", d.Amount.Display()+" from",
 			"Maple Kids Apparel Inc.", "Early payoff of loan", `href="/credit/loans/`+l.ID+`"`, "Business checking ••••4321", d.ID,
-			"Pay Later debits waiting for the bank's answer</a> (1)", "Pay Later debits needing attention</a> (0)", "Bank asked</dt><dd>0 times")
-		hides(t, "a debit waiting", page, "Ask the bank again")
+			"Pay Later debits waiting for the bank's answer</a> (1)", "Pay Later debits needing attention</a> (0)")
+		hides(t, "a debit waiting", page, "Ask the bank again", "Bank asked")
 		result := opsPath + "/bank-debits/" + d.ID + "/result"
 		res, _ := opsPost(t, admin, result, url.Values{})
 		if res.status != http.StatusUnprocessableEntity {
@@ -145,7 +145,8 @@ func TestOperationsBankDebits(t *testing.T) {
 		}
 		page = admin.get(opsPath)
 		shows(t, "after the retry", page, "Debit #"+d.ID[len(d.ID)-8:]+" waits for the bank's answer again: no bank adapter runs on this server",
-			"Pay Later debits waiting for the bank's answer</a> (1)", "Pay Later debits needing attention</a> (0)", "Bank asked</dt><dd>0 times")
+			"Pay Later debits waiting for the bank's answer</a> (1)", "Pay Later debits needing attention</a> (0)")
+		hides(t, "after the retry", page, "Bank asked")
 		res = admin.post(retry, url.Values{"idempotency_key": {formKey(t, page.body, result)}})
 		if res.status != http.StatusUnprocessableEntity {
 			t.Fatalf("a retry of a debit not in attention: %d", res.status)

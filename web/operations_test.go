@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tradeassure/tradeassure/escrow"
+	"github.com/tradeassure/tradeassure/money"
 	"github.com/tradeassure/tradeassure/trade"
 	"github.com/tradeassure/tradeassure/web"
 )
@@ -28,6 +30,28 @@ func (w *world) requestedPayout() trade.Payout {
 		w.t.Fatalf("payout %s, want requested", p.Status)
 	}
 	return p
+}
+
+// payoutSentThenReturned gives the operations page something in two queues, as the screenshots
+// show it: the supplier's payout waiting for the bank is recorded sent, the balance owed since is
+// paid out (and waits for the bank's answer), then the bank returns the first payout, which
+// flags the supplier's account. R12
+func (w *world) payoutSentThenReturned() {
+	w.t.Helper()
+	ps, err := w.svc.Payouts(w.ctx, w.admin, escrow.PayoutFilter{SupplierID: w.supplierID(), Status: trade.PayoutRequested})
+	w.must("payouts", err)
+	if len(ps) != 1 {
+		w.t.Fatalf("%d payouts waiting, want 1", len(ps))
+	}
+	first, day := ps[0], w.clock.Now()
+	_, err = w.svc.RecordPayoutResult(w.ctx, w.admin, w.key(), first.ID, trade.PayoutResult{Outcome: trade.OutcomeSent,
+		Amount: money.New(first.Sent, first.Currency), BankReference: "FT26063K7QZ", ValueDate: day})
+	w.must("record the first payout sent", err)
+	_, err = w.svc.PayOut(w.ctx, w.admin, w.key(), w.supplierID(), "USD")
+	w.must("pay out the balance", err)
+	_, err = w.svc.RecordPayoutResult(w.ctx, w.admin, w.key(), first.ID, trade.PayoutResult{Outcome: trade.OutcomeReturned,
+		Amount: money.New(first.Sent, first.Currency), ValueDate: day, Reason: "AC04 closed account number"})
+	w.must("record the first payout returned", err)
 }
 
 // opsPost posts the form of the operations page (as it is now) that posts to action, with its
@@ -115,9 +139,10 @@ func TestOperationsPayoutSent(t *testing.T) {
 		p := w.requestedPayout()
 		admin := w.login("admin")
 		page := admin.get(opsPath)
-		shows(t, "the queue", page, "No payout rail runs on this server", "USD 11,600.00 to", "Ningbo Sunrise Garments Co.",
+		shows(t, "the queue", page, "No payout rail or bank adapter runs on this server: the bank's answers are yours to record from its report.",
+			"No payout rail runs on this server", "USD 11,600.00 to", "Ningbo Sunrise Garments Co.",
 			p.Reference, "An admin (Pay out now)", "Supplier payouts waiting for the bank's answer</a> (1)", `id="payout-`+p.ID+`"`)
-		hides(t, "the queue", page, "Sandbox:")
+		hides(t, "the queue", page, "Sandbox:", "Payout rail asked")
 		action := opsPath + "/payouts/" + p.ID + "/sent"
 		id := "f-sent-" + p.ID + "-"
 		today := w.clock.Now().Format(time.DateOnly)
@@ -209,7 +234,8 @@ func TestOperationsPayoutReturned(t *testing.T) {
 			"Payout accounts flagged after a return</a> (1)", `id="flag-`+sup+`"`, "The bank said", "AC04 closed account number",
 			p.Reference, "No payout waits for the bank's answer.")
 		shows(t, "the supplier's payouts", w.login("supplier").get("/payouts"), "Your bank returned a payout.",
-			"Returned by the bank: AC04 closed account number")
+			"Returned by the bank: AC04 closed account number",
+			"Nothing is sent to your bank account until the platform clears the returned payout (above).")
 		shows(t, "the admin's supplier page", admin.get("/admin/suppliers/"+sup), "The bank returned a payout to this supplier (AC04 closed account number",
 			`<a href="/admin/operations#flag-`+sup+`">Operations</a>`)
 
@@ -262,7 +288,7 @@ func TestOperationsSandbox(t *testing.T) {
 			"<strong>Sandbox:</strong> on this server the sandbox workers answer these queues by themselves — simulated answers, no real money moves.",
 			"The sandbox payout rail answers the payouts requested on this sandbox server by itself",
 			"The sandbox bank answers Pay Later debits by itself")
-		hides(t, "a sandbox server", page, "No payout rail runs on this server", "No bank adapter runs on this server")
+		hides(t, "a sandbox server", page, "No payout rail runs on this server", "No bank adapter runs on this server", "No payout rail or bank adapter")
 	})
 }
 
