@@ -81,8 +81,8 @@ func errorNextTo(t *testing.T, what string, res response, id, msg string) {
 
 // TestOperationsByRole ensures only admins have the operations page and its forms: the menu
 // links it for them; every other role gets 403 for the page and for each form, as on the other
-// admin pages, and an admin posting about a payout, debit or lender request that does not exist
-// gets 404.
+// admin pages, and an admin posting about a payout, supplier, debit or lender request that does
+// not exist gets 404.
 func TestOperationsByRole(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, w *world) {
 		sup := w.supplierID()
@@ -120,6 +120,9 @@ func TestOperationsByRole(t *testing.T) {
 			if res.status != http.StatusNotFound {
 				t.Errorf("admin POST %s: %d, want 404", action, res.status)
 			}
+		}
+		if res := admin.post(opsPath+"/flags/sup_none/clear", url.Values{"idempotency_key": {key}, "checked": {"yes"}}); res.status != http.StatusNotFound {
+			t.Errorf("clearing the flag of a supplier that does not exist: %d, want 404", res.status)
 		}
 		if res := admin.post(opsPath+"/payouts/po_x/lost", url.Values{"idempotency_key": {key}}); res.status != http.StatusNotFound {
 			t.Errorf("an answer that is not one: %d, want 404", res.status)
