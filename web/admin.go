@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -257,30 +256,7 @@ func coverageLimit(f *form) (money.Amount, bool) {
 		f.add("currency", "Choose a currency.")
 		return money.Amount{}, false
 	}
-	v := strings.TrimSpace(f.Value("limit"))
-	example := "like " + formatDecimal(25_000*pow10(c.Digits()), c)
-	_, frac, _ := strings.Cut(v, ".")
-	switch {
-	case v == "":
-		f.add("limit", "Give the limit in "+string(c)+", "+example+".")
-		return money.Amount{}, false
-	case strings.HasPrefix(v, "-"):
-		f.add("limit", "The limit cannot be negative.")
-		return money.Amount{}, false
-	case len(frac) > c.Digits() && allDigits(frac):
-		f.add("limit", string(c)+" has "+itoa(int64(c.Digits()))+" decimal places: give at most that many digits after the point.")
-		return money.Amount{}, false
-	}
-	a, err := money.Parse(v, c)
-	switch {
-	case errors.Is(err, money.ErrOverflow):
-		f.add("limit", "That amount is too large.")
-		return money.Amount{}, false
-	case err != nil:
-		f.add("limit", "Give the limit in "+string(c)+" with digits and one point only, "+example+".")
-		return money.Amount{}, false
-	}
-	return a, true
+	return decimalAmount(f, "limit", c, "limit", 25_000*pow10(c.Digits()), false)
 }
 
 func pow10(n int) int64 {

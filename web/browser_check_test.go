@@ -78,6 +78,7 @@ const focusRuleJS = `(() => {
 const focusShownJS = `(() => {
 	const el = document.activeElement;
 	if (!el || el === document.body || !el.matches(":focus-visible")) return "";
+	el.getAnimations().forEach(a => a.finish()); // read the focus style as it settles, not a frame of its fade-in
 	const cs = getComputedStyle(el);
 	const outline = cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0;
 	const shadow = cs.boxShadow && cs.boxShadow !== "none";

@@ -461,6 +461,7 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 	w.clock.Advance(26 * time.Hour) // the next day's automatic payout sends it (R12)
 	w.timers()
 	w.released()                  // and a balance owed now
+	w.payoutSentThenReturned()    // a flagged account and a payout waiting: the operations queues
 	notes := withNotifications(w) // as serve mounts the portal: with the inbox
 	runNotifier(t, notes)
 	w.approve(500_000_00) // the buyer's Pay Later line
@@ -498,6 +499,7 @@ func phoneWidth(t *testing.T, w *world, update bool) {
 		{"admin-suppliers", admin, "/admin/suppliers", ""},
 		{"admin-fees", admin, "/admin/fees", ""},
 		{"admin-ledger", admin, "/admin/ledger", ""},
+		{"admin-operations", admin, "/admin/operations", ""},
 		{"admin-users", admin, "/admin/users", ""},
 		{"audit", admin, "/orders/" + escalated.ID + "/audit", ""},
 	}

@@ -165,20 +165,20 @@ func (c creditCursors) query(buyerQuery url.Values) url.Values {
 	return q
 }
 
-// listPager links the pages of the list paged by param: the other lists stay where the page
-// has them (q), and each link lands on the list's heading (anchor).
-func listPager(q url.Values, param, of, anchor string, paged bool, next string) pager {
+// listPager links the pages of the list on the page at path paged by param: the other lists
+// stay where the page has them (q), and each link lands on the list's heading (anchor).
+func listPager(path string, q url.Values, param, of, anchor string, paged bool, next string) pager {
 	link := func(cursor string) string {
 		v := maps.Clone(q)
 		v.Del(param)
 		if cursor != "" {
 			v.Set(param, cursor)
 		}
-		path := "/credit"
+		to := path
 		if enc := v.Encode(); enc != "" {
-			path += "?" + enc
+			to += "?" + enc
 		}
-		return path + "#" + anchor
+		return to + "#" + anchor
 	}
 	p := pager{Of: of}
 	if paged {
@@ -327,7 +327,7 @@ func (s *Server) creditLine(r *http.Request, a trade.Actor, d *creditData) error
 		apps, next = apps[:n], apps[n-1].ID
 	}
 	d.Apps = apps
-	d.AppPages = listPager(q, applicationsAfter, "applications", "apps-h", cur.apps != "", next)
+	d.AppPages = listPager("/credit", q, applicationsAfter, "applications", "apps-h", cur.apps != "", next)
 	line, err := s.svc.CreditLine(ctx, a, d.BuyerID)
 	if fault.ReasonOf(err) == "credit_line_not_found" {
 		return nil
@@ -362,7 +362,7 @@ func (s *Server) creditStatements(ctx context.Context, a trade.Actor, d *creditD
 		closed, next = closed[:n], escrow.StatementKey{Period: closed[n-1].Period, LineID: closed[n-1].LineID}.String()
 	}
 	d.Statements = append(d.Statements, closed...)
-	d.StatementPages = listPager(q, statementsAfter, "statements", "statements-h", !first, next)
+	d.StatementPages = listPager("/credit", q, statementsAfter, "statements", "statements-h", !first, next)
 	return nil
 }
 
@@ -388,7 +388,7 @@ func (s *Server) creditLoans(ctx context.Context, a trade.Actor, d *creditData, 
 			d.Loans = append(d.Loans, v)
 		}
 	}
-	d.LoanPages = listPager(q, loansAfter, "loans", "loans-h", cur.loans != "", next)
+	d.LoanPages = listPager("/credit", q, loansAfter, "loans", "loans-h", cur.loans != "", next)
 	return nil
 }
 

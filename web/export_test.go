@@ -16,3 +16,13 @@ func SetCreditPageSizes(loans, statements, applications int) (restore func()) {
 	creditPageSizes.loans, creditPageSizes.statements, creditPageSizes.applications = loans, statements, applications
 	return func() { creditPageSizes = old }
 }
+
+// SetOperationsPageSizes lowers the operations page's page sizes (payouts, flagged accounts,
+// debits waiting, debits needing attention, lender requests) for a test; the returned function
+// restores them.
+func SetOperationsPageSizes(payouts, flags, debits, attention, lender int) (restore func()) {
+	old := opsPageSizes
+	opsPageSizes.payouts, opsPageSizes.flags, opsPageSizes.debits, opsPageSizes.attention, opsPageSizes.lender =
+		payouts, flags, debits, attention, lender
+	return func() { opsPageSizes = old }
+}

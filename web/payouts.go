@@ -111,6 +111,7 @@ func (s *Server) payoutsPage(w http.ResponseWriter, r *http.Request) {
 // payouts, and the "Pay out now" form.
 type payoutPanel struct {
 	Balances   []escrow.PayoutBalance
+	Flag       *trade.PayoutAccountFlag // a returned payout flagged the account: cleared on the operations page
 	Recent     []payoutRow
 	Currencies []money.Currency
 	Form       *form
@@ -122,6 +123,9 @@ func (s *Server) payoutPanel(ctx context.Context, a trade.Actor, supplierID stri
 	p := &payoutPanel{}
 	var err error
 	if p.Balances, err = s.svc.PayoutBalances(ctx, a, supplierID); err != nil {
+		return nil, err
+	}
+	if p.Flag, err = s.svc.OpenPayoutFlag(ctx, a, supplierID); err != nil {
 		return nil, err
 	}
 	recent, err := s.svc.Payouts(ctx, a, escrow.PayoutFilter{SupplierID: supplierID, Limit: PayoutsRecentMax})

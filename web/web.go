@@ -150,6 +150,7 @@ func New(svc *escrow.Service, acc *access.Service, sessions *scs.SessionManager,
 	s.contractRoutes(app)
 	s.creditRoutes(app)
 	s.notificationRoutes(app)
+	s.operationsRoutes(app)
 	s.payoutRoutes(app)
 	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusNotFound, "error.html", "Not found", errorData{Message: "There is no page at this address."})
