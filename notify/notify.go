@@ -101,8 +101,8 @@ type Notice struct {
 	Body    string
 	// Link is the portal page where the reader acts, relative to the portal: the order's
 	// (/orders/{id}), a loan's (/credit/loans/{id}), an application's, the credit page, the
-	// admins' suspense list, the supplier's payouts (/payouts), a supplier's Payouts panel for
-	// admins (/admin/suppliers/{id}#payouts).
+	// admins' suspense list, the supplier's payouts (/payouts), a queue's section of the admins'
+	// Operations page (/admin/operations#payouts, …).
 	Link string
 }
 
@@ -134,7 +134,7 @@ type Notification struct {
 	Kind      Kind       `json:"kind"`
 	Title     string     `json:"title"`
 	Body      string     `json:"body"`
-	Link      string     `json:"link" doc:"The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list, the supplier's payouts, a supplier's Payouts panel for admins."`
+	Link      string     `json:"link" doc:"The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list, the supplier's payouts, a queue's section of the admins' Operations page (in notifications sent before it, a supplier's Payouts panel)."`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 	// Dedupe makes a notification unique per user: "event/<global_seq>/<kind>" or

@@ -118,9 +118,10 @@ func (r *srules) toBuyer(k Kind, l *escrow.LoanRecord, title, body string) {
 	r.tell(k, l.BuyerID, trade.RoleBuyer, l.OrderID, LoanLink(l.ID), title, body)
 }
 
-// toAdmins tells the platform's admins of a debit of the loan, on the loan's page.
-func (r *srules) toAdmins(k Kind, l *escrow.LoanRecord, title, body string) {
-	r.tell(k, ledger.Platform, trade.RoleAdmin, l.OrderID, LoanLink(l.ID), title, body)
+// toAdmins tells the platform's admins of a debit of the loan, linking link: the section of the
+// Operations page where they act on it, or the loan's page.
+func (r *srules) toAdmins(k Kind, l *escrow.LoanRecord, link, title, body string) {
+	r.tell(k, ledger.Platform, trade.RoleAdmin, l.OrderID, link, title, body)
 }
 
 // loanFor returns the loan the event's stream is, or nil.
@@ -268,10 +269,11 @@ func (r *srules) debitToRecord() {
 	if d == nil || d.Sandbox {
 		return // answered since, or the sandbox bank answers it
 	}
-	r.toAdmins(DebitToRecord, l, fmt.Sprintf("Record the bank's answer to Pay Later debit %s", ShortRef(d.ID)),
+	r.toAdmins(DebitToRecord, l, OperationsDebitsLink, fmt.Sprintf("Record the bank's answer to Pay Later debit %s", ShortRef(d.ID)),
 		fmt.Sprintf("%s asks %s's bank for %s from the business checking account %s (debit %s, %s). No bank adapter runs on this "+
-			"platform: read the bank's report and record whether it was paid with POST /v1/credit/bank-debits/%s/result. "+
-			"Until then the loan takes no other debit.", loanRef(l), r.buyerName(), d.Amount.Display(), accountText(d), d.ID, d.Kind, d.ID))
+			"platform: read the bank's report and record whether it was paid on the Operations page (programs: POST "+
+			"/v1/credit/bank-debits/%s/result). Until then the loan takes no other debit.",
+			loanRef(l), r.buyerName(), d.Amount.Display(), accountText(d), d.ID, d.Kind, d.ID))
 }
 
 // debitAttention: the bank gave no answer after every attempt; whether money moved is unknown
@@ -289,10 +291,11 @@ func (r *srules) debitAttention() {
 	if d.LastError != "" {
 		lastError = " (last error: " + d.LastError + ")"
 	}
-	r.toAdmins(DebitAttention, l, fmt.Sprintf("Pay Later debit %s needs an operator", ShortRef(d.ID)),
+	r.toAdmins(DebitAttention, l, OperationsDebitAttentionLink, fmt.Sprintf("Pay Later debit %s needs an operator", ShortRef(d.ID)),
 		fmt.Sprintf("The bank gave no answer to debit %s of %s for %s of %s after %d attempts%s. Whether money moved is unknown, and "+
-			"the loan takes no other debit until you act: once the bank answers again, retry it with POST "+
-			"/v1/credit/bank-debits/%s/retry. The bank is asked with the same reference, so nothing is debited twice.",
+			"the loan takes no other debit until you act: on the Operations page, record the bank's answer if its report has "+
+			"one, or once the bank answers again ask it again (programs: POST /v1/credit/bank-debits/%s/retry). The bank is "+
+			"asked with the same reference, so nothing is debited twice.",
 			d.ID, d.Amount.Display(), loanRef(l), r.buyerName(), d.Attempts, lastError, d.ID))
 }
 
@@ -307,9 +310,12 @@ func (r *srules) debitUnapplied() {
 	if d == nil {
 		return
 	}
-	r.toAdmins(DebitUnapplied, l, fmt.Sprintf("Settle Pay Later debit %s with the lender", ShortRef(d.ID)),
+	// The Operations page lists no unapplied debit: no command settles one (the difference is
+	// settled with the lender off the platform), so the loan's page is where to look.
+	r.toAdmins(DebitUnapplied, l, LoanLink(l.ID), fmt.Sprintf("Settle Pay Later debit %s with the lender", ShortRef(d.ID)),
 		fmt.Sprintf("The bank paid debit %s of %s for %s of %s, but the loan had changed meanwhile (a refund of its order repaid "+
-			"part of it), so the payment was not applied to the loan. Settle the difference with the lender.",
+			"part of it), so the payment was not applied to the loan. Settle the difference with the lender. "+
+			"GET /v1/credit/bank-debits?status=unapplied lists every such debit.",
 			d.ID, d.Amount.Display(), loanRef(l), r.buyerName()))
 }
 
@@ -323,9 +329,9 @@ func (r *srules) lenderAttention() {
 	if !r.payload(&ref) || q == nil || q.ID != ref.RequestID || q.Status != escrow.LenderAttention {
 		return // retried since
 	}
-	what, link := "the decision on Pay Later application "+q.ApplicationID, ApplicationLink(q.ApplicationID)+"?buyer="+q.BuyerID
+	what := "the decision on Pay Later application " + q.ApplicationID
 	if q.Kind == escrow.LenderDisbursement {
-		what, link = fmt.Sprintf("the disbursement of %s for Pay Later loan %s", q.Amount.Display(), q.LoanID), LoanLink(q.LoanID)
+		what = fmt.Sprintf("the disbursement of %s for Pay Later loan %s", q.Amount.Display(), q.LoanID)
 	}
 	why := "the lender gave no usable answer"
 	if q.LastError != "" {
@@ -335,11 +341,11 @@ func (r *srules) lenderAttention() {
 	if l := r.loanFor(); l != nil {
 		orderID = l.OrderID
 	}
-	r.tell(LenderAttention, ledger.Platform, trade.RoleAdmin, orderID, link, fmt.Sprintf("Pay Later lender request %s needs an operator",
-		ShortRef(q.ID)),
+	r.tell(LenderAttention, ledger.Platform, trade.RoleAdmin, orderID, OperationsLenderLink,
+		fmt.Sprintf("Pay Later lender request %s needs an operator", ShortRef(q.ID)),
 		fmt.Sprintf("The lender was asked for %s of %s %s and %s. Nothing was booked, and %s until you act: once the lender is "+
-			"fixed, retry it with POST /v1/credit/lender-requests/%s/retry. The lender is asked with the same reference, so nothing "+
-			"is paid twice.", what, r.buyerName(), times(q.Attempts), why, waiting(q), q.ID))
+			"fixed, ask it again on the Operations page (programs: POST /v1/credit/lender-requests/%s/retry). The lender is "+
+			"asked with the same reference, so nothing is paid twice.", what, r.buyerName(), times(q.Attempts), why, waiting(q), q.ID))
 }
 
 func times(n int) string {

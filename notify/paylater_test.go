@@ -213,8 +213,9 @@ func TestInstallmentReminderApplies(t *testing.T) {
 
 // TestAdminsToldOfDebitsToSettle: the platform's admins hear of a debit only an operator can
 // move on — the bank's answer to record where no bank adapter runs, a debit the bank never
-// answered, a payment that could not be applied — while it still waits for them; the buyer and
-// the supplier are not told.
+// answered, a payment that could not be applied — while it still waits for them: on the
+// Operations page's queue for it (the API's operation named for programs), or for a payment not
+// applied, which no queue lists, on the loan's page; the buyer and the supplier are not told.
 func TestAdminsToldOfDebitsToSettle(t *testing.T) {
 	l := sampleLoan(credit.Active)
 	debit := func(st escrow.DebitStatus) *escrow.DebitRequest {
@@ -228,15 +229,19 @@ func TestAdminsToldOfDebitsToSettle(t *testing.T) {
 		manual   bool
 		sandbox  bool
 		want     string
-		contains string
+		link     string
+		contains []string
 	}{
-		"to record":                {"loan.debit_requested", escrow.DebitRequested, true, false, "platform/admin:debit_to_record", "/v1/credit/bank-debits/pld_00000000dddd0001/result"},
-		"a bank answers":           {"loan.debit_requested", escrow.DebitRequested, false, false, "", ""},
-		"the sandbox answers":      {"loan.debit_requested", escrow.DebitRequested, true, true, "", ""},
-		"recorded since":           {"loan.debit_requested", escrow.DebitSucceeded, true, false, "", ""},
-		"attention":                {"loan.debit_attention", escrow.DebitAttention, false, false, "platform/admin:debit_attention", "after 8 attempts (last error: bank unavailable: 503)"},
-		"attention, retried since": {"loan.debit_attention", escrow.DebitRequested, false, false, "", ""},
-		"unapplied":                {"loan.debit_unapplied", escrow.DebitUnapplied, false, false, "platform/admin:debit_unapplied", "Settle the difference with the lender"},
+		"to record": {"loan.debit_requested", escrow.DebitRequested, true, false, "platform/admin:debit_to_record", "/admin/operations#debits",
+			[]string{"record whether it was paid on the Operations page", "POST /v1/credit/bank-debits/pld_00000000dddd0001/result"}},
+		"a bank answers":      {"loan.debit_requested", escrow.DebitRequested, false, false, "", "", nil},
+		"the sandbox answers": {"loan.debit_requested", escrow.DebitRequested, true, true, "", "", nil},
+		"recorded since":      {"loan.debit_requested", escrow.DebitSucceeded, true, false, "", "", nil},
+		"attention": {"loan.debit_attention", escrow.DebitAttention, false, false, "platform/admin:debit_attention", "/admin/operations#debit-attention",
+			[]string{"after 8 attempts (last error: bank unavailable: 503)", "on the Operations page", "POST /v1/credit/bank-debits/pld_00000000dddd0001/retry"}},
+		"attention, retried since": {"loan.debit_attention", escrow.DebitRequested, false, false, "", "", nil},
+		"unapplied": {"loan.debit_unapplied", escrow.DebitUnapplied, false, false, "platform/admin:debit_unapplied", "/credit/loans/" + l.ID,
+			[]string{"Settle the difference with the lender", "GET /v1/credit/bank-debits?status=unapplied"}},
 	} {
 		d := debit(c.now)
 		d.Sandbox = c.sandbox
@@ -245,9 +250,17 @@ func TestAdminsToldOfDebitsToSettle(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, got, c.want)
 			continue
 		}
-		if c.want != "" && (!strings.Contains(p.Notices[0].Body, c.contains) || !strings.Contains(p.Notices[0].Body, "Maple Kids") ||
-			p.Notices[0].Link != "/credit/loans/"+l.ID) {
-			t.Errorf("%s: %+v", name, p.Notices[0])
+		if c.want == "" {
+			continue
+		}
+		n := p.Notices[0]
+		for _, s := range append(c.contains, "Maple Kids") {
+			if !strings.Contains(n.Body, s) {
+				t.Errorf("%s: the body lacks %q: %s", name, s, n.Body)
+			}
+		}
+		if n.Link != c.link || n.OrderID != l.OrderID {
+			t.Errorf("%s: link %q, order %q", name, n.Link, n.OrderID)
 		}
 	}
 	other := debit(escrow.DebitAttention)
@@ -258,9 +271,9 @@ func TestAdminsToldOfDebitsToSettle(t *testing.T) {
 }
 
 // TestAdminsToldOfLenderRequestsToRetry: the platform's admins hear of a lender request marked
-// for an operator — a decision the lender never answered, on the application's page; a
-// disbursement whose answer could not be recorded, on the loan's — with the reason and the
-// request to retry, while it still waits for them; the buyer is not told. R11
+// for an operator — a decision the lender never answered, a disbursement whose answer could not
+// be recorded — with the reason and the request to retry on the Operations page (the API's
+// operation named for programs), while it still waits for them; the buyer is not told. R11
 func TestAdminsToldOfLenderRequestsToRetry(t *testing.T) {
 	l := sampleLoan(credit.Agreed)
 	for name, c := range map[string]struct {
@@ -273,12 +286,13 @@ func TestAdminsToldOfLenderRequestsToRetry(t *testing.T) {
 		"a decision never answered": {
 			escrow.LenderRequest{ID: "plr_00000000eeee0001", Kind: escrow.LenderDecision, BuyerID: "buyer", ApplicationID: "app_1",
 				Status: escrow.LenderAttention, Attempts: 8, LastError: "lender unavailable: 503"},
-			"buyer", "platform/admin:lender_attention", "/credit/applications/app_1?buyer=buyer",
-			[]string{"8 times", "(lender unavailable: 503)", "application stays undecided", "/v1/credit/lender-requests/plr_00000000eeee0001/retry"}},
+			"buyer", "platform/admin:lender_attention", "/admin/operations#lender-requests",
+			[]string{"8 times", "(lender unavailable: 503)", "application stays undecided", "ask it again on the Operations page",
+				"/v1/credit/lender-requests/plr_00000000eeee0001/retry"}},
 		"a disbursement that does not match": {
 			escrow.LenderRequest{ID: "plr_00000000eeee0002", Kind: escrow.LenderDisbursement, BuyerID: "buyer", LoanID: l.ID,
 				Amount: usd(3_000_00), Status: escrow.LenderAttention, Attempts: 1, LastError: "the lender would pay USD 2999.00"},
-			l.ID, "platform/admin:lender_attention", "/credit/loans/" + l.ID,
+			l.ID, "platform/admin:lender_attention", "/admin/operations#lender-requests",
 			[]string{"once", "USD 3,000.00", "order stays unpaid", "Maple Kids"}},
 		"retried since": {
 			escrow.LenderRequest{ID: "plr_00000000eeee0003", Kind: escrow.LenderDecision, BuyerID: "buyer", ApplicationID: "app_1",

@@ -135,7 +135,8 @@ func TestPayLaterNotifiesThePeopleWhoMustAct(t *testing.T) {
 		e.expectMoney(base...)
 		d := must(e.svc.BankDebits(e.ctx, e.admin, escrow.DebitFilter{LoanID: l.ID}))[0]
 		if m := find2(e.sink.messages(), "admin@people.test", "Record the bank's answer"); len(m) != 1 ||
-			!strings.Contains(m[0].Body, "/v1/credit/bank-debits/"+d.ID+"/result") {
+			!strings.Contains(m[0].Body, "/v1/credit/bank-debits/"+d.ID+"/result") ||
+			!strings.Contains(m[0].Body, "Open it on the Operations page: "+baseURL+"/admin/operations#debits") {
 			t.Fatalf("debit to record email: %+v", m)
 		}
 		must(e.svc.RecordBankDebitResult(e.ctx, e.admin, e.key(), d.ID, false))
@@ -279,7 +280,7 @@ func TestUnansweredDebitTellsAdmins(t *testing.T) {
 		e.expectMoney("buyer:credit_decided", "buyer_b:credit_decided", "admin:debit_attention")
 		if m := find2(e.sink.messages(), "admin@people.test", "Pay Later debit "+notify.ShortRef(d.ID)+" needs an operator"); len(m) != 1 ||
 			!strings.Contains(m[0].Body, "/v1/credit/bank-debits/"+d.ID+"/retry") || !strings.Contains(m[0].Body, "bank unavailable: 503") ||
-			!strings.Contains(m[0].Body, "Open the loan: "+baseURL+"/credit/loans/"+l.ID) {
+			!strings.Contains(m[0].Body, "Open it on the Operations page: "+baseURL+"/admin/operations#debit-attention") {
 			t.Fatalf("attention email: %+v", m)
 		}
 	})
@@ -336,7 +337,7 @@ func TestUnansweredLenderTellsAdmins(t *testing.T) {
 		m := find2(e.sink.messages(), "admin@people.test", "Pay Later lender request "+notify.ShortRef(r.ID)+" needs an operator")
 		if len(m) != 1 || !strings.Contains(m[0].Body, "/v1/credit/lender-requests/"+r.ID+"/retry") ||
 			!strings.Contains(m[0].Body, "lender unavailable: 503") || !strings.Contains(m[0].Body, "8 times") ||
-			!strings.Contains(m[0].Body, baseURL+"/credit/applications/"+r.ApplicationID+"?buyer="+r.BuyerID) {
+			!strings.Contains(m[0].Body, "Open it on the Operations page: "+baseURL+"/admin/operations#lender-requests") {
 			t.Fatalf("attention email: %+v", m)
 		}
 		e.clock.Advance(time.Hour)

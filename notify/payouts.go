@@ -30,11 +30,6 @@ const (
 // account, its payouts.
 const PayoutsLink = "/payouts"
 
-// SupplierPayoutsLink is the Payouts panel of a supplier's page for the platform's admins.
-func SupplierPayoutsLink(supplierID string) string {
-	return "/admin/suppliers/" + supplierID + "#payouts"
-}
-
 // PayoutSubject is what a payout's event is about, as it is when the notifier handles it
 // (normally within a second of the event).
 type PayoutSubject struct {
@@ -90,10 +85,10 @@ func (r *prules) toSupplier(k Kind, title, body string) {
 		Title: clip(title, TitleMax), Body: clip(body, BodyMax), Link: PayoutsLink})
 }
 
-// toAdmins tells the platform's admins, on the supplier's Payouts panel.
-func (r *prules) toAdmins(k Kind, title, body string) {
+// toAdmins tells the platform's admins, linking the section of the Operations page where they act.
+func (r *prules) toAdmins(k Kind, link, title, body string) {
 	r.notices = append(r.notices, Notice{Kind: k, To: Recipient{OrgID: ledger.Platform, Roles: []trade.Role{trade.RoleAdmin}},
-		Title: clip(title, TitleMax), Body: clip(body, BodyMax), Link: SupplierPayoutsLink(r.p.SupplierID)})
+		Title: clip(title, TitleMax), Body: clip(body, BodyMax), Link: link})
 }
 
 func (r *prules) amount() string { return money.New(r.p.Sent, r.p.Currency).Display() }
@@ -120,12 +115,12 @@ func (r *prules) toRecord() {
 	if !r.s.ManualPayouts || p.Status != trade.PayoutRequested || p.Sandbox {
 		return // answered since, or an adapter (or the sandbox) answers it
 	}
-	r.toAdmins(PayoutToRecord, fmt.Sprintf("Record the bank's answer to payout %s", ShortRef(p.ID)),
+	r.toAdmins(PayoutToRecord, OperationsPayoutsLink, fmt.Sprintf("Record the bank's answer to payout %s", ShortRef(p.ID)),
 		fmt.Sprintf("%s's payout %s of %s by %s, reference %s, waits for the bank. No payout adapter runs on this platform: "+
 			"unless that is done already, have the platform's bank send it to the supplier's designated account quoting that "+
-			"reference; then record the bank's answer from its report — sent, with the bank's reference and value date, or "+
-			"returned, with its reason — with POST /v1/payouts/%s/result. Until then the money stays in transit.",
-			r.supplier(), p.ID, r.amount(), p.Method, p.Reference, p.ID))
+			"reference; then record the bank's answer from its report on the Operations page — sent, with the bank's reference "+
+			"and value date, or returned, with its reason (programs: POST /v1/payouts/%s/result). Until then the money stays "+
+			"in transit.", r.supplier(), p.ID, r.amount(), p.Method, p.Reference, p.ID))
 }
 
 // returned: the bank sent the payout back. The supplier corrects its bank details; the admins
@@ -144,10 +139,11 @@ func (r *prules) returned() {
 			"on your Payouts page. Nothing more is sent to your bank account until it is corrected: send the platform your "+
 			"correct bank details. Once an admin has cleared the flag, the next automatic payout sends what you are owed.%s",
 			ShortRef(p.ID), r.amount(), p.Reference, reason, r.sandbox()))
-	r.toAdmins(PayoutReturned, fmt.Sprintf("Payout %s to %s returned by the bank", ShortRef(p.ID), r.supplier()),
+	r.toAdmins(PayoutReturned, OperationsFlagsLink, fmt.Sprintf("Payout %s to %s returned by the bank", ShortRef(p.ID), r.supplier()),
 		fmt.Sprintf("The bank returned %s's payout %s of %s: %s. The money is owed to the supplier again, and its payout "+
 			"account is flagged: nothing more is sent to it. Once the supplier has given correct bank details, clear the flag "+
-			"with POST /v1/payouts/flags/%s/clear; that schedules the automatic payout of what it is owed.%s",
+			"on the Operations page (programs: POST /v1/payouts/flags/%s/clear); that schedules the automatic payout of what "+
+			"it is owed.%s",
 			r.supplier(), p.ID, r.amount(), reason, p.SupplierID, r.sandbox()))
 }
 
@@ -167,10 +163,10 @@ func (r *prules) attention() {
 	if p.LastError != "" {
 		lastError = " (last error: " + p.LastError + ")"
 	}
-	r.toAdmins(PayoutAttention, fmt.Sprintf("Payout %s needs an operator", ShortRef(p.ID)),
+	r.toAdmins(PayoutAttention, OperationsPayoutsLink, fmt.Sprintf("Payout %s needs an operator", ShortRef(p.ID)),
 		fmt.Sprintf("The payout rail gave no usable answer to %s's payout %s of %s by %s after %s%s, and it is not asked "+
-			"again. Whether the wire left is unknown: ask the bank, and record its answer — sent, with its reference and value "+
-			"date, or returned, with its reason — with POST /v1/payouts/%s/result. GET /v1/payouts?attention=true lists "+
-			"every payout waiting for an operator.%s",
+			"again. Whether the wire left is unknown: ask the bank, and record its answer on the Operations page, where the "+
+			"payout is marked — sent, with its reference and value date, or returned, with its reason (programs: POST "+
+			"/v1/payouts/%s/result; GET /v1/payouts?attention=true lists every payout waiting for an operator).%s",
 			r.supplier(), p.ID, r.amount(), p.Method, tries, lastError, p.ID, r.sandbox()))
 }

@@ -36,7 +36,8 @@ func openFlag(p *trade.Payout) *trade.PayoutAccountFlag {
 
 // TestPayoutReturnTellsSupplierAndAdmins: a payout the bank returned asks the supplier to correct
 // its bank details — the money is owed to it again, on its payouts page — and the platform's
-// admins to clear the flag once it has, on the supplier's Payouts panel; once the flag is cleared
+// admins to clear the flag once it has, on the Operations page's flagged accounts (the API's
+// operation named for programs); once the flag is cleared
 // it asks nothing, and an event of another payout or another supplier's stream tells no one. R12
 func TestPayoutReturnTellsSupplierAndAdmins(t *testing.T) {
 	p := samplePayout(trade.PayoutReturned)
@@ -54,12 +55,13 @@ func TestPayoutReturnTellsSupplierAndAdmins(t *testing.T) {
 	if sup.Link != "/payouts" || sup.OrderID != "" || sup.Title != "Payout of USD 11,600.00 returned by the bank" || strings.Contains(sup.Body, "sandbox") {
 		t.Errorf("the supplier's notice: %+v", sup)
 	}
-	for _, want := range []string{"Ningbo Sunrise", "USD 11,600.00", "AC04 closed account number", "POST /v1/payouts/flags/sup/clear"} {
+	for _, want := range []string{"Ningbo Sunrise", "USD 11,600.00", "AC04 closed account number", "clear the flag on the Operations page",
+		"POST /v1/payouts/flags/sup/clear"} {
 		if !strings.Contains(adm.Body, want) {
 			t.Errorf("the admins' notice lacks %q: %s", want, adm.Body)
 		}
 	}
-	if adm.Link != "/admin/suppliers/sup#payouts" || !strings.Contains(adm.Title, "Ningbo Sunrise") {
+	if adm.Link != "/admin/operations#flags" || !strings.Contains(adm.Title, "Ningbo Sunrise") {
 		t.Errorf("the admins' notice: %+v", adm)
 	}
 
@@ -86,7 +88,8 @@ func TestPayoutReturnTellsSupplierAndAdmins(t *testing.T) {
 
 // TestAdminsToldOfPayoutsToSettle: the platform's admins hear of a payout only an operator can
 // move on — the bank's answer to record where no payout adapter runs, a payout the rail gave no
-// usable answer to — while it still waits for them; the supplier is not told. R12
+// usable answer to — while it still waits for them, on the Operations page's payouts (the API's
+// operation named for programs); the supplier is not told. R12
 func TestAdminsToldOfPayoutsToSettle(t *testing.T) {
 	for name, c := range map[string]struct {
 		typ       string
@@ -123,7 +126,8 @@ func TestAdminsToldOfPayoutsToSettle(t *testing.T) {
 		}
 		n := pl.Notices[0]
 		if !strings.Contains(n.Body, c.contains) || !strings.Contains(n.Body, "Ningbo Sunrise's payout "+p.ID+" of USD 11,600.00 by tt_wire") ||
-			n.Link != "/admin/suppliers/sup#payouts" || !strings.Contains(n.Title, notify.ShortRef(p.ID)) {
+			!strings.Contains(n.Body, "answer from its report on the Operations page") && !strings.Contains(n.Body, "answer on the Operations page") ||
+			n.Link != "/admin/operations#payouts" || !strings.Contains(n.Title, notify.ShortRef(p.ID)) {
 			t.Errorf("%s: %+v", name, n)
 		}
 	}

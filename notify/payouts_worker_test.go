@@ -136,7 +136,7 @@ func TestPayoutsNotifyThePeopleWhoMustAct(t *testing.T) {
 		e.expectPayouts("admin:payout_to_record")
 		if m := find2(e.sink.messages(), "admin@people.test", "Record the bank's answer to payout "+notify.ShortRef(p.ID)); len(m) != 1 ||
 			!strings.Contains(m[0].Body, "POST /v1/payouts/"+p.ID+"/result") || !strings.Contains(m[0].Body, p.Reference) ||
-			!strings.Contains(m[0].Body, "Open the supplier's payouts: "+baseURL+"/admin/suppliers/"+sup+"#payouts") {
+			!strings.Contains(m[0].Body, "Open it on the Operations page: "+baseURL+"/admin/operations#payouts") {
 			t.Fatalf("payout to record email: %+v", m)
 		}
 
@@ -153,7 +153,7 @@ func TestPayoutsNotifyThePeopleWhoMustAct(t *testing.T) {
 			t.Fatalf("the supplier's return email: %+v", m)
 		}
 		if m := find2(e.sink.messages(), "admin@people.test", "Payout "+notify.ShortRef(p.ID)+" to Ningbo Sunrise Garments Co. returned"); len(m) != 1 ||
-			!strings.Contains(m[0].Body, "POST /v1/payouts/flags/"+sup+"/clear") || !strings.Contains(m[0].Body, baseURL+"/admin/suppliers/"+sup+"#payouts") {
+			!strings.Contains(m[0].Body, "POST /v1/payouts/flags/"+sup+"/clear") || !strings.Contains(m[0].Body, baseURL+"/admin/operations#flags") {
 			t.Fatalf("the admins' return email: %+v", m)
 		}
 
@@ -230,7 +230,7 @@ func TestPayoutAttentionTellsAdmins(t *testing.T) {
 				e.expectPayouts("admin:payout_attention") // and no payout to record: an adapter runs
 				if m := find2(e.sink.messages(), "admin@people.test", "Payout "+notify.ShortRef(p.ID)+" needs an operator"); len(m) != 1 ||
 					!strings.Contains(m[0].Body, c.says) || !strings.Contains(m[0].Body, "POST /v1/payouts/"+p.ID+"/result") ||
-					!strings.Contains(m[0].Body, baseURL+"/admin/suppliers/"+sup+"#payouts") {
+					!strings.Contains(m[0].Body, baseURL+"/admin/operations#payouts") {
 					t.Fatalf("attention email: %+v", m)
 				}
 				if n := strings.Count(strings.Join(e.eventTypes(ledger.Platform), ","), "payout.attention"); n != 1 {

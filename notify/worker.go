@@ -386,7 +386,9 @@ func linkText(link string) string {
 		return "Open the money held in suspense"
 	case link == PayoutsLink:
 		return "Open your payouts"
-	case strings.HasPrefix(link, "/admin/suppliers/"):
+	case strings.HasPrefix(link, operationsPage+"#"):
+		return "Open it on the Operations page"
+	case strings.HasPrefix(link, "/admin/suppliers/"): // a notice sent before the Operations page
 		return "Open the supplier's payouts"
 	}
 	return "Open it in the portal"

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,23 +19,29 @@ const tabStopsMax = 150
 
 // focusStopJS describes the focused element: its path, whether it matches the selector %s, and
 // how it shows focus (its outline or box shadow; "" when it shows none, or does not match
-// :focus-visible, as a keyboard user's focus must).
+// :focus-visible, as a keyboard user's focus must). When the focus is on a Tab stop inside the
+// element's own user-agent shadow tree — Chromium's calendar button of a date input — the
+// element is focused within but matches neither :focus nor :focus-visible, and no script reads
+// that stop's style: inner says so, for innerStop to read it through the DevTools protocol.
 const focusStopJS = `(() => {
 	` + namesJS + `
 	const el = document.activeElement;
 	if (!el || el === document.body || el === document.documentElement) return { path: "", match: false, shown: "" };
 	el.getAnimations().forEach(a => a.finish()); // read the focus style as it settles, not a frame of its fade-in
+	const inner = !el.matches(":focus") && el.matches(":focus-within") && !el.shadowRoot;
 	const cs = getComputedStyle(el);
 	const outline = cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0;
 	const shadow = cs.boxShadow && cs.boxShadow !== "none";
-	const shown = !el.matches(":focus-visible") ? "" : ((outline ? "outline " + cs.outlineWidth + " " + cs.outlineStyle : "") + (shadow ? " box-shadow " + cs.boxShadow : "")).trim();
-	return { path: path(el), match: el.matches(%s), shown: shown };
+	const shown = inner || !el.matches(":focus-visible") ? "" : ((outline ? "outline " + cs.outlineWidth + " " + cs.outlineStyle : "") + (shadow ? " box-shadow " + cs.boxShadow : "")).trim();
+	return { path: path(el), match: !inner && el.matches(%s), shown: shown, inner: inner, id: el.id };
 })()`
 
 type focusStop struct {
 	Path  string `json:"path"`
 	Match bool   `json:"match"`
 	Shown string `json:"shown"`
+	Inner bool   `json:"inner"` // the focus is on a Tab stop inside the element's user-agent shadow tree
+	ID    string `json:"id"`
 }
 
 // press sends one key to the focused element, as a person at the keyboard would: "\t" (Tab),
@@ -45,30 +52,42 @@ func (p *person) press(what, keys string, opts ...chromedp.KeyOption) {
 }
 
 // tabTo presses Tab (Shift+Tab when back) until the element matching sel has the focus,
-// checking at every stop on the way that the focused element shows it (WCAG 2.4.7). It fails
-// the test if the element is not reached within tabStopsMax stops.
-func (p *person) tabTo(sel string, back bool) {
+// checking at every stop on the way that the focused element shows it (WCAG 2.4.7), and returns
+// the stops. It fails the test if the element is not reached within tabStopsMax stops.
+func (p *person) tabTo(sel string, back bool) []focusStop {
 	p.t.Helper()
-	q, _ := json.Marshal(sel)
-	js := fmt.Sprintf(focusStopJS, q)
 	var opts []chromedp.KeyOption
 	dir := "Tab"
 	if back {
 		opts, dir = append(opts, chromedp.KeyModifiers(chromedp.ModifierShift)), "Shift+Tab"
 	}
-	var stops []string
+	var stops []focusStop
+	var paths []string
 	for range tabStopsMax {
 		p.press(dir+" to "+sel, "\t", opts...)
-		s := run(p, "focus", chromedp.Evaluate[focusStop](js))
+		s := p.focusStop(sel)
 		if s.Path != "" && s.Shown == "" {
 			p.t.Errorf("%s: focus is not visible on %s (reached by %s on the way to %s)", p.role, s.Path, dir, sel)
 		}
-		stops = append(stops, s.Path)
+		stops, paths = append(stops, s), append(paths, s.Path)
 		if s.Match {
-			return
+			return stops
 		}
 	}
-	p.t.Fatalf("%s: %s never reaches %s; the stops were:\n  %s", p.role, dir, sel, strings.Join(stops, "\n  "))
+	p.t.Fatalf("%s: %s never reaches %s; the stops were:\n  %s", p.role, dir, sel, strings.Join(paths, "\n  "))
+	return nil
+}
+
+// focusStop describes where the focus is now and how it shows (focusStopJS), reading a stop
+// inside an element's user-agent shadow tree with innerStop.
+func (p *person) focusStop(sel string) focusStop {
+	p.t.Helper()
+	q, _ := json.Marshal(sel)
+	s := run(p, "focus", chromedp.Evaluate[focusStop](fmt.Sprintf(focusStopJS, q)))
+	if s.Inner {
+		s = p.innerStop(s)
+	}
+	return s
 }
 
 // loginByKeyboard logs in with the keyboard only: Tab to the email, type it, Tab to the
@@ -90,7 +109,9 @@ func (p *person) loginByKeyboard() {
 // TestBrowserKeyboard ensures everything works from the keyboard alone: each step below uses
 // only Tab, Shift+Tab, Enter and Space (and typing into fields) — no click — and every stop
 // Tab makes on the way shows its focus. The buyer logs in, opens the supplier directory with
-// Space on a link drawn as a button, goes back to the dashboard, opens an order, chooses a
+// Space on a link drawn as a button, starts an order and Tabs across the checkout's native date
+// input — its calendar button too — and back to the menu, goes back to the dashboard, opens an
+// order, chooses a
 // payment method and asks for payment instructions (R10), and books a pre-shipment inspection
 // (R15). The arbiter logs in, opens the case file from the queue and decides the dispute with
 // a full refund and written reasons (R18).
@@ -118,7 +139,24 @@ func keyboard(t *testing.T, w *world) {
 	buyer.press("Space on Place an order", " ")
 	buyer.do("the directory", waitText("Every supplier listed is eligible"))
 	buyer.check()
-	buyer.tabTo(`header a[href="/"]:not(.brand)`, false)
+	// The checkout's ship-by date is a native date input: Tab goes through its month, day and
+	// year, then Chromium's calendar button, and the focus shows on each, the button too.
+	buyer.tabTo(`main a[href="/orders/new?supplier=`+sup.OrgID+`"]`, false)
+	buyer.press("Enter on Start an order", kb.Enter)
+	buyer.do("the checkout", chromedp.WaitVisible(chromedp.CSS("#f-ship_by")))
+	buyer.check()
+	buyer.tabTo(`#f-ship_by`, false)
+	picker := func(stops []focusStop) bool {
+		return slices.ContainsFunc(stops, func(s focusStop) bool {
+			return strings.HasSuffix(s.Path, "#f-ship_by[name=\"ship_by\"]::"+pickerPseudo)
+		})
+	}
+	if !picker(buyer.tabTo(`#f-payment_terms-initial_bp`, false)) {
+		t.Error("Tab from the ship-by date to the payment terms did not stop on the calendar button")
+	}
+	if !picker(buyer.tabTo(`header a[href="/"]:not(.brand)`, true)) {
+		t.Error("Shift+Tab from the payment terms back to the menu did not stop on the calendar button")
+	}
 	buyer.press("Enter on Dashboard", kb.Enter)
 	buyer.do("the dashboard", waitText("Your orders"))
 	buyer.tabTo(`main a[href="/orders/`+o.ID+`"]`, false)

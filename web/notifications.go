@@ -89,7 +89,8 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // noticeRow is a notification as the page lists it, with its own link named for what it opens:
-// an order, a Pay Later loan or application, the credit line, the money held in suspense.
+// an order, a Pay Later loan or application, the credit line, the money held in suspense, the
+// supplier's payouts, a queue of the Operations page.
 type noticeRow struct {
 	notify.Notification
 	Href  string // the portal page where the reader acts; "" when the notification has none
@@ -107,8 +108,24 @@ func noticeRows(ns []notify.Notification) []noticeRow {
 	return out
 }
 
+// openPage is the text of a link that none of the pages notify links to matches.
+const openPage = "Open the page"
+
+// pageNames names the pages notify links to without an ID: each of its constant links.
+var pageNames = map[string]string{
+	notify.CreditLink:                   "Your Pay Later credit line",
+	notify.SuspenseLink:                 "Money held in suspense",
+	notify.PayoutsLink:                  "Your payouts",
+	notify.OperationsPayoutsLink:        "Operations: payouts waiting for the bank",
+	notify.OperationsFlagsLink:          "Operations: flagged payout accounts",
+	notify.OperationsDebitAttentionLink: "Operations: debits needing attention",
+	notify.OperationsDebitsLink:         "Operations: debits waiting for the bank",
+	notify.OperationsLenderLink:         "Operations: lender requests needing attention",
+}
+
 // opens says what a notification's link opens, from the pages notify links to (its OrderLink,
-// LoanLink, ApplicationLink, CreditLink and SuspenseLink); only an order's names the order.
+// LoanLink and ApplicationLink, and the constant links in pageNames); only an order's names the
+// order.
 func opens(link string) string {
 	id := func(prefix string) (string, bool) {
 		rest, ok := strings.CutPrefix(link, prefix)
@@ -124,13 +141,14 @@ func opens(link string) string {
 	if _, ok := id(notify.ApplicationLink("")); ok {
 		return "Your Pay Later application"
 	}
-	switch link {
-	case notify.CreditLink:
-		return "Your Pay Later credit line"
-	case notify.SuspenseLink:
-		return "Money held in suspense"
+	if name, ok := pageNames[link]; ok {
+		return name
 	}
-	return "Open the page"
+	// Notices sent before the Operations page linked a supplier's Payouts panel.
+	if _, ok := id("/admin/suppliers/"); ok && strings.HasSuffix(link, "#payouts") {
+		return "The supplier's payouts"
+	}
+	return openPage
 }
 
 // markRead marks one of the viewer's notifications read (marking it again changes nothing, so

@@ -25,8 +25,12 @@ import (
 
 // withNotifications serves w's portal again with the inbox, as serve mounts it, and returns the
 // notifier a server process runs beside it.
-func withNotifications(w *world) *notify.Service {
-	notes := notify.New(w.db.Notifications(), notify.Options{Clock: w.clock})
+func withNotifications(w *world) *notify.Service { return withNotifier(w, notify.Options{}) }
+
+// withNotifier is withNotifications with a notifier of the options opts (on w's clock).
+func withNotifier(w *world, opts notify.Options) *notify.Service {
+	opts.Clock = w.clock
+	notes := notify.New(w.db.Notifications(), opts)
 	mux := http.NewServeMux()
 	api.RegisterNotifications(api.New(mux, w.svc, w.acc, api.Options{Version: "test"}), notes, nil)
 	sessions := web.NewSessions(w.db.Sessions(), web.SessionConfig{})

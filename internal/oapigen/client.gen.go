@@ -1612,7 +1612,7 @@ type Notification struct {
 	Id        int64     `json:"id"`
 	Kind      string    `json:"kind"`
 
-	// Link The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list, the supplier's payouts, a supplier's Payouts panel for admins.
+	// Link The portal page where the reader acts, relative to its address: the order's, a Pay Later loan's or application's, the admins' suspense list, the supplier's payouts, a queue's section of the admins' Operations page (in notifications sent before it, a supplier's Payouts panel).
 	Link string `json:"link"`
 
 	// OrderId The order it is about, or the order a Pay Later loan or application finances; empty when there is none.
