@@ -154,6 +154,40 @@ func lockLoanAndLine(ctx context.Context, u *unit, ct CreditTx, loanID string) (
 	return l, line, err
 }
 
+// lockedDebit is a debit request locked for an operator's command, with its loan and the loan's
+// line.
+type lockedDebit struct {
+	ct   CreditTx
+	dt   BankDebitTx
+	d    DebitRequest
+	loan LoanRecord
+	line credit.Line
+}
+
+// lockDebit locks debit request id after its loan's line and the loan, as every writer of both
+// does.
+func lockDebit(ctx context.Context, u *unit, id string) (lockedDebit, error) {
+	var k lockedDebit
+	var err error
+	if k.ct, err = u.creditTx(); err != nil {
+		return lockedDebit{}, err
+	}
+	if k.dt, err = u.debitTx(); err != nil {
+		return lockedDebit{}, err
+	}
+	d, err := k.dt.BankDebit(ctx, id)
+	if err != nil {
+		return lockedDebit{}, notFound(err, "bank_debit")
+	}
+	if k.loan, k.line, err = lockLoanAndLine(ctx, u, k.ct, d.LoanID); err != nil {
+		return lockedDebit{}, err
+	}
+	if k.d, err = k.dt.LockBankDebit(ctx, id, ""); err != nil {
+		return lockedDebit{}, notFound(err, "bank_debit")
+	}
+	return k, nil
+}
+
 // applyDebit applies the bank's answer to the locked loan and returns the request's status. The
 // amounts are the ones at the request's time: what was due (or the payoff quote) then is what
 // the bank was asked for. If the loan no longer owes exactly that — a refund of its order repaid
@@ -223,24 +257,11 @@ func (s *Service) RetryBankDebit(ctx context.Context, a trade.Actor, key, id str
 		return DebitRequest{}, err
 	}
 	return run(ctx, s, a, key, []any{"bank_debit_retry", id}, func(u *unit) (DebitRequest, error) {
-		ct, err := u.creditTx()
+		k, err := lockDebit(ctx, u, id)
 		if err != nil {
 			return DebitRequest{}, err
 		}
-		dt, err := u.debitTx()
-		if err != nil {
-			return DebitRequest{}, err
-		}
-		d, err := dt.BankDebit(ctx, id)
-		if err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
-		if _, _, err := lockLoanAndLine(ctx, u, ct, d.LoanID); err != nil {
-			return DebitRequest{}, err
-		}
-		if d, err = dt.LockBankDebit(ctx, id, ""); err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
+		d, dt := k.d, k.dt
 		if d.Status != DebitAttention {
 			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_not_in_attention", "the debit is %s, not waiting for an operator", d.Status)
 		}
@@ -266,25 +287,11 @@ func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key,
 	recorded := false
 	d, err := run(ctx, s, a, key, []any{"bank_debit_result", id, paid}, func(u *unit) (DebitRequest, error) {
 		recorded = false
-		ct, err := u.creditTx()
+		k, err := lockDebit(ctx, u, id)
 		if err != nil {
 			return DebitRequest{}, err
 		}
-		dt, err := u.debitTx()
-		if err != nil {
-			return DebitRequest{}, err
-		}
-		d, err := dt.BankDebit(ctx, id)
-		if err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
-		l, line, err := lockLoanAndLine(ctx, u, ct, d.LoanID)
-		if err != nil {
-			return DebitRequest{}, err
-		}
-		if d, err = dt.LockBankDebit(ctx, id, ""); err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
+		d, dt := k.d, k.dt
 		switch {
 		case !d.Status.Open() && (d.Status == DebitRefused) == !paid:
 			return d, nil // the same answer, recorded already
@@ -294,7 +301,7 @@ func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key,
 			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_in_progress",
 				"the bank worker is asking the bank about this debit now; try again in a few minutes")
 		}
-		st, err := s.applyDebit(ctx, u, ct, d, l, line, paid)
+		st, err := s.applyDebit(ctx, u, k.ct, d, k.loan, k.line, paid)
 		if err != nil {
 			return DebitRequest{}, &dirtyError{err}
 		}
