@@ -16,9 +16,6 @@ import (
 // bank outside any transaction, and records each answer in a transaction of its own,
 // idempotently by the request's reference.
 
-// lastErrorMax bounds the bank's error kept on a request.
-const lastErrorMax = 500
-
 // DebitResultRetry is what OnDebit hears, besides the statuses a request ends in, when the bank
 // gave no answer and the request waits for its next attempt.
 const DebitResultRetry = "retry"
@@ -40,17 +37,7 @@ func (s *Service) RunBankDebits(ctx context.Context, owner string) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("claim debit requests: %w", err)
 	}
-	var errs []error
-	for _, d := range claimed {
-		if ctx.Err() != nil {
-			break // shutting down: the leases lapse and another worker asks
-		}
-		if err := s.attemptDebit(ctx, owner, d); err != nil {
-			s.log.Error("bank debit", "debit", d.ID, "loan", d.LoanID, "attempt", d.Attempts, "err", err)
-			errs = append(errs, err)
-		}
-	}
-	return len(claimed), errors.Join(errs...)
+	return s.debitOutbox().round(ctx, owner, claimed)
 }
 
 // BankDebitWorker runs RunBankDebits every interval until ctx ends, at once again after a round
@@ -59,70 +46,41 @@ func (s *Service) BankDebitWorker(ctx context.Context, owner string, interval ti
 	poll.Every(ctx, interval, s.log, "bank worker", func(ctx context.Context) (int, error) { return s.RunBankDebits(ctx, owner) })
 }
 
-// attemptDebit asks the bank once for a claimed request and records what it said.
-func (s *Service) attemptDebit(ctx context.Context, owner string, d DebitRequest) error {
-	if d.Attempts > BankDebitAttemptsMax {
-		// Claimed again and again without an outcome recorded (a crash after each call).
-		return s.unanswered(ctx, owner, d, errors.New("no answer recorded after the last attempt"))
-	}
-	call, cancel := context.WithTimeout(ctx, BankDebitTimeout)
-	ok, err := s.cred.bank.Debit(call, BankDebit{BuyerID: d.BuyerID, LoanID: d.LoanID, Kind: d.Kind, Amount: d.Amount,
-		AccountLast4: d.AccountLast4, Reference: d.ID, At: d.RequestedAt})
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return nil // shutting down: whatever the bank did, the lease lapses and the same reference is asked again
-	case err != nil:
-		return s.unanswered(ctx, owner, d, err)
-	}
-	return s.recordDebit(ctx, owner, d, ok)
-}
-
-// unanswered records an attempt that got no answer: the request waits BankDebitBackoff, or,
-// after BankDebitAttemptsMax attempts, is marked for an operator.
-func (s *Service) unanswered(ctx context.Context, owner string, d DebitRequest, cause error) error {
-	status := ""
-	err := s.store.Write(ctx, func(tx Tx) error {
-		status = ""
-		dt, ok := tx.(BankDebitTx)
-		if !ok {
-			return fmt.Errorf("the store keeps no debit requests")
-		}
-		cur, err := dt.LockBankDebit(ctx, d.ID, owner)
-		if errors.Is(err, ErrNotFound) {
-			return nil // another worker took it over after our lease ran out
-		}
-		if err != nil {
-			return err
-		}
-		msg := cause.Error()
-		if len(msg) > lastErrorMax {
-			msg = msg[:lastErrorMax]
-		}
-		cur.LastError, cur.NextAttemptAt, status = msg, s.clock.Now().Add(BankDebitBackoff(cur.Attempts)), DebitResultRetry
-		if cur.Attempts >= BankDebitAttemptsMax {
-			cur.Status, status = DebitAttention, string(DebitAttention)
+// debitOutbox is the debit outbox as the bank worker handles it: the bank is asked whether it
+// paid; a request unanswered after BankDebitAttemptsMax attempts is marked DebitAttention, and
+// the loan takes no other debit until an operator retries it.
+func (s *Service) debitOutbox() outbox[DebitRequest, bool, BankDebitTx] {
+	return outbox[DebitRequest, bool, BankDebitTx]{s: s, name: "bank debit", noun: "debit", actor: trade.System,
+		timeout: BankDebitTimeout, attemptsMax: BankDebitAttemptsMax, backoff: BankDebitBackoff,
+		id:       func(d DebitRequest) string { return d.ID },
+		attempts: func(d DebitRequest) int { return d.Attempts },
+		logged:   func(d DebitRequest) []any { return []any{"debit", d.ID, "loan", d.LoanID} },
+		ask: func(ctx context.Context, d DebitRequest) (bool, error) {
+			return s.cred.bank.Debit(ctx, BankDebit{BuyerID: d.BuyerID, LoanID: d.LoanID, Kind: d.Kind, Amount: d.Amount,
+				AccountLast4: d.AccountLast4, Reference: d.ID, At: d.RequestedAt})
+		},
+		record: s.recordDebit,
+		tx:     (*unit).debitTx, lock: BankDebitTx.LockBankDebit, update: BankDebitTx.UpdateBankDebit,
+		retry: func(d *DebitRequest, lastError string, next time.Time) {
+			d.LastError, d.NextAttemptAt = lastError, next
+		},
+		attention: func(ctx context.Context, u *unit, d *DebitRequest) error {
+			d.Status = DebitAttention
 			// Published so that the notifier tells the platform's admins: an operator must act.
-			u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
-			if err := u.appendEvent(ctx, cur.LoanID, []string{cur.BuyerID}, "loan.debit_attention", map[string]any{
-				"loan_id": cur.LoanID, "debit_id": cur.ID, "kind": cur.Kind, "amount": cur.Amount, "attempts": cur.Attempts}); err != nil {
-				return err
+			return u.appendEvent(ctx, d.LoanID, []string{d.BuyerID}, "loan.debit_attention", map[string]any{
+				"loan_id": d.LoanID, "debit_id": d.ID, "kind": d.Kind, "amount": d.Amount, "attempts": d.Attempts})
+		},
+		noAnswer: func(d DebitRequest, attention bool, cause error) {
+			if attention {
+				s.log.Error("bank debit needs an operator: no answer from the bank", "debit", d.ID, "loan", d.LoanID,
+					"amount", d.Amount.String(), "attempts", d.Attempts, "err", cause)
+				s.debited(d.Kind, string(DebitAttention))
+				return
 			}
-		}
-		return dt.UpdateBankDebit(ctx, cur)
-	})
-	if err != nil {
-		return fmt.Errorf("record no answer for debit %s: %w", d.ID, err)
+			s.log.Warn("bank debit unanswered; trying again later", "debit", d.ID, "loan", d.LoanID, "attempt", d.Attempts, "err", cause)
+			s.debited(d.Kind, DebitResultRetry)
+		},
 	}
-	switch status {
-	case string(DebitAttention):
-		s.log.Error("bank debit needs an operator: no answer from the bank", "debit", d.ID, "loan", d.LoanID,
-			"amount", d.Amount.String(), "attempts", d.Attempts, "err", cause)
-	case DebitResultRetry:
-		s.log.Warn("bank debit unanswered; trying again later", "debit", d.ID, "loan", d.LoanID, "attempt", d.Attempts, "err", cause)
-	}
-	s.debited(d.Kind, status)
-	return nil
 }
 
 func (s *Service) debited(kind DebitKind, result string) {
@@ -173,9 +131,7 @@ func (s *Service) recordDebit(ctx context.Context, owner string, d DebitRequest,
 	if err != nil {
 		return fmt.Errorf("record the answer to debit %s: %w", d.ID, err)
 	}
-	if s.after != nil && len(published) > 0 {
-		s.after(published)
-	}
+	s.publish(published)
 	if status == DebitUnapplied {
 		s.log.Error("bank debit paid but not applied: the loan changed meanwhile; settle with the lender", "debit", d.ID,
 			"loan", d.LoanID, "amount", d.Amount.String())
@@ -196,6 +152,40 @@ func lockLoanAndLine(ctx context.Context, u *unit, ct CreditTx, loanID string) (
 	}
 	l, err = ct.LockLoan(ctx, loanID)
 	return l, line, err
+}
+
+// lockedDebit is a debit request locked for an operator's command, with its loan and the loan's
+// line.
+type lockedDebit struct {
+	ct   CreditTx
+	dt   BankDebitTx
+	d    DebitRequest
+	loan LoanRecord
+	line credit.Line
+}
+
+// lockDebit locks debit request id after its loan's line and the loan, as every writer of both
+// does.
+func lockDebit(ctx context.Context, u *unit, id string) (lockedDebit, error) {
+	var k lockedDebit
+	var err error
+	if k.ct, err = u.creditTx(); err != nil {
+		return lockedDebit{}, err
+	}
+	if k.dt, err = u.debitTx(); err != nil {
+		return lockedDebit{}, err
+	}
+	d, err := k.dt.BankDebit(ctx, id)
+	if err != nil {
+		return lockedDebit{}, notFound(err, "bank_debit")
+	}
+	if k.loan, k.line, err = lockLoanAndLine(ctx, u, k.ct, d.LoanID); err != nil {
+		return lockedDebit{}, err
+	}
+	if k.d, err = k.dt.LockBankDebit(ctx, id, ""); err != nil {
+		return lockedDebit{}, notFound(err, "bank_debit")
+	}
+	return k, nil
 }
 
 // applyDebit applies the bank's answer to the locked loan and returns the request's status. The
@@ -267,24 +257,11 @@ func (s *Service) RetryBankDebit(ctx context.Context, a trade.Actor, key, id str
 		return DebitRequest{}, err
 	}
 	return run(ctx, s, a, key, []any{"bank_debit_retry", id}, func(u *unit) (DebitRequest, error) {
-		ct, err := u.creditTx()
+		k, err := lockDebit(ctx, u, id)
 		if err != nil {
 			return DebitRequest{}, err
 		}
-		dt, err := u.debitTx()
-		if err != nil {
-			return DebitRequest{}, err
-		}
-		d, err := dt.BankDebit(ctx, id)
-		if err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
-		if _, _, err := lockLoanAndLine(ctx, u, ct, d.LoanID); err != nil {
-			return DebitRequest{}, err
-		}
-		if d, err = dt.LockBankDebit(ctx, id, ""); err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
+		d, dt := k.d, k.dt
 		if d.Status != DebitAttention {
 			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_not_in_attention", "the debit is %s, not waiting for an operator", d.Status)
 		}
@@ -310,25 +287,11 @@ func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key,
 	recorded := false
 	d, err := run(ctx, s, a, key, []any{"bank_debit_result", id, paid}, func(u *unit) (DebitRequest, error) {
 		recorded = false
-		ct, err := u.creditTx()
+		k, err := lockDebit(ctx, u, id)
 		if err != nil {
 			return DebitRequest{}, err
 		}
-		dt, err := u.debitTx()
-		if err != nil {
-			return DebitRequest{}, err
-		}
-		d, err := dt.BankDebit(ctx, id)
-		if err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
-		l, line, err := lockLoanAndLine(ctx, u, ct, d.LoanID)
-		if err != nil {
-			return DebitRequest{}, err
-		}
-		if d, err = dt.LockBankDebit(ctx, id, ""); err != nil {
-			return DebitRequest{}, notFound(err, "bank_debit")
-		}
+		d, dt := k.d, k.dt
 		switch {
 		case !d.Status.Open() && (d.Status == DebitRefused) == !paid:
 			return d, nil // the same answer, recorded already
@@ -338,7 +301,7 @@ func (s *Service) RecordBankDebitResult(ctx context.Context, a trade.Actor, key,
 			return DebitRequest{}, fault.New(fault.Conflict, "bank_debit_in_progress",
 				"the bank worker is asking the bank about this debit now; try again in a few minutes")
 		}
-		st, err := s.applyDebit(ctx, u, ct, d, l, line, paid)
+		st, err := s.applyDebit(ctx, u, k.ct, d, k.loan, k.line, paid)
 		if err != nil {
 			return DebitRequest{}, &dirtyError{err}
 		}

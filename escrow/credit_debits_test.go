@@ -17,13 +17,15 @@ import (
 // bank is the buyer's bank as the tests see it: the sandbox bank behind a wire that can fail.
 // down answers that many calls with an error before the sandbox sees them (an outage);
 // crashAfter is called once after the sandbox has answered, before the worker records it (the
-// worker's process dies). calls counts the calls per reference.
+// worker's process dies). calls counts the calls per reference; heard counts the events the
+// service published after commit, by type.
 type bank struct {
 	mu         sync.Mutex
 	sandbox    *escrow.SandboxBank
 	down       int
 	crashAfter func()
 	calls      map[string]int
+	heard      map[string]int
 }
 
 func (b *bank) Debit(ctx context.Context, d escrow.BankDebit) (bool, error) {
@@ -48,12 +50,22 @@ func (b *bank) setDown(n int) { b.mu.Lock(); b.down = n; b.mu.Unlock() }
 
 func (b *bank) callsOf(ref string) int { b.mu.Lock(); defer b.mu.Unlock(); return b.calls[ref] }
 
+func (b *bank) hear(evs []escrow.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ev := range evs {
+		b.heard[ev.Type]++
+	}
+}
+
+func (b *bank) heardOf(typ string) int { b.mu.Lock(); defer b.mu.Unlock(); return b.heard[typ] }
+
 // withBank restarts the service over the same database with b as the Pay Later bank.
 func (e *env) withBank() *bank {
-	b := &bank{sandbox: escrow.NewSandboxBank(e.db, e.clock), calls: map[string]int{}}
+	b := &bank{sandbox: escrow.NewSandboxBank(e.db, e.clock), calls: map[string]int{}, heard: map[string]int{}}
 	e.svc = escrow.New(e.db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(),
 		Sandbox: escrow.Sandbox{Enabled: true, Delay: time.Hour}, Blobs: e.blobs,
-		Credit: escrow.CreditOptions{Bank: b}})
+		Credit: escrow.CreditOptions{Bank: b}, AfterCommit: b.hear})
 	return b
 }
 
@@ -219,6 +231,9 @@ func TestPayLaterBankOutage(t *testing.T) {
 		got = e.debits(l.ID)[0]
 		if got.ID != pending.ID || got.Status != escrow.DebitAttention || got.Attempts != escrow.BankDebitAttemptsMax {
 			t.Fatalf("after %d unanswered attempts: %+v", escrow.BankDebitAttemptsMax, got)
+		}
+		if n := b.heardOf("loan.debit_attention"); n != 1 { // the admins' notice, published after commit
+			t.Fatalf("loan.debit_attention published %d times after commit, want 1", n)
 		}
 		if n := must(e.svc.RunBankDebits(e.ctx, "bank-1")); n != 0 {
 			t.Fatal("a request waiting for an operator was claimed")

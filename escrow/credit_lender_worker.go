@@ -34,17 +34,7 @@ func (s *Service) RunLenderRequests(ctx context.Context, owner string) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("claim lender requests: %w", err)
 	}
-	var errs []error
-	for _, r := range claimed {
-		if ctx.Err() != nil {
-			break // shutting down: the leases lapse and another worker asks
-		}
-		if err := s.attemptLender(ctx, owner, r); err != nil {
-			s.log.Error("lender request", "request", r.ID, "kind", r.Kind, "attempt", r.Attempts, "err", err)
-			errs = append(errs, err)
-		}
-	}
-	return len(claimed), errors.Join(errs...)
+	return s.lenderOutbox().round(ctx, owner, claimed)
 }
 
 // LenderWorker runs RunLenderRequests every interval until ctx ends, at once again after a round
@@ -53,25 +43,61 @@ func (s *Service) LenderWorker(ctx context.Context, owner string, interval time.
 	poll.Every(ctx, interval, s.log, "lender worker", func(ctx context.Context) (int, error) { return s.RunLenderRequests(ctx, owner) })
 }
 
-// attemptLender asks the lender once for a claimed request and records what it said.
-func (s *Service) attemptLender(ctx context.Context, owner string, r LenderRequest) error {
-	if r.Attempts > LenderAttemptsMax {
-		// Claimed again and again without an answer recorded (a crash after each call).
-		return s.lenderUnanswered(ctx, owner, r, errors.New("no answer recorded after the last attempt"))
+// lenderOutbox is the lender outbox as the lender worker handles it: the lender is asked to
+// decide or to pay; a request unanswered after LenderAttemptsMax attempts (waiting
+// BankDebitBackoff between them), or whose answer cannot be booked, is marked LenderAttention.
+func (s *Service) lenderOutbox() outbox[LenderRequest, lenderAnswer, LenderTx] {
+	return outbox[LenderRequest, lenderAnswer, LenderTx]{s: s, name: "lender request", noun: "lender request", actor: trade.System,
+		timeout: LenderTimeout, attemptsMax: LenderAttemptsMax, backoff: BankDebitBackoff,
+		id:       func(r LenderRequest) string { return r.ID },
+		attempts: func(r LenderRequest) int { return r.Attempts },
+		logged:   func(r LenderRequest) []any { return []any{"request", r.ID, "kind", r.Kind} },
+		ask: func(ctx context.Context, r LenderRequest) (lenderAnswer, error) {
+			answer, err := s.askLender(ctx, r)
+			if err != nil && fault.CodeOf(err) == fault.NotFound {
+				return lenderAnswer{unbookable: err}, nil // no outage: nothing the lender says can be booked
+			}
+			return lenderAnswer{answer: answer}, err
+		},
+		record: s.recordLenderAnswer,
+		tx:     (*unit).lenderTx, lock: LenderTx.LockLenderRequest, update: LenderTx.UpdateLenderRequest,
+		retry: func(r *LenderRequest, lastError string, next time.Time) {
+			r.LastError, r.NextAttemptAt = lastError, next
+		},
+		attention: func(ctx context.Context, u *unit, r *LenderRequest) error {
+			r.Status = LenderAttention
+			// Published so that the notifier tells the platform's admins: an operator must act.
+			return lenderAttentionEvent(ctx, u, *r)
+		},
+		noAnswer: func(r LenderRequest, attention bool, cause error) {
+			if attention {
+				s.log.Error("lender request needs an operator: no answer from the lender", "request", r.ID, "kind", r.Kind,
+					"attempts", r.Attempts, "err", cause)
+				s.lenderAnswered(r.Kind, string(LenderAttention))
+				return
+			}
+			s.log.Warn("lender request unanswered; trying again later", "request", r.ID, "kind", r.Kind, "attempt", r.Attempts, "err", cause)
+			s.lenderAnswered(r.Kind, LenderResultRetry)
+		},
 	}
-	call, cancel := context.WithTimeout(ctx, LenderTimeout)
-	answer, err := s.askLender(call, r)
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return nil // shutting down: whatever the lender did, the lease lapses and the same reference is asked again
-	case err != nil && fault.CodeOf(err) == fault.NotFound:
-		return s.lenderAttention(ctx, owner, r, err)
-	case err != nil:
-		return s.lenderUnanswered(ctx, owner, r, err)
+}
+
+// lenderAnswer is what asking the lender gave: its answer (a credit.Decision or a
+// credit.Disbursement), or why the request cannot be booked whatever the lender says (its
+// application is gone).
+type lenderAnswer struct {
+	answer     any
+	unbookable error
+}
+
+// recordLenderAnswer records the lender's answer; one that cannot be booked as it is marks the
+// request for an operator, with nothing booked.
+func (s *Service) recordLenderAnswer(ctx context.Context, owner string, r LenderRequest, a lenderAnswer) error {
+	if a.unbookable != nil {
+		return s.lenderAttention(ctx, owner, r, a.unbookable)
 	}
-	err = s.recordLender(ctx, owner, r, answer)
-	if refused(err) { // the answer cannot be booked as it is: an operator looks
+	err := s.recordLender(ctx, owner, r, a.answer)
+	if refused(err) {
 		return s.lenderAttention(ctx, owner, r, err)
 	}
 	return err
@@ -110,32 +136,6 @@ func disbursementRequest(r LenderRequest) credit.DisbursementRequest {
 		At: r.RequestedAt}
 }
 
-// lenderUnanswered records an attempt that got no answer: the request waits BankDebitBackoff,
-// or, after LenderAttemptsMax attempts, is marked for an operator.
-func (s *Service) lenderUnanswered(ctx context.Context, owner string, r LenderRequest, cause error) error {
-	attention := false
-	held, err := s.updateLenderRequest(ctx, owner, r.ID, func(cur *LenderRequest, now time.Time) {
-		cur.LastError, cur.NextAttemptAt = trimError(cause), now.Add(BankDebitBackoff(cur.Attempts))
-		if attention = cur.Attempts >= LenderAttemptsMax; attention {
-			cur.Status = LenderAttention
-		}
-	})
-	switch {
-	case err != nil:
-		return fmt.Errorf("record no answer for lender request %s: %w", r.ID, err)
-	case !held:
-		return nil
-	case attention:
-		s.log.Error("lender request needs an operator: no answer from the lender", "request", r.ID, "kind", r.Kind,
-			"attempts", r.Attempts, "err", cause)
-		s.lenderAnswered(r.Kind, string(LenderAttention))
-	default:
-		s.log.Warn("lender request unanswered; trying again later", "request", r.ID, "kind", r.Kind, "attempt", r.Attempts, "err", cause)
-		s.lenderAnswered(r.Kind, LenderResultRetry)
-	}
-	return nil
-}
-
 // lenderAnswered tells OnLender what became of a request this worker held.
 func (s *Service) lenderAnswered(kind LenderRequestKind, result string) {
 	if s.cred.onLender != nil {
@@ -146,8 +146,10 @@ func (s *Service) lenderAnswered(kind LenderRequestKind, result string) {
 // lenderAttention marks a request whose answer cannot be recorded for an operator: nothing was
 // booked.
 func (s *Service) lenderAttention(ctx context.Context, owner string, r LenderRequest, cause error) error {
-	held, err := s.updateLenderRequest(ctx, owner, r.ID, func(cur *LenderRequest, _ time.Time) {
-		cur.Status, cur.LastError = LenderAttention, trimError(cause)
+	o := s.lenderOutbox()
+	held, err := o.updateHeld(ctx, owner, r.ID, func(u *unit, cur *LenderRequest) error {
+		cur.LastError = clip(cause.Error(), lastErrorMax)
+		return o.attention(ctx, u, cur)
 	})
 	if err != nil {
 		return fmt.Errorf("mark lender request %s for an operator: %w", r.ID, err)
@@ -158,44 +160,6 @@ func (s *Service) lenderAttention(ctx context.Context, owner string, r LenderReq
 		s.lenderAnswered(r.Kind, string(LenderAttention))
 	}
 	return nil
-}
-
-// updateLenderRequest changes a request this worker still holds, in a transaction of its own;
-// held is false when another worker took it over after this one's lease ran out. A request f
-// marks for an operator publishes credit.lender_request_attention in the same transaction, so
-// that the notifier tells the platform's admins.
-func (s *Service) updateLenderRequest(ctx context.Context, owner, id string, f func(*LenderRequest, time.Time)) (held bool, err error) {
-	var published []Event
-	err = s.store.Write(ctx, func(tx Tx) error {
-		held, published = false, nil
-		lt, ok := tx.(LenderTx)
-		if !ok {
-			return fmt.Errorf("the store keeps no lender requests")
-		}
-		cur, err := lt.LockLenderRequest(ctx, id, owner)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		u := &unit{tx: tx, now: s.clock.Now(), actor: trade.System}
-		f(&cur, u.now)
-		if err := lt.UpdateLenderRequest(ctx, cur); err != nil {
-			return err
-		}
-		if cur.Status == LenderAttention {
-			if err := lenderAttentionEvent(ctx, u, cur); err != nil {
-				return err
-			}
-		}
-		held, published = true, u.events
-		return nil
-	})
-	if err == nil && s.after != nil && len(published) > 0 {
-		s.after(published)
-	}
-	return held && err == nil, err
 }
 
 // lenderAttentionEvent publishes that r waits for an operator: on the loan's stream for a
@@ -210,14 +174,6 @@ func lenderAttentionEvent(ctx context.Context, u *unit, r LenderRequest) error {
 		payload["application_id"] = r.ApplicationID
 	}
 	return u.appendEvent(ctx, stream, []string{r.BuyerID}, "credit.lender_request_attention", payload)
-}
-
-func trimError(err error) string {
-	msg := err.Error()
-	if len(msg) > lastErrorMax {
-		msg = msg[:lastErrorMax]
-	}
-	return msg
 }
 
 // recordLender records the lender's answer in one transaction, only while this worker still
@@ -272,9 +228,7 @@ func (s *Service) recordLender(ctx context.Context, owner string, r LenderReques
 	if status != "" {
 		s.lenderAnswered(r.Kind, string(status))
 	}
-	if s.after != nil && len(published) > 0 {
-		s.after(published)
-	}
+	s.publish(published)
 	return nil
 }
 

@@ -65,17 +65,7 @@ func (s *Service) RunPayoutSends(ctx context.Context, owner string) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("claim payouts: %w", err)
 	}
-	var errs []error
-	for _, p := range claimed {
-		if ctx.Err() != nil {
-			break // shutting down: the leases lapse and another worker asks
-		}
-		if err := s.attemptPayout(ctx, owner, p); err != nil {
-			s.log.Error("payout rail", "payout", p.ID, "supplier", p.SupplierID, "attempt", p.Attempts, "err", err)
-			errs = append(errs, err)
-		}
-	}
-	return len(claimed), errors.Join(errs...)
+	return s.payoutOutbox().round(ctx, owner, claimed)
 }
 
 // PayoutWorker runs RunPayoutSends every interval until ctx ends, at once again after a round
@@ -84,63 +74,39 @@ func (s *Service) PayoutWorker(ctx context.Context, owner string, interval time.
 	poll.Every(ctx, interval, s.log, "payout worker", func(ctx context.Context) (int, error) { return s.RunPayoutSends(ctx, owner) })
 }
 
-// attemptPayout asks the rail once about a claimed payout and records what it said.
-func (s *Service) attemptPayout(ctx context.Context, owner string, p trade.Payout) error {
-	if p.Attempts > PayoutSendAttemptsMax {
-		// Claimed again and again without an answer recorded (a crash after each call).
-		return s.payoutUnanswered(ctx, owner, p, errors.New("no answer recorded after the last attempt"))
-	}
-	call, cancel := context.WithTimeout(ctx, PayoutSendTimeout)
-	r, err := s.pays.rail.Send(call, PayoutInstruction{Reference: p.ID, SupplierID: p.SupplierID,
-		Amount: ledgerAmount(p), Method: p.Method, StatementReference: p.Reference, At: p.CreatedAt})
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return nil // shutting down: whatever the rail did, the lease lapses and the same reference is asked again
-	case err != nil:
-		return s.payoutUnanswered(ctx, owner, p, err)
-	}
-	return s.recordPayoutAnswer(ctx, owner, p, r)
-}
-
-// payoutUnanswered records an attempt that got no answer: the payout waits PayoutSendBackoff,
-// or, after PayoutSendAttemptsMax attempts, waits for an operator.
-func (s *Service) payoutUnanswered(ctx context.Context, owner string, p trade.Payout, cause error) error {
-	result := ""
-	err := s.store.Write(ctx, func(tx Tx) error {
-		result = ""
-		pt, ok := tx.(PayoutTx)
-		if !ok {
-			return fmt.Errorf("the store keeps no payouts")
-		}
-		cur, err := pt.LockPayout(ctx, p.ID, owner)
-		if errors.Is(err, ErrNotFound) {
-			return nil // another worker took it over after our lease ran out, or an operator answered
-		}
-		if err != nil {
-			return err
-		}
-		cur.LastError, cur.NextAttemptAt, result = clip(cause.Error(), lastErrorMax), s.clock.Now().Add(PayoutSendBackoff(cur.Attempts)), PayoutResultRetry
-		if cur.Attempts >= PayoutSendAttemptsMax {
-			cur.Attention, result = true, PayoutResultAttention
-			if err := s.railUnit(tx).payoutAttention(ctx, cur); err != nil {
-				return err
+// payoutOutbox is the send outbox as the payout rail's worker handles it: the rail is asked what
+// became of the payout; one unanswered after PayoutSendAttemptsMax attempts waits for an
+// operator (Attention) and is claimed no more. Only a machine with a rail runs it.
+func (s *Service) payoutOutbox() outbox[trade.Payout, trade.PayoutResult, PayoutTx] {
+	return outbox[trade.Payout, trade.PayoutResult, PayoutTx]{s: s, name: "payout rail", noun: "payout", actor: s.railActor(),
+		timeout: PayoutSendTimeout, attemptsMax: PayoutSendAttemptsMax, backoff: PayoutSendBackoff,
+		id:       func(p trade.Payout) string { return p.ID },
+		attempts: func(p trade.Payout) int { return p.Attempts },
+		logged:   func(p trade.Payout) []any { return []any{"payout", p.ID, "supplier", p.SupplierID} },
+		ask: func(ctx context.Context, p trade.Payout) (trade.PayoutResult, error) {
+			return s.pays.rail.Send(ctx, PayoutInstruction{Reference: p.ID, SupplierID: p.SupplierID,
+				Amount: ledgerAmount(p), Method: p.Method, StatementReference: p.Reference, At: p.CreatedAt})
+		},
+		record: s.recordPayoutAnswer,
+		tx:     (*unit).payoutTx, lock: PayoutTx.LockPayout, update: PayoutTx.UpdatePayout,
+		retry: func(p *trade.Payout, lastError string, next time.Time) {
+			p.LastError, p.NextAttemptAt = lastError, next
+		},
+		attention: func(ctx context.Context, u *unit, p *trade.Payout) error {
+			p.Attention = true
+			return u.payoutAttention(ctx, *p)
+		},
+		noAnswer: func(p trade.Payout, attention bool, cause error) {
+			if attention {
+				s.log.Error("payout needs an operator: no answer from the payout rail", "payout", p.ID, "supplier", p.SupplierID,
+					"amount", ledgerAmount(p).String(), "attempts", p.Attempts, "err", cause)
+				s.answered(PayoutResultAttention)
+				return
 			}
-		}
-		return pt.UpdatePayout(ctx, cur)
-	})
-	if err != nil {
-		return fmt.Errorf("record no answer for payout %s: %w", p.ID, err)
+			s.log.Warn("payout unanswered; asking the rail again later", "payout", p.ID, "attempt", p.Attempts, "err", cause)
+			s.answered(PayoutResultRetry)
+		},
 	}
-	switch result {
-	case PayoutResultAttention:
-		s.log.Error("payout needs an operator: no answer from the payout rail", "payout", p.ID, "supplier", p.SupplierID,
-			"amount", ledgerAmount(p).String(), "attempts", p.Attempts, "err", cause)
-	case PayoutResultRetry:
-		s.log.Warn("payout unanswered; asking the rail again later", "payout", p.ID, "attempt", p.Attempts, "err", cause)
-	}
-	s.answered(result)
-	return nil
 }
 
 // recordPayoutAnswer records the rail's answer in one transaction, only while this worker still
@@ -183,9 +149,7 @@ func (s *Service) recordPayoutAnswer(ctx context.Context, owner string, p trade.
 	if err != nil {
 		return fmt.Errorf("record the answer to payout %s: %w", p.ID, err)
 	}
-	if s.after != nil && len(published) > 0 {
-		s.after(published)
-	}
+	s.publish(published)
 	if refusal != "" {
 		s.log.Error("payout needs an operator: the rail's answer does not fit", "payout", p.ID, "outcome", r.Outcome,
 			"amount", r.Amount.String(), "err", refusal)
@@ -194,9 +158,14 @@ func (s *Service) recordPayoutAnswer(ctx context.Context, owner string, p trade.
 	return nil
 }
 
-// railUnit is a unit of the payout rail's worker in tx: the system, as the rail it asks.
+// railUnit is a unit of the payout rail's worker in tx.
 func (s *Service) railUnit(tx Tx) *unit {
-	return &unit{tx: tx, now: s.clock.Now(), actor: trade.Actor{Role: trade.RoleSystem, OrgID: ledger.Platform, UserID: s.pays.rail.Name()}}
+	return &unit{tx: tx, now: s.clock.Now(), actor: s.railActor()}
+}
+
+// railActor is who records what the payout rail's worker learnt: the system, as the rail it asks.
+func (s *Service) railActor() trade.Actor {
+	return trade.Actor{Role: trade.RoleSystem, OrgID: ledger.Platform, UserID: s.pays.rail.Name()}
 }
 
 // payoutAttention publishes, in the transaction that marks it, that a payout waits for an
@@ -211,12 +180,4 @@ func (s *Service) answered(result string) {
 	if result != "" && s.pays.onAnswer != nil {
 		s.pays.onAnswer(result)
 	}
-}
-
-// clip cuts s to at most n bytes.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

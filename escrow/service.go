@@ -214,9 +214,7 @@ func run[R any](ctx context.Context, s *Service, a trade.Actor, key string, requ
 	if err != nil {
 		return zero, err
 	}
-	if s.after != nil && len(published) > 0 {
-		s.after(published)
-	}
+	s.publish(published)
 	return out, nil
 }
 

@@ -100,8 +100,8 @@ func (s *Service) fire(ctx context.Context, owner string, st StoredTimer) error 
 		published = u.events
 		return nil
 	})
-	if err == nil && s.after != nil && len(published) > 0 {
-		s.after(published)
+	if err == nil {
+		s.publish(published)
 	}
 	if err == nil && result != "" && s.timed != nil {
 		s.timed(st.Kind, result)

@@ -1,13 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/tradeassure/tradeassure/credit"
@@ -40,37 +37,30 @@ func (t *tx) InsertBankDebit(ctx context.Context, d escrow.DebitRequest) error {
 	return t.fail(changed(res, duplicate("debit request (or an open one of loan "+d.LoanID+")", d.ID)))
 }
 
+// debitOutbox is the debit requests' table: claimed by the bank worker, requested and due.
+var debitOutbox = outbox[escrow.DebitRequest]{
+	what: "debit requests", one: "debit request", table: "bank_debits", key: "id", cols: debitCols, scan: scanDebit,
+	lease: leaseTo,
+	due:   `status = 'requested' AND ` + dueNow,
+	order: `next_attempt_at, id`, batchMax: escrow.BankDebitBatchMax,
+	sorted: byDue(func(d escrow.DebitRequest) (time.Time, string) { return d.NextAttemptAt, d.ID }),
+	held:   `status = 'requested' AND lease_owner = $2`,
+}
+
 // LockBankDebit reads a request and locks it until commit; with an owner, only while that owner
 // holds it and it is requested.
 func (t *tx) LockBankDebit(ctx context.Context, id, owner string) (escrow.DebitRequest, error) {
-	q, args := `SELECT `+debitCols+` FROM bank_debits WHERE id = $1`, []any{id}
-	if owner != "" {
-		q, args = q+` AND status = 'requested' AND lease_owner = $2`, append(args, owner)
-	}
-	d, err := scanDebit(t.q.QueryRowContext(ctx, q+t.db.d.forUpdate, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return escrow.DebitRequest{}, notFound("debit request", id)
-	}
-	if err != nil {
-		return escrow.DebitRequest{}, t.fail(fmt.Errorf("select debit request %q: %w", id, err))
-	}
-	return d, nil
+	return lockRow(ctx, t, debitOutbox, id, owner)
 }
 
 // UpdateBankDebit writes a locked request's status, attempts, schedule, error and record time,
 // and clears its lease.
 func (t *tx) UpdateBankDebit(ctx context.Context, d escrow.DebitRequest) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE bank_debits SET status = $2, attempts = $3, next_attempt_at = $4,
-		lease_owner = '', lease_until = NULL, last_error = $5, recorded_at = $6, sandbox = $7, recorded_by = $8 WHERE id = $1`,
+	return t.updateRow(ctx, "debit request", d.ID, duplicate("open debit request of loan", d.LoanID),
+		`UPDATE bank_debits SET status = $2, attempts = $3, next_attempt_at = $4, lease_owner = '', lease_until = NULL,
+		last_error = $5, recorded_at = $6, sandbox = $7, recorded_by = $8 WHERE id = $1`,
 		d.ID, string(d.Status), d.Attempts, micros(d.NextAttemptAt), d.LastError, optMicros(d.RecordedAt), flag(d.Sandbox),
 		d.RecordedBy)
-	if err != nil {
-		if uniqueViolation(err) {
-			return t.fail(duplicate("open debit request of loan", d.LoanID))
-		}
-		return t.fail(fmt.Errorf("update debit request %q: %w", d.ID, err))
-	}
-	return t.fail(changed(res, notFound("debit request", d.ID)))
 }
 
 // OpenBankDebit reads the loan's open request (requested or attention).
@@ -103,74 +93,16 @@ func (r reader) debit(ctx context.Context, query, what, arg string) (escrow.Debi
 
 // BankDebits lists up to f.Limit requests after the request f.After, newest first, narrowed by f.
 func (r reader) BankDebits(ctx context.Context, f escrow.DebitFilter) ([]escrow.DebitRequest, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > escrow.BankDebitsListMax {
-		limit = escrow.BankDebitsListMax
-	}
-	var where []string
-	args := []any{limit}
-	if f.Status != "" {
-		args = append(args, string(f.Status))
-		where = append(where, fmt.Sprintf("status = $%d", len(args)))
-	}
-	if f.LoanID != "" {
-		args = append(args, f.LoanID)
-		where = append(where, fmt.Sprintf("loan_id = $%d", len(args)))
-	}
-	if f.After != "" {
-		args = append(args, f.After)
-		where = append(where, fmt.Sprintf("(requested_at, id) < (SELECT requested_at, id FROM bank_debits WHERE id = $%d)", len(args)))
-	}
-	q := `SELECT ` + debitCols + ` FROM bank_debits`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	rows, err := r.q.QueryContext(ctx, q+` ORDER BY requested_at DESC, id DESC LIMIT $1`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select debit requests: %w", err)
-	}
-	return scanDebits(rows)
+	return page(ctx, r, debitOutbox, []match{{"status", string(f.Status)}, {"loan_id", f.LoanID}}, f.After, f.Limit,
+		escrow.BankDebitsListMax)
 }
 
 // ClaimBankDebits leases requested debits due at now; see escrow.BankDebitClaimer.
 func (db *DB) ClaimBankDebits(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]escrow.DebitRequest, error) {
-	if owner == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim debit requests: want an owner and a positive lease")
-	}
-	if limit <= 0 || limit > escrow.BankDebitBatchMax {
-		limit = escrow.BankDebitBatchMax
-	}
-	var out []escrow.DebitRequest
-	err := db.write(ctx, func(t *tx) error {
-		// One statement: the inner SELECT picks the due requests (on PostgreSQL locking them and
-		// skipping those a concurrent claimer holds), the UPDATE leases them. A lapsed lease is
-		// due again: its worker died, perhaps after the bank answered.
-		rows, err := t.q.QueryContext(ctx, `UPDATE bank_debits SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM bank_debits
-				WHERE status = 'requested' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY next_attempt_at, id LIMIT $4`+db.d.skipLocked+`)
-			RETURNING `+debitCols, owner, micros(now.Add(lease)), micros(now), limit)
-		if err != nil {
-			return t.fail(fmt.Errorf("claim debit requests: %w", err))
-		}
-		out, err = scanDebits(rows)
-		return t.fail(err)
-	})
-	if err != nil {
-		return nil, err
-	}
-	// RETURNING has no order.
-	slices.SortFunc(out, func(a, b escrow.DebitRequest) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
+	return claimDue(ctx, db, debitOutbox, now, owner, lease, limit)
 }
 
-func scanDebits(rows *sql.Rows) ([]escrow.DebitRequest, error) {
-	return scanAll(rows, "debit requests", func(r scanner) (escrow.DebitRequest, error) { return scanDebit(r) })
-}
-
-func scanDebit(row interface{ Scan(...any) error }) (escrow.DebitRequest, error) {
+func scanDebit(row scanner) (escrow.DebitRequest, error) {
 	var d escrow.DebitRequest
 	var kind, cur, status string
 	var amount, next, requested int64

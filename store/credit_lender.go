@@ -1,14 +1,11 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/tradeassure/tradeassure/credit"
@@ -44,37 +41,31 @@ func (t *tx) InsertLenderRequest(ctx context.Context, r escrow.LenderRequest) er
 	return t.fail(changed(res, duplicate("lender request (or an open one of its application or loan)", r.ID)))
 }
 
+// lenderOutbox is the lender requests' table: claimed by the lender worker, requested and due.
+var lenderOutbox = outbox[escrow.LenderRequest]{
+	what: "lender requests", one: "lender request", table: "lender_requests", key: "id", cols: lenderCols,
+	scan:  scanLenderRequest,
+	lease: leaseTo,
+	due:   `status = 'requested' AND ` + dueNow,
+	order: `next_attempt_at, id`, batchMax: escrow.LenderBatchMax,
+	sorted: byDue(func(r escrow.LenderRequest) (time.Time, string) { return r.NextAttemptAt, r.ID }),
+	held:   `status = 'requested' AND lease_owner = $2`,
+}
+
 // LockLenderRequest reads a request and locks it until commit; with an owner, only while that
 // owner holds it and it is requested.
 func (t *tx) LockLenderRequest(ctx context.Context, id, owner string) (escrow.LenderRequest, error) {
-	q, args := `SELECT `+lenderCols+` FROM lender_requests WHERE id = $1`, []any{id}
-	if owner != "" {
-		q, args = q+` AND status = 'requested' AND lease_owner = $2`, append(args, owner)
-	}
-	r, err := scanLenderRequest(t.q.QueryRowContext(ctx, q+t.db.d.forUpdate, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return escrow.LenderRequest{}, notFound("lender request", id)
-	}
-	if err != nil {
-		return escrow.LenderRequest{}, t.fail(fmt.Errorf("select lender request %q: %w", id, err))
-	}
-	return r, nil
+	return lockRow(ctx, t, lenderOutbox, id, owner)
 }
 
 // UpdateLenderRequest writes a locked request's status, attempts, schedule, error, answer,
 // record time and the money's ID, and clears its lease.
 func (t *tx) UpdateLenderRequest(ctx context.Context, r escrow.LenderRequest) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE lender_requests SET status = $2, attempts = $3, next_attempt_at = $4,
-		lease_owner = '', lease_until = NULL, last_error = $5, answer = $6, recorded_at = $7, funds_id = $8 WHERE id = $1`,
+	return t.updateRow(ctx, "lender request", r.ID, duplicate("open lender request of", r.ApplicationID+r.LoanID),
+		`UPDATE lender_requests SET status = $2, attempts = $3, next_attempt_at = $4, lease_owner = '', lease_until = NULL,
+		last_error = $5, answer = $6, recorded_at = $7, funds_id = $8 WHERE id = $1`,
 		r.ID, string(r.Status), r.Attempts, micros(r.NextAttemptAt), r.LastError, rawText(r.Answer), optMicros(r.RecordedAt),
 		r.FundsID)
-	if err != nil {
-		if uniqueViolation(err) {
-			return t.fail(duplicate("open lender request of", r.ApplicationID+r.LoanID))
-		}
-		return t.fail(fmt.Errorf("update lender request %q: %w", r.ID, err))
-	}
-	return t.fail(changed(res, notFound("lender request", r.ID)))
 }
 
 // LenderRequest reads a request.
@@ -92,69 +83,16 @@ func (r reader) LenderRequest(ctx context.Context, id string) (escrow.LenderRequ
 // LenderRequests lists up to f.Limit requests after the request f.After, newest first, narrowed
 // by f.
 func (r reader) LenderRequests(ctx context.Context, f escrow.LenderFilter) ([]escrow.LenderRequest, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > escrow.LenderRequestsListMax {
-		limit = escrow.LenderRequestsListMax
-	}
-	var where []string
-	args := []any{limit}
-	for _, c := range []struct{ col, v string }{{"status", string(f.Status)}, {"kind", string(f.Kind)},
-		{"application_id", f.ApplicationID}, {"loan_id", f.LoanID}} {
-		if c.v != "" {
-			args = append(args, c.v)
-			where = append(where, fmt.Sprintf("%s = $%d", c.col, len(args)))
-		}
-	}
-	if f.After != "" {
-		args = append(args, f.After)
-		where = append(where, fmt.Sprintf("(requested_at, id) < (SELECT requested_at, id FROM lender_requests WHERE id = $%d)", len(args)))
-	}
-	q := `SELECT ` + lenderCols + ` FROM lender_requests`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	rows, err := r.q.QueryContext(ctx, q+` ORDER BY requested_at DESC, id DESC LIMIT $1`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select lender requests: %w", err)
-	}
-	return scanAll(rows, "lender requests", func(s scanner) (escrow.LenderRequest, error) { return scanLenderRequest(s) })
+	return page(ctx, r, lenderOutbox, []match{{"status", string(f.Status)}, {"kind", string(f.Kind)},
+		{"application_id", f.ApplicationID}, {"loan_id", f.LoanID}}, f.After, f.Limit, escrow.LenderRequestsListMax)
 }
 
 // ClaimLenderRequests leases requested requests due at now; see escrow.LenderClaimer.
 func (db *DB) ClaimLenderRequests(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]escrow.LenderRequest, error) {
-	if owner == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim lender requests: want an owner and a positive lease")
-	}
-	if limit <= 0 || limit > escrow.LenderBatchMax {
-		limit = escrow.LenderBatchMax
-	}
-	var out []escrow.LenderRequest
-	err := db.write(ctx, func(t *tx) error {
-		// One statement: the inner SELECT picks the due requests (on PostgreSQL locking them and
-		// skipping those a concurrent claimer holds), the UPDATE leases them. A lapsed lease is
-		// due again: its worker died, perhaps after the lender answered.
-		rows, err := t.q.QueryContext(ctx, `UPDATE lender_requests SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM lender_requests
-				WHERE status = 'requested' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY next_attempt_at, id LIMIT $4`+db.d.skipLocked+`)
-			RETURNING `+lenderCols, owner, micros(now.Add(lease)), micros(now), limit)
-		if err != nil {
-			return t.fail(fmt.Errorf("claim lender requests: %w", err))
-		}
-		out, err = scanAll(rows, "lender requests", func(s scanner) (escrow.LenderRequest, error) { return scanLenderRequest(s) })
-		return t.fail(err)
-	})
-	if err != nil {
-		return nil, err
-	}
-	// RETURNING has no order.
-	slices.SortFunc(out, func(a, b escrow.LenderRequest) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
+	return claimDue(ctx, db, lenderOutbox, now, owner, lease, limit)
 }
 
-func scanLenderRequest(row interface{ Scan(...any) error }) (escrow.LenderRequest, error) {
+func scanLenderRequest(row scanner) (escrow.LenderRequest, error) {
 	var r escrow.LenderRequest
 	var kind, cur, status, answer string
 	var amount, next, requested int64

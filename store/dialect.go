@@ -26,7 +26,8 @@ type dialect struct {
 	// forUpdate locks the rows a SELECT returns until commit. SQLite has no row locks: its one
 	// writer connection serializes every write transaction, which is stronger.
 	forUpdate string
-	// skipLocked locks rows and passes over those another transaction holds (ClaimTimers).
+	// skipLocked locks rows and passes over those another transaction holds (the outbox claims,
+	// outbox.go).
 	skipLocked string
 	// lockEvents runs before the first event append of a transaction, or is empty. On
 	// PostgreSQL identity values can commit out of order, so a reader paging EventsAfter could

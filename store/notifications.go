@@ -198,10 +198,17 @@ func (t notifyTx) FinishReminder(ctx context.Context, key, outcome string, at ti
 	return changed(res, notFound("pending reminder", key))
 }
 
+// emailOutbox claims due emails and returns their notifications' IDs.
+var emailOutbox = outbox[int64]{
+	what: "emails", table: "notification_emails", key: "notification_id", cols: "notification_id", scan: scanID,
+	lease: leaseTo, due: `state = 'pending' AND ` + dueNow, order: `next_attempt_at, notification_id`,
+	batchMax: escrow.PageSizeMax,
+}
+
 // ClaimEmails leases due emails, counting an attempt for each.
 func (s notifyStore) ClaimEmails(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]notify.Email, error) {
-	if owner == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim emails: want an owner and a positive lease")
+	if err := checkLease(emailOutbox.what, owner, lease); err != nil {
+		return nil, err
 	}
 	if ok, err := s.any(ctx, `SELECT 1 FROM notification_emails WHERE state = 'pending' AND next_attempt_at <= $1
 			AND (lease_until IS NULL OR lease_until < $1)`, micros(now)); !ok {
@@ -210,18 +217,9 @@ func (s notifyStore) ClaimEmails(ctx context.Context, now time.Time, owner strin
 	var out []notify.Email
 	err := s.db.write(ctx, func(t *tx) error {
 		out = nil
-		rows, err := t.q.QueryContext(ctx, `UPDATE notification_emails SET lease_owner = $1, lease_until = $2,
-				attempts = attempts + 1
-			WHERE notification_id IN (SELECT notification_id FROM notification_emails
-				WHERE state = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY next_attempt_at, notification_id LIMIT $4`+t.db.d.skipLocked+`)
-			RETURNING notification_id`, owner, micros(now.Add(lease)), micros(now), clampLimit(limit))
-		if err != nil {
-			return t.fail(fmt.Errorf("claim emails: %w", err))
-		}
-		ids, err := scanIDs(rows)
+		ids, err := claimDueIn(ctx, t, emailOutbox, now, owner, lease, limit)
 		if err != nil || len(ids) == 0 {
-			return t.fail(err)
+			return err
 		}
 		for _, id := range ids {
 			e, err := scanEmail(t.q.QueryRowContext(ctx, emailSelect+` WHERE e.notification_id = $1`, id))

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/tradeassure/tradeassure/escrow"
@@ -69,21 +67,21 @@ func recordedAt(p trade.Payout) any {
 	return nil
 }
 
+// payoutOutbox is the payouts' table as the payout rail's worker claims it: requested, not
+// waiting for an operator, of the rail's kind (sandbox, $5) and due.
+var payoutOutbox = outbox[trade.Payout]{
+	what: "payouts", one: "payout", table: "payouts", key: "id", cols: payoutCols, scan: scanPayout,
+	lease: leaseTo,
+	due:   `status = 'requested' AND attention = 0 AND sandbox = $5 AND ` + dueNow,
+	order: `next_attempt_at, id`, batchMax: escrow.PayoutSendBatchMax,
+	sorted: byDue(func(p trade.Payout) (time.Time, string) { return p.NextAttemptAt, p.ID }),
+	held:   `status = 'requested' AND attention = 0 AND lease_owner = $2`,
+}
+
 // LockPayout reads a payout and locks it until commit; with an owner, only while that owner
 // holds it and it waits for the rail.
 func (t *tx) LockPayout(ctx context.Context, id, owner string) (trade.Payout, error) {
-	q, args := `SELECT `+payoutCols+` FROM payouts WHERE id = $1`, []any{id}
-	if owner != "" {
-		q, args = q+` AND status = 'requested' AND attention = 0 AND lease_owner = $2`, append(args, owner)
-	}
-	ps, err := t.payouts(ctx, q+t.db.d.forUpdate, args...)
-	if err != nil {
-		return trade.Payout{}, t.fail(err)
-	}
-	if len(ps) == 0 {
-		return trade.Payout{}, notFound("payout", id)
-	}
-	return ps[0], nil
+	return lockRow(ctx, t, payoutOutbox, id, owner)
 }
 
 // UpdatePayout writes a locked payout's lifecycle and clears its lease. The amounts, the
@@ -94,13 +92,9 @@ func (t *tx) UpdatePayout(ctx context.Context, p trade.Payout) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.q.ExecContext(ctx, `UPDATE payouts SET status = $2, doc = $3, attempts = $4, next_attempt_at = $5,
+	return t.updateRow(ctx, "payout", p.ID, nil, `UPDATE payouts SET status = $2, doc = $3, attempts = $4, next_attempt_at = $5,
 		lease_owner = '', lease_until = NULL, last_error = $6, attention = $7, recorded_at = $8 WHERE id = $1`,
 		p.ID, string(p.Status), doc, p.Attempts, nextAttempt(p), p.LastError, flag(p.Attention), recordedAt(p))
-	if err != nil {
-		return t.fail(fmt.Errorf("update payout %q: %w", p.ID, err))
-	}
-	return t.fail(changed(res, notFound("payout", p.ID)))
 }
 
 // Payout returns one payout.
@@ -167,37 +161,7 @@ func scanPayout(s scanner) (trade.Payout, error) {
 
 // ClaimPayouts leases requested payouts due at now; see escrow.PayoutClaimer.
 func (db *DB) ClaimPayouts(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int, sandbox bool) ([]trade.Payout, error) {
-	if owner == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim payouts: want an owner and a positive lease")
-	}
-	if limit <= 0 || limit > escrow.PayoutSendBatchMax {
-		limit = escrow.PayoutSendBatchMax
-	}
-	var out []trade.Payout
-	err := db.write(ctx, func(t *tx) error {
-		// One statement: the inner SELECT picks the due payouts (on PostgreSQL locking them and
-		// skipping those a concurrent claimer holds), the UPDATE leases them. A lapsed lease is
-		// due again: its worker died, perhaps after the rail answered.
-		rows, err := t.q.QueryContext(ctx, `UPDATE payouts SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM payouts
-				WHERE status = 'requested' AND attention = 0 AND sandbox = $5 AND next_attempt_at <= $3
-					AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY next_attempt_at, id LIMIT $4`+db.d.skipLocked+`)
-			RETURNING `+payoutCols, owner, micros(now.Add(lease)), micros(now), limit, flag(sandbox))
-		if err != nil {
-			return t.fail(fmt.Errorf("claim payouts: %w", err))
-		}
-		out, err = scanAll(rows, "payouts", scanPayout)
-		return t.fail(err)
-	})
-	if err != nil {
-		return nil, err
-	}
-	// RETURNING has no order.
-	slices.SortFunc(out, func(a, b trade.Payout) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
+	return claimDue(ctx, db, payoutOutbox, now, owner, lease, limit, flag(sandbox))
 }
 
 // PayoutsInTransit sums the supplier's requested payouts per currency.

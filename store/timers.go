@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,43 +108,27 @@ func (r reader) LiveTimers(ctx context.Context, orderIDs []string) ([]escrow.Sto
 	return scanTimers(rows)
 }
 
+// timerOutbox is the timers' table: a timer is claimed when it is due, or when its claim's
+// lease lapsed. Unlike the other outboxes a claim moves it to the claimed state, and a lease
+// never runs on a pending one.
+var timerOutbox = outbox[escrow.StoredTimer]{
+	what: "timers", one: "timer", table: "timers", key: "id", cols: timerCols, scan: scanTimer,
+	lease: `state = 'claimed', owner = $1, lease_until = $2`,
+	due:   `(state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)`,
+	order: `due_at, id`, batchMax: escrow.PageSizeMax,
+	sorted: byDue(func(st escrow.StoredTimer) (time.Time, int64) { return st.DueAt, st.ID }),
+}
+
 // ClaimTimers claims up to limit due timers for owner until now+lease; see escrow.Store.
 func (db *DB) ClaimTimers(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]escrow.StoredTimer, error) {
-	if owner == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim timers: want an owner and a positive lease")
-	}
-	var out []escrow.StoredTimer
-	err := db.write(ctx, func(t *tx) error {
-		// One statement: the inner SELECT picks the due timers (on PostgreSQL locking them and
-		// skipping those a concurrent claimer holds), the UPDATE claims them.
-		rows, err := t.q.QueryContext(ctx, `UPDATE timers SET state = 'claimed', owner = $1, lease_until = $2,
-			attempts = attempts + 1
-			WHERE id IN (SELECT id FROM timers
-				WHERE (state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)
-				ORDER BY due_at, id LIMIT $4`+db.d.skipLocked+`)
-			RETURNING `+timerCols,
-			owner, micros(now.Add(lease)), micros(now), clampLimit(limit))
-		if err != nil {
-			return fmt.Errorf("claim timers: %w", err)
-		}
-		out, err = scanTimers(rows)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	// RETURNING has no order.
-	slices.SortFunc(out, func(a, b escrow.StoredTimer) int {
-		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
+	return claimDue(ctx, db, timerOutbox, now, owner, lease, limit)
 }
 
 func scanTimers(rows *sql.Rows) ([]escrow.StoredTimer, error) {
-	return scanAll(rows, "timers", func(r scanner) (escrow.StoredTimer, error) { return scanTimer(r) })
+	return scanAll(rows, "timers", scanTimer)
 }
 
-func scanTimer(row interface{ Scan(...any) error }) (escrow.StoredTimer, error) {
+func scanTimer(row scanner) (escrow.StoredTimer, error) {
 	var st escrow.StoredTimer
 	var kind, state string
 	var due int64

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -320,33 +319,30 @@ func redeliver(ctx context.Context, t *tx, id int64, at time.Time) (webhook.Deli
 	return d, fmt.Errorf("redeliver %d: it is %s: %w", id, state, escrow.ErrConflict)
 }
 
+// deliveryOutbox claims the deliveries that are due and first in line for their endpoint and
+// stream, and returns their IDs. A delivery leased by another claimer is pending, so the next one
+// of its stream waits for it.
+var deliveryOutbox = outbox[int64]{
+	what: "deliveries", table: "webhook_deliveries", from: "webhook_deliveries d", key: "id", cols: "id", scan: scanID,
+	lease: leaseTo,
+	due: `d.state = 'pending' AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until < $3)
+		AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id AND ep.disabled_at IS NULL)
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
+			AND p.stream = d.stream AND p.seq < d.seq AND p.state <> 'delivered')`,
+	order: `d.next_attempt_at, d.id`, batchMax: escrow.PageSizeMax,
+}
+
 // ClaimDeliveries leases due deliveries, at most one per endpoint and stream; see webhook.Store.
 func (s webhookStore) ClaimDeliveries(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]webhook.Job, error) {
-	if owner == "" || lease <= 0 {
-		return nil, fmt.Errorf("claim deliveries: want an owner and a positive lease")
+	if err := checkLease(deliveryOutbox.what, owner, lease); err != nil {
+		return nil, err
 	}
 	var out []webhook.Job
 	err := s.db.write(ctx, func(t *tx) error {
 		out = nil
-		// The inner SELECT picks due deliveries that are first in line for their endpoint and
-		// stream (on PostgreSQL locking them and skipping those a concurrent claimer holds); the
-		// UPDATE leases them. A delivery leased by another claimer is pending, so the next one
-		// of its stream waits for it.
-		rows, err := t.q.QueryContext(ctx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2,
-				attempts = attempts + 1
-			WHERE id IN (SELECT d.id FROM webhook_deliveries d
-				WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until < $3)
-				AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id AND ep.disabled_at IS NULL)
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
-					AND p.stream = d.stream AND p.seq < d.seq AND p.state <> 'delivered')
-				ORDER BY d.next_attempt_at, d.id LIMIT $4`+t.db.d.skipLocked+`)
-			RETURNING id`, owner, micros(now.Add(lease)), micros(now), clampLimit(limit))
-		if err != nil {
-			return t.fail(fmt.Errorf("claim deliveries: %w", err))
-		}
-		ids, err := scanIDs(rows)
+		ids, err := claimDueIn(ctx, t, deliveryOutbox, now, owner, lease, limit)
 		if err != nil || len(ids) == 0 {
-			return t.fail(err)
+			return err
 		}
 		out, err = t.jobs(ctx, ids)
 		return t.fail(err)
@@ -354,10 +350,7 @@ func (s webhookStore) ClaimDeliveries(ctx context.Context, now time.Time, owner 
 	if err != nil {
 		return nil, err
 	}
-	// RETURNING has no order.
-	slices.SortFunc(out, func(a, b webhook.Job) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(out, byDue(func(j webhook.Job) (time.Time, int64) { return j.NextAttemptAt, j.ID })) // as claimed
 	return out, nil
 }
 
@@ -429,8 +422,10 @@ func prefixed(alias, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-func scanIDs(rows *sql.Rows) ([]int64, error) {
-	return scanAll(rows, "ids", func(r scanner) (id int64, err error) { err = r.Scan(&id); return id, err })
+// scanID reads a row's one int64 column: its key.
+func scanID(r scanner) (id int64, err error) {
+	err = r.Scan(&id)
+	return id, err
 }
 
 func scanDeliveries(rows *sql.Rows) ([]webhook.Delivery, error) {
