@@ -140,6 +140,16 @@ type Agreement struct {
 	DisbursementLatest time.Time `json:"disbursement_latest"`
 }
 
+// FundsDeadline is when the lender's money is overdue (R11: funds arrive 1–3 working days after
+// the agreement): the end of the latest disbursement day (DisbursementLatest, the 3rd business
+// day after the agreement on the calendar it was offered on), that is midnight at the start of
+// the next calendar day in loc, the rail's zone (America/New_York for US lenders). Its clock time
+// does not matter: the lender has that whole day.
+func (a Agreement) FundsDeadline(loc *time.Location) time.Time {
+	d := a.DisbursementLatest.In(loc)
+	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+}
+
 // Offer computes the agreement for financing principal over term months at the given rates,
 // with a first-month fee credit, as of agreedAt, on the business-day calendar cal (US Federal
 // Reserve for US lenders).

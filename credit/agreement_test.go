@@ -1,6 +1,7 @@
 package credit_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -185,6 +186,49 @@ func TestDisbursementDay(t *testing.T) {
 		if !a.DisbursementDue.Equal(date(tc.due).Add(14*time.Hour+5*time.Minute)) || a.DisbursementLatest.Format(time.DateOnly) != tc.latest {
 			t.Errorf("%s: due %s latest %s, want %s and %s", tc.name, a.DisbursementDue.Format(time.DateTime),
 				a.DisbursementLatest.Format(time.DateOnly), tc.due, tc.latest)
+		}
+	}
+}
+
+// TestFundsDeadline ensures the lender's money is overdue at the end of the 3rd US business day
+// after the agreement, in New York, whatever the agreement's time of day, across a change of
+// daylight saving time, and for an agreement read back from JSON (its zone then a fixed
+// offset). R11 R21
+func TestFundsDeadline(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		agreed time.Time
+		want   time.Time // UTC
+	}{
+		{"before Thanksgiving, 10:00", time.Date(2025, 11, 26, 10, 0, 0, 0, ny), time.Date(2025, 12, 3, 5, 0, 0, 0, time.UTC)},
+		{"before Thanksgiving, 23:30", time.Date(2025, 11, 26, 23, 30, 0, 0, ny), time.Date(2025, 12, 3, 5, 0, 0, 0, time.UTC)},
+		{"Friday, across the weekend", time.Date(2025, 3, 7, 9, 0, 0, 0, ny), time.Date(2025, 3, 13, 4, 0, 0, 0, time.UTC)},
+		// Daylight saving time begins on Sunday March 8, 2026: the deadline is midnight EDT.
+		{"across daylight saving time", time.Date(2026, 3, 5, 10, 0, 0, 0, ny), time.Date(2026, 3, 11, 4, 0, 0, 0, time.UTC)},
+		{"before Christmas", time.Date(2025, 12, 23, 16, 0, 0, 0, ny), time.Date(2025, 12, 30, 5, 0, 0, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		a, err := credit.Offer(usd(10_000_00), 6, credit.DefaultFeeSchedule(), usd(100_00), tc.agreed, fed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.FundsDeadline(ny); !got.Equal(tc.want) {
+			t.Errorf("%s: overdue at %s, want %s", tc.name, got.UTC(), tc.want)
+		}
+		body, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back credit.Agreement
+		if err := json.Unmarshal(body, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := back.FundsDeadline(ny); !got.Equal(tc.want) {
+			t.Errorf("%s, read back: overdue at %s, want %s", tc.name, got.UTC(), tc.want)
 		}
 	}
 }

@@ -68,6 +68,9 @@ const (
 	TimerChargeOff TimerKind = "pay_later_charge_off"
 	// TimerStatement closes a line's monthly statement at the end of its period and stores it.
 	TimerStatement TimerKind = "pay_later_statement"
+	// TimerFundsOverdue marks a disbursement the lender accepted to pay overdue when its money
+	// has not arrived by the end of the latest disbursement day (Agreement.FundsDeadline).
+	TimerFundsOverdue TimerKind = "pay_later_funds_overdue"
 )
 
 // Timer asks for a command at DueAt. Key makes it unique: setting the same key again replaces

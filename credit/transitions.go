@@ -66,7 +66,10 @@ func (l *Loan) Disburse(by Role, line *Line, now time.Time) (Effects, error) {
 		for _, in := range s.l.Installments {
 			s.timer(TimerDebit, "debit/"+strconv.Itoa(in.N), in.DueDate)
 		}
-		ev := map[string]any{"order_id": s.l.OrderID, "amount": a.Principal, "late": now.After(a.DisbursementLatest)}
+		// Late: after the end of the latest disbursement day, in the zone the agreement was made
+		// in (its dates are the rail's: New York), as the funds-overdue timer counts it.
+		late := !now.Before(a.FundsDeadline(a.DisbursementLatest.Location()))
+		ev := map[string]any{"order_id": s.l.OrderID, "amount": a.Principal, "late": late}
 		if s.l.Sandbox {
 			ev["sandbox"] = true // simulated money: the sandbox paid for the lender
 		}

@@ -658,7 +658,8 @@ func refundedToBuyer(o *trade.Order, ts []ledger.Transfer) int64 {
 	return total
 }
 
-// creditTimer fires a Pay Later timer: the lender's disbursement, or an automatic debit.
+// creditTimer fires a Pay Later timer: the lender's disbursement, its money overdue, an
+// automatic debit or its retry, a charge-off, a monthly statement.
 func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (string, error) {
 	switch credit.TimerKind(t.Kind) {
 	case credit.TimerDisburse:
@@ -669,6 +670,8 @@ func (s *Service) creditTimer(ctx context.Context, u *unit, t StoredTimer) (stri
 		return s.chargeOff(ctx, u, t)
 	case credit.TimerStatement:
 		return s.closeStatement(ctx, u, t)
+	case credit.TimerFundsOverdue:
+		return s.fundsOverdue(ctx, u, t) // credit_overdue.go
 	}
 	return "", fmt.Errorf("unknown Pay Later timer kind %q", t.Kind)
 }

@@ -106,6 +106,9 @@ type DebitFilter struct {
 	LoanID string
 	After  string // the ID of the last request of the previous page; "" for the first page
 	Limit  int    // 1..BankDebitsListMax
+	// Order is the page's order: newest first (the API's) or OldestFirst; FundsDueFirst is
+	// not one of a debit's.
+	Order ListOrder
 }
 
 // BankDebitReader reads debit requests; the store's readers and transactions implement it.
@@ -115,8 +118,9 @@ type BankDebitReader interface {
 	// LatestBankDebit returns the loan's newest request, or ErrNotFound.
 	LatestBankDebit(ctx context.Context, loanID string) (DebitRequest, error)
 	BankDebit(ctx context.Context, id string) (DebitRequest, error)
-	// BankDebits lists up to f.Limit requests after the request f.After, newest first (by
-	// request time, then ID), narrowed by f; a cursor naming no request gives an empty page.
+	// BankDebits lists up to f.Limit requests after the request f.After in f.Order (newest
+	// first by default: by request time, then ID), narrowed by f; a cursor naming no request
+	// gives an empty page.
 	BankDebits(ctx context.Context, f DebitFilter) ([]DebitRequest, error)
 }
 

@@ -70,6 +70,8 @@ type LenderRequest struct {
 	NextAttemptAt    time.Time           `json:"next_attempt_at"`
 	LastError        string              `json:"last_error,omitempty" doc:"Why the last answer was not recorded."`
 	Answer           json.RawMessage     `json:"answer,omitempty" doc:"The lender's answer as recorded: a decision, or its acceptance of a disbursement (not money)."`
+	FundsDueAt       *time.Time          `json:"funds_due_at,omitempty" doc:"A disbursement the lender accepted to pay: when its money is due, the end of the 3rd US business day after the loan agreement (midnight in New York). Money not reported by then marks the request overdue."`
+	OverdueAt        *time.Time          `json:"overdue_at,omitempty" doc:"When the request was marked overdue: its money had not arrived by funds_due_at. It stays awaiting_funds; the money arriving later still pays the order. The platform's admins are told to chase the lender."`
 	RequestedAt      time.Time           `json:"requested_at"`
 	RecordedAt       *time.Time          `json:"recorded_at,omitempty"`
 	LeaseOwner       string              `json:"-"`
@@ -98,14 +100,33 @@ type LenderFilter struct {
 	LoanID        string
 	After         string // the ID of the last request of the previous page; "" for the first page
 	Limit         int    // 1..LenderRequestsListMax
+	// Order is the page's order: newest first (the API's) unless it says otherwise.
+	Order ListOrder
 }
+
+// ListOrder is the order of a page of an outbox's requests (lender requests, bank debits).
+type ListOrder string
+
+// The orders of a page.
+const (
+	// NewestFirst: by request time, then ID, newest first (the API's lists).
+	NewestFirst ListOrder = ""
+	// OldestFirst: by request time, then ID, oldest first: what has waited longest comes first
+	// (the portal's Operations page).
+	OldestFirst ListOrder = "oldest_first"
+	// FundsDueFirst: lender requests by when the lender's money is due (FundsDueAt), the
+	// earliest first — so the overdue ones come first —, then by ID; a request without a due
+	// time (not awaiting funds) is left out.
+	FundsDueFirst ListOrder = "funds_due_first"
+)
 
 // LenderReader reads lender requests, applications and the buyer's history; the store's
 // readers and transactions implement it.
 type LenderReader interface {
 	LenderRequest(ctx context.Context, id string) (LenderRequest, error)
-	// LenderRequests lists up to f.Limit requests after the request f.After, newest first (by
-	// request time, then ID), narrowed by f; a cursor naming no request gives an empty page.
+	// LenderRequests lists up to f.Limit requests after the request f.After in f.Order (newest
+	// first by default: by request time, then ID), narrowed by f; a cursor naming no request
+	// gives an empty page.
 	LenderRequests(ctx context.Context, f LenderFilter) ([]LenderRequest, error)
 	// CreditApplication reads one application, or ErrNotFound.
 	CreditApplication(ctx context.Context, id string) (credit.Application, error)

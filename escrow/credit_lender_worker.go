@@ -189,12 +189,12 @@ func (s *Service) recordLender(ctx context.Context, owner string, r LenderReques
 		if err != nil {
 			return err
 		}
-		held, st := false, LenderRecorded
+		held, st, due := false, LenderRecorded, time.Time{}
 		switch a := answer.(type) {
 		case credit.Decision:
 			held, err = s.recordDecision(ctx, u, lt, owner, r, a)
 		case credit.Disbursement:
-			held, st, err = s.recordDisbursement(ctx, u, lt, owner, r, a)
+			held, st, due, err = s.recordDisbursement(ctx, u, lt, owner, r, a)
 		default:
 			err = fmt.Errorf("unknown answer %T", answer)
 		}
@@ -215,6 +215,9 @@ func (s *Service) recordLender(ctx context.Context, owner string, r LenderReques
 		if st == LenderRecorded && cur.RecordedAt == nil {
 			at := u.now
 			cur.RecordedAt = &at
+		}
+		if st == LenderAwaitingFunds {
+			cur.FundsDueAt = &due
 		}
 		if err := lt.UpdateLenderRequest(ctx, cur); err != nil {
 			return fmt.Errorf("update lender request: %w", err)
@@ -300,58 +303,65 @@ func (s *Service) recordDecision(ctx context.Context, u *unit, lt LenderTx, owne
 // recordDisbursement records the lender's acceptance to pay an accepted loan into its order's
 // escrow (R11), checked against the loan: the principal, quoting the order payment's reference.
 // The acceptance is not money, and books nothing: the request then waits for the lender's money
-// on the pay_later rail (awaiting_funds; fundLoan records it). On a sandbox server the sandbox
-// pays for the lender at once — simulated money from its own clearing account, through the same
-// matching (fundLoan), labelled sandbox — and the request is recorded. It reports false when
-// another worker holds the request now.
+// on the pay_later rail (awaiting_funds; fundLoan records it) until the returned due time, the
+// end of the latest disbursement day, when its timer marks it overdue if the money has not
+// arrived (credit_overdue.go). On a sandbox server the sandbox pays for the lender at once —
+// simulated money from its own clearing account, through the same matching (fundLoan),
+// labelled sandbox — and the request is recorded. It reports false when another worker holds
+// the request now.
 func (s *Service) recordDisbursement(ctx context.Context, u *unit, lt LenderTx, owner string, r LenderRequest,
-	d credit.Disbursement) (bool, LenderRequestStatus, error) {
+	d credit.Disbursement) (bool, LenderRequestStatus, time.Time, error) {
 	ct, err := u.creditTx()
 	if err != nil {
-		return false, "", err
+		return false, "", time.Time{}, err
 	}
 	l, err := ct.Loan(ctx, r.LoanID)
 	if err != nil {
-		return false, "", notFound(err, "loan")
+		return false, "", time.Time{}, notFound(err, "loan")
 	}
 	o, err := u.tx.LockOrder(ctx, l.OrderID) // the order, the line, the loan, then the request
 	if err != nil {
-		return false, "", notFound(err, "order")
+		return false, "", time.Time{}, notFound(err, "order")
 	}
 	if _, err := ct.LockCreditLine(ctx, l.LineID); err != nil {
-		return false, "", err
+		return false, "", time.Time{}, err
 	}
 	if l, err = ct.LockLoan(ctx, r.LoanID); err != nil {
-		return false, "", err
+		return false, "", time.Time{}, err
 	}
 	if _, err := lt.LockLenderRequest(ctx, r.ID, owner); errors.Is(err, ErrNotFound) {
-		return false, "", nil
+		return false, "", time.Time{}, nil
 	} else if err != nil {
-		return false, "", err
+		return false, "", time.Time{}, err
 	}
 	if l.State != credit.Agreed {
-		return false, "", fault.New(fault.Conflict, credit.ReasonNotAllowed, "the lender accepted to pay loan %s, which is %s", l.ID, l.State)
+		return false, "", time.Time{}, fault.New(fault.Conflict, credit.ReasonNotAllowed, "the lender accepted to pay loan %s, which is %s",
+			l.ID, l.State)
 	}
 	p := findPayment(o, l.PaymentID)
 	if p == nil || p.Status != trade.PaymentPending || p.Reference != r.PaymentReference {
-		return false, "", fault.New(fault.Conflict, "payment_not_pending", "the lender accepted to pay payment %s, which is no longer pending",
-			l.PaymentID)
+		return false, "", time.Time{}, fault.New(fault.Conflict, "payment_not_pending",
+			"the lender accepted to pay payment %s, which is no longer pending", l.PaymentID)
 	}
 	if err := d.Check(disbursementRequest(r), &l.Loan); err != nil {
-		return false, "", err
+		return false, "", time.Time{}, err
 	}
 	if r.Sandbox && s.sbx.Enabled {
 		// The sandbox pays for the lender; a refusal writes nothing, and an operator looks.
 		err := s.fundLoan(ctx, u, o.ID, p.ID, loanFunds{ID: sandboxFunds(r.ID), Amount: d.Amount,
 			Source: trade.SandboxAccount(credit.USD), Sandbox: true})
-		return err == nil, LenderRecorded, err
+		return err == nil, LenderRecorded, time.Time{}, err
 	}
 	// Real money: the lender's transfer, reported on the pay_later rail, pays the order. A request
 	// made on a sandbox server waits for real money too once the sandbox is off.
+	due := l.Agreement.FundsDeadline(s.cred.loc).UTC()
 	if err := u.appendEvent(ctx, l.ID, []string{l.BuyerID}, "loan.disbursement_accepted", map[string]any{
 		"loan_id": l.ID, "order_id": l.OrderID, "request_id": r.ID, "amount": d.Amount, "payment_reference": d.PaymentReference,
-		"lender_reference": d.LenderReference}); err != nil {
-		return false, "", &dirtyError{err}
+		"lender_reference": d.LenderReference, "funds_due_at": due}); err != nil {
+		return false, "", time.Time{}, &dirtyError{err}
 	}
-	return true, LenderAwaitingFunds, nil
+	if err := u.tx.PutTimer(ctx, fundsOverdueTimer(l.ID, r.ID, due)); err != nil {
+		return false, "", time.Time{}, &dirtyError{fmt.Errorf("put timer: %w", err)}
+	}
+	return true, LenderAwaitingFunds, due, nil
 }

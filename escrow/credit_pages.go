@@ -136,11 +136,14 @@ func (s *Service) CreditStatementsPage(ctx context.Context, a trade.Actor, buyer
 }
 
 // BankDebitsPage lists up to f.Limit (1..BankDebitsListMax) debit requests after the request
-// f.After, newest first (admin); f.Status attention lists those an operator must look at. next
-// is the last one's ID when another page may follow.
+// f.After, newest first unless f.Order is OldestFirst (admin); f.Status attention lists those an
+// operator must look at. next is the last one's ID when another page may follow.
 func (s *Service) BankDebitsPage(ctx context.Context, a trade.Actor, f DebitFilter) (ds []DebitRequest, next string, err error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, "", err
+	}
+	if f.Order != NewestFirst && f.Order != OldestFirst {
+		return nil, "", errListOrder(f.Order)
 	}
 	if f.Limit <= 0 || f.Limit > BankDebitsListMax {
 		f.Limit = BankDebitsListMax
@@ -167,11 +170,18 @@ func (s *Service) BankDebitsPage(ctx context.Context, a trade.Actor, f DebitFilt
 }
 
 // LenderRequestsPage lists up to f.Limit (1..LenderRequestsListMax) lender requests after the
-// request f.After, newest first (admin); f.Status attention lists those an operator must look
-// at. next is the last one's ID when another page may follow.
+// request f.After in f.Order — newest first by default — (admin); f.Status attention lists those
+// an operator must look at, awaiting_funds the disbursements whose money the lender has not
+// sent yet (FundsDueFirst: the overdue ones first). next is the last one's ID when another page
+// may follow.
 func (s *Service) LenderRequestsPage(ctx context.Context, a trade.Actor, f LenderFilter) (rs []LenderRequest, next string, err error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, "", err
+	}
+	switch f.Order {
+	case NewestFirst, OldestFirst, FundsDueFirst:
+	default:
+		return nil, "", errListOrder(f.Order)
 	}
 	if f.Limit <= 0 || f.Limit > LenderRequestsListMax {
 		f.Limit = LenderRequestsListMax
@@ -195,4 +205,9 @@ func (s *Service) LenderRequestsPage(ctx context.Context, a trade.Actor, f Lende
 		rs = []LenderRequest{}
 	}
 	return rs, next, nil
+}
+
+// errListOrder refuses an order a list does not have: a bug in the caller.
+func errListOrder(o ListOrder) error {
+	return fault.New(fault.Invalid, "invalid_order", "this list cannot be ordered %q", o)
 }

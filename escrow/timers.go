@@ -129,7 +129,7 @@ func (s *Service) timerCommand(ctx context.Context, u *unit, t StoredTimer) (str
 	case trade.TimerPayout:
 		return s.payoutTimer(ctx, u, t) // payouts.go
 	case trade.TimerKind(credit.TimerDisburse), trade.TimerKind(credit.TimerDebit), trade.TimerKind(credit.TimerDebitRetry),
-		trade.TimerKind(credit.TimerChargeOff), trade.TimerKind(credit.TimerStatement):
+		trade.TimerKind(credit.TimerChargeOff), trade.TimerKind(credit.TimerStatement), trade.TimerKind(credit.TimerFundsOverdue):
 		return s.creditTimer(ctx, u, t) // Pay Later (R11)
 	default:
 		return "", fmt.Errorf("unknown timer kind %q", t.Kind)

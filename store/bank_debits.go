@@ -91,9 +91,14 @@ func (r reader) debit(ctx context.Context, query, what, arg string) (escrow.Debi
 	return d, nil
 }
 
-// BankDebits lists up to f.Limit requests after the request f.After, newest first, narrowed by f.
+// BankDebits lists up to f.Limit requests after the request f.After, newest first or oldest
+// first (f.Order), narrowed by f.
 func (r reader) BankDebits(ctx context.Context, f escrow.DebitFilter) ([]escrow.DebitRequest, error) {
-	return page(ctx, r, debitOutbox, []match{{"status", string(f.Status)}, {"loan_id", f.LoanID}}, f.After, f.Limit,
+	by, err := orderOf(f.Order, escrow.NewestFirst, escrow.OldestFirst)
+	if err != nil {
+		return nil, err
+	}
+	return page(ctx, r, debitOutbox, []match{{"status", string(f.Status)}, {"loan_id", f.LoanID}}, by, f.After, f.Limit,
 		escrow.BankDebitsListMax)
 }
 

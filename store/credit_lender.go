@@ -16,7 +16,7 @@ import (
 // The Pay Later lender outbox (R11): applications to decide and disbursements to make, claimed
 // by the lender worker with a lease; and what underwriting reads of the buyer's history
 // (migrations 00015 and 00018: disbursements awaiting the lender's money, the money's ID, the
-// sandbox's).
+// sandbox's; 00019: when that money is due, and when it was marked overdue).
 
 var (
 	_ escrow.LenderReader  = reader{}
@@ -25,16 +25,19 @@ var (
 )
 
 const lenderCols = `id, kind, buyer_id, application_id, loan_id, amount, currency, payment_reference, status, attempts,
-	next_attempt_at, lease_owner, lease_until, last_error, answer, requested_at, recorded_at, sandbox, funds_id`
+	next_attempt_at, lease_owner, lease_until, last_error, answer, requested_at, recorded_at, sandbox, funds_id, funds_due_at,
+	overdue_at`
 
 // InsertLenderRequest stores a new request; ErrDuplicate for its ID or a second open request of
 // an application or a loan.
 func (t *tx) InsertLenderRequest(ctx context.Context, r escrow.LenderRequest) error {
 	res, err := t.q.ExecContext(ctx, `INSERT INTO lender_requests (`+lenderCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+		ON CONFLICT DO NOTHING`,
 		r.ID, string(r.Kind), r.BuyerID, r.ApplicationID, r.LoanID, r.Amount.Minor, string(r.Amount.Currency), r.PaymentReference,
 		string(r.Status), r.Attempts, micros(r.NextAttemptAt), r.LeaseOwner, nullMicros(r.LeaseUntil), r.LastError,
-		rawText(r.Answer), micros(r.RequestedAt), optMicros(r.RecordedAt), flag(r.Sandbox), r.FundsID)
+		rawText(r.Answer), micros(r.RequestedAt), optMicros(r.RecordedAt), flag(r.Sandbox), r.FundsID, optMicros(r.FundsDueAt),
+		optMicros(r.OverdueAt))
 	if err != nil {
 		return t.fail(insertErr("lender request", r.ID, err))
 	}
@@ -59,13 +62,14 @@ func (t *tx) LockLenderRequest(ctx context.Context, id, owner string) (escrow.Le
 }
 
 // UpdateLenderRequest writes a locked request's status, attempts, schedule, error, answer,
-// record time and the money's ID, and clears its lease.
+// record time, the money's ID, when it is due and when it was marked overdue, and clears its
+// lease.
 func (t *tx) UpdateLenderRequest(ctx context.Context, r escrow.LenderRequest) error {
 	return t.updateRow(ctx, "lender request", r.ID, duplicate("open lender request of", r.ApplicationID+r.LoanID),
 		`UPDATE lender_requests SET status = $2, attempts = $3, next_attempt_at = $4, lease_owner = '', lease_until = NULL,
-		last_error = $5, answer = $6, recorded_at = $7, funds_id = $8 WHERE id = $1`,
+		last_error = $5, answer = $6, recorded_at = $7, funds_id = $8, funds_due_at = $9, overdue_at = $10 WHERE id = $1`,
 		r.ID, string(r.Status), r.Attempts, micros(r.NextAttemptAt), r.LastError, rawText(r.Answer), optMicros(r.RecordedAt),
-		r.FundsID)
+		r.FundsID, optMicros(r.FundsDueAt), optMicros(r.OverdueAt))
 }
 
 // LenderRequest reads a request.
@@ -80,11 +84,15 @@ func (r reader) LenderRequest(ctx context.Context, id string) (escrow.LenderRequ
 	return lr, nil
 }
 
-// LenderRequests lists up to f.Limit requests after the request f.After, newest first, narrowed
-// by f.
+// LenderRequests lists up to f.Limit requests after the request f.After in f.Order — newest
+// first, oldest first, or by when the lender's money is due — narrowed by f.
 func (r reader) LenderRequests(ctx context.Context, f escrow.LenderFilter) ([]escrow.LenderRequest, error) {
+	by, err := orderOf(f.Order, escrow.NewestFirst, escrow.OldestFirst, escrow.FundsDueFirst)
+	if err != nil {
+		return nil, err
+	}
 	return page(ctx, r, lenderOutbox, []match{{"status", string(f.Status)}, {"kind", string(f.Kind)},
-		{"application_id", f.ApplicationID}, {"loan_id", f.LoanID}}, f.After, f.Limit, escrow.LenderRequestsListMax)
+		{"application_id", f.ApplicationID}, {"loan_id", f.LoanID}}, by, f.After, f.Limit, escrow.LenderRequestsListMax)
 }
 
 // ClaimLenderRequests leases requested requests due at now; see escrow.LenderClaimer.
@@ -96,16 +104,18 @@ func scanLenderRequest(row scanner) (escrow.LenderRequest, error) {
 	var r escrow.LenderRequest
 	var kind, cur, status, answer string
 	var amount, next, requested int64
-	var lease, recorded sql.NullInt64
+	var lease, recorded, fundsDue, overdue sql.NullInt64
 	var sandbox int64
 	err := row.Scan(&r.ID, &kind, &r.BuyerID, &r.ApplicationID, &r.LoanID, &amount, &cur, &r.PaymentReference, &status,
-		&r.Attempts, &next, &r.LeaseOwner, &lease, &r.LastError, &answer, &requested, &recorded, &sandbox, &r.FundsID)
+		&r.Attempts, &next, &r.LeaseOwner, &lease, &r.LastError, &answer, &requested, &recorded, &sandbox, &r.FundsID, &fundsDue,
+		&overdue)
 	if err != nil {
 		return escrow.LenderRequest{}, err
 	}
 	r.Kind, r.Status, r.Amount = escrow.LenderRequestKind(kind), escrow.LenderRequestStatus(status), money.New(amount, money.Currency(cur))
 	r.NextAttemptAt, r.RequestedAt = fromMicros(next), fromMicros(requested)
 	r.LeaseUntil, r.RecordedAt, r.Sandbox = fromNullMicros(lease), fromOptMicros(recorded), sandbox == 1
+	r.FundsDueAt, r.OverdueAt = fromOptMicros(fundsDue), fromOptMicros(overdue)
 	if answer != "" {
 		r.Answer = json.RawMessage(answer)
 	}

@@ -3,11 +3,14 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/tradeassure/tradeassure/calendar"
 	"github.com/tradeassure/tradeassure/credit"
@@ -35,6 +38,8 @@ func runCreditConformance(t *testing.T, open func(testing.TB) *DB) {
 		{"line_lock_race", testLineLockRace},
 		{"statements", testCreditStatements},
 		{"pages", testCreditPages},
+		{"outbox_pages", testOutboxPages},
+		{"migration_00019", testLenderFundsMigration},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -488,6 +493,198 @@ func testCreditPages(t *testing.T, db *DB) {
 			if want := []string{"2025-12/cl_2", "2025-12/cl_1", "2025-11/cl_1"}; !slices.Equal(got, want) {
 				t.Errorf("statements by %d: %v, want %v", limit, got, want)
 			}
+		}
+		return nil
+	})
+}
+
+// testOutboxPages ensures the lender requests and bank debits are paged newest first (the API's
+// order), oldest first (the Operations page's) and — lender requests awaiting funds — by when
+// the lender's money is due, the overdue first, each walking every row once at every page size;
+// that a request's due and overdue times survive an update; and that a list refuses an order it
+// does not have. R11
+func testOutboxPages(t *testing.T, db *DB) {
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	due := func(h int) *time.Time { x := at(h); return &x }
+	// plr_b and plr_c were requested at the same time: the ID breaks the tie. plr_e is the
+	// oldest request but its money is due last; plr_d's is due first, and it is overdue.
+	reqs := []escrow.LenderRequest{
+		{ID: "plr_a", RequestedAt: at(1), FundsDueAt: due(50)},
+		{ID: "plr_c", RequestedAt: at(2), FundsDueAt: due(40)},
+		{ID: "plr_b", RequestedAt: at(2), FundsDueAt: due(40)},
+		{ID: "plr_d", RequestedAt: at(3), FundsDueAt: due(30), OverdueAt: due(30)},
+		{ID: "plr_e", RequestedAt: at(0), FundsDueAt: due(60)},
+		{ID: "plr_f", RequestedAt: at(4), Status: escrow.LenderRequested}, // no due time yet
+	}
+	write(t, db, func(tx escrow.Tx) error {
+		lt := tx.(escrow.LenderTx)
+		dt := tx.(escrow.BankDebitTx)
+		for i, r := range reqs {
+			r.Kind, r.BuyerID, r.LoanID, r.Amount, r.PaymentReference = escrow.LenderDisbursement, "org_b", fmt.Sprintf("loan_%d", i),
+				dollars(100_00), "TA-REF"
+			if r.Status == "" {
+				r.Status = escrow.LenderAwaitingFunds
+			}
+			r.NextAttemptAt = r.RequestedAt
+			if err := lt.InsertLenderRequest(ctx, r); err != nil {
+				return err
+			}
+			d := escrow.DebitRequest{ID: strings.Replace(r.ID, "plr", "pld", 1), LoanID: fmt.Sprintf("loan_%d", i), BuyerID: "org_b",
+				Kind: escrow.DebitInstallment, Amount: dollars(100_00), Status: escrow.DebitRequested, NextAttemptAt: r.RequestedAt,
+				RequestedAt: r.RequestedAt}
+			if err := dt.InsertBankDebit(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	walk := func(f escrow.LenderFilter) []string {
+		t.Helper()
+		var got []string
+		read(t, db, func(r escrow.Reader) error {
+			for range 10 {
+				page, err := r.(escrow.LenderReader).LenderRequests(ctx, f)
+				if err != nil {
+					return err
+				}
+				for _, x := range page {
+					got = append(got, x.ID)
+				}
+				if len(page) < f.Limit {
+					return nil
+				}
+				f.After = page[len(page)-1].ID
+			}
+			return nil
+		})
+		return got
+	}
+	walkDebits := func(f escrow.DebitFilter) []string {
+		t.Helper()
+		var got []string
+		read(t, db, func(r escrow.Reader) error {
+			for range 10 {
+				page, err := r.(escrow.BankDebitReader).BankDebits(ctx, f)
+				if err != nil {
+					return err
+				}
+				for _, x := range page {
+					got = append(got, strings.Replace(x.ID, "pld", "plr", 1))
+				}
+				if len(page) < f.Limit {
+					return nil
+				}
+				f.After = page[len(page)-1].ID
+			}
+			return nil
+		})
+		return got
+	}
+	newest := []string{"plr_f", "plr_d", "plr_c", "plr_b", "plr_a", "plr_e"}
+	oldest := slices.Clone(newest)
+	slices.Reverse(oldest)
+	for _, limit := range []int{1, 2, 4, 10} {
+		if got := walk(escrow.LenderFilter{Limit: limit}); !slices.Equal(got, newest) {
+			t.Errorf("lender requests newest first by %d: %v, want %v", limit, got, newest)
+		}
+		if got := walk(escrow.LenderFilter{Order: escrow.OldestFirst, Limit: limit}); !slices.Equal(got, oldest) {
+			t.Errorf("lender requests oldest first by %d: %v, want %v", limit, got, oldest)
+		}
+		want := []string{"plr_d", "plr_b", "plr_c", "plr_a", "plr_e"}
+		if got := walk(escrow.LenderFilter{Status: escrow.LenderAwaitingFunds, Order: escrow.FundsDueFirst, Limit: limit}); !slices.Equal(got, want) {
+			t.Errorf("awaiting funds by due time by %d: %v, want %v", limit, got, want)
+		}
+		if got := walkDebits(escrow.DebitFilter{Limit: limit}); !slices.Equal(got, newest) {
+			t.Errorf("debits newest first by %d: %v, want %v", limit, got, newest)
+		}
+		if got := walkDebits(escrow.DebitFilter{Order: escrow.OldestFirst, Limit: limit}); !slices.Equal(got, oldest) {
+			t.Errorf("debits oldest first by %d: %v, want %v", limit, got, oldest)
+		}
+	}
+	read(t, db, func(r escrow.Reader) error {
+		if _, err := r.(escrow.BankDebitReader).BankDebits(ctx, escrow.DebitFilter{Order: escrow.FundsDueFirst, Limit: 1}); err == nil {
+			t.Error("debits listed by when the lender's money is due")
+		}
+		got, err := r.(escrow.LenderReader).LenderRequest(ctx, "plr_d")
+		if err != nil {
+			return err
+		}
+		if got.FundsDueAt == nil || !got.FundsDueAt.Equal(at(30)) || got.OverdueAt == nil || !got.OverdueAt.Equal(at(30)) {
+			t.Errorf("plr_d read back: due %v, overdue %v", got.FundsDueAt, got.OverdueAt)
+		}
+		return nil
+	})
+	write(t, db, func(tx escrow.Tx) error {
+		lt := tx.(escrow.LenderTx)
+		r, err := lt.LockLenderRequest(ctx, "plr_a", "")
+		if err != nil {
+			return err
+		}
+		r.OverdueAt = due(51)
+		return lt.UpdateLenderRequest(ctx, r)
+	})
+	read(t, db, func(r escrow.Reader) error {
+		got, err := r.(escrow.LenderReader).LenderRequest(ctx, "plr_a")
+		if err != nil {
+			return err
+		}
+		if got.FundsDueAt == nil || !got.FundsDueAt.Equal(at(50)) || got.OverdueAt == nil || !got.OverdueAt.Equal(at(51)) {
+			t.Errorf("plr_a after its update: due %v, overdue %v", got.FundsDueAt, got.OverdueAt)
+		}
+		return nil
+	})
+}
+
+// testLenderFundsMigration: migration 00019 goes down and up again over a disbursement the lender
+// accepted before it (awaiting its money) and one already recorded: the awaiting one gets a
+// provisional due time (when it was requested) and a funds-overdue timer due at once, which reads
+// the real deadline from the loan when it fires; the recorded one gets neither. R11 R21
+func testLenderFundsMigration(t *testing.T, db *DB) {
+	fsys, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(db.d.goose, db.w, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 18); err != nil {
+		t.Fatalf("down to 18: %v", err)
+	}
+	for _, r := range []struct{ id, loan, status string }{{"plr_old", "loan_old", "awaiting_funds"}, {"plr_done", "loan_done", "recorded"}} {
+		if _, err := db.w.ExecContext(ctx, `INSERT INTO lender_requests (id, kind, buyer_id, application_id, loan_id, amount, currency,
+			payment_reference, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, answer, requested_at, recorded_at)
+			VALUES ($1, 'disbursement', 'org_b', '', $2, 10000, 'USD', 'TA-REF', $3, 1, $4, '', NULL, '', '', $4, NULL)`,
+			r.id, r.loan, r.status, micros(t0)); err != nil {
+			t.Fatalf("a lender request at version 18: %v", err)
+		}
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	read(t, db, func(r escrow.Reader) error {
+		lr := r.(escrow.LenderReader)
+		old, err := lr.LenderRequest(ctx, "plr_old")
+		if err != nil {
+			return err
+		}
+		done, err := lr.LenderRequest(ctx, "plr_done")
+		if err != nil {
+			return err
+		}
+		if old.FundsDueAt == nil || !old.FundsDueAt.Equal(t0) || old.OverdueAt != nil || done.FundsDueAt != nil {
+			t.Errorf("after the migration: awaiting due %v overdue %v, recorded due %v", old.FundsDueAt, old.OverdueAt, done.FundsDueAt)
+		}
+		ts, err := r.Timers(ctx, "loan_old")
+		if err != nil {
+			return err
+		}
+		if len(ts) != 1 || ts[0].Key != "loan_old/funds_overdue" || ts[0].Kind != "pay_later_funds_overdue" || ts[0].Ref != "plr_old" ||
+			ts[0].State != escrow.TimerPending || !ts[0].DueAt.Equal(t0) {
+			t.Errorf("the awaiting request's timers %+v", ts)
+		}
+		if ts, err := r.Timers(ctx, "loan_done"); err != nil || len(ts) != 0 {
+			t.Errorf("the recorded request's timers %+v %v", ts, err)
 		}
 		return nil
 	})

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tradeassure/tradeassure/escrow"
 )
 
 // The outboxes — timers, webhook deliveries, notification emails, debit requests, lender
@@ -149,9 +151,38 @@ func (t *tx) updateRow(ctx context.Context, one, id string, dup error, query str
 // match is one equality filter of a page: an empty value matches every row.
 type match struct{ col, v string }
 
-// page lists up to limit (1..max) rows of o after the row after, newest first (by request time,
-// then ID), narrowed by the filters; a cursor naming no row gives an empty page.
-func page[T any](ctx context.Context, r reader, o outbox[T], filters []match, after string, limit, max int) ([]T, error) {
+// pageOrder is the order of a page of an outbox: by cols (a time, then the ID), ascending
+// unless desc; where narrows the page to the rows that have the order's columns.
+type pageOrder struct {
+	cols  []string
+	desc  bool
+	where string
+}
+
+// The orders of escrow.ListOrder.
+var (
+	newestFirst   = pageOrder{cols: []string{"requested_at", "id"}, desc: true}
+	oldestFirst   = pageOrder{cols: []string{"requested_at", "id"}}
+	fundsDueFirst = pageOrder{cols: []string{"funds_due_at", "id"}, where: "funds_due_at IS NOT NULL"}
+)
+
+// orderOf is the page order o names, among those the list has.
+func orderOf(o escrow.ListOrder, has ...escrow.ListOrder) (pageOrder, error) {
+	if !slices.Contains(has, o) {
+		return pageOrder{}, fmt.Errorf("list order %q: not one of this list's", o) // a bug in the caller
+	}
+	switch o {
+	case escrow.OldestFirst:
+		return oldestFirst, nil
+	case escrow.FundsDueFirst:
+		return fundsDueFirst, nil
+	}
+	return newestFirst, nil
+}
+
+// page lists up to limit (1..max) rows of o after the row after in the order by, narrowed by
+// the filters; a cursor naming no row gives an empty page.
+func page[T any](ctx context.Context, r reader, o outbox[T], filters []match, by pageOrder, after string, limit, max int) ([]T, error) {
 	if limit <= 0 || limit > max {
 		limit = max
 	}
@@ -163,15 +194,22 @@ func page[T any](ctx context.Context, r reader, o outbox[T], filters []match, af
 			where = append(where, fmt.Sprintf("%s = $%d", f.col, len(args)))
 		}
 	}
+	if by.where != "" {
+		where = append(where, by.where)
+	}
+	cols, cmpOp, dir := strings.Join(by.cols, ", "), ">", ""
+	if by.desc {
+		cmpOp, dir = "<", " DESC"
+	}
 	if after != "" {
 		args = append(args, after)
-		where = append(where, fmt.Sprintf("(requested_at, id) < (SELECT requested_at, id FROM %s WHERE id = $%d)", o.table, len(args)))
+		where = append(where, fmt.Sprintf("(%s) %s (SELECT %s FROM %s WHERE id = $%d)", cols, cmpOp, cols, o.table, len(args)))
 	}
 	q := `SELECT ` + o.cols + ` FROM ` + o.table
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := r.q.QueryContext(ctx, q+` ORDER BY requested_at DESC, id DESC LIMIT $1`, args...)
+	rows, err := r.q.QueryContext(ctx, q+` ORDER BY `+strings.Join(by.cols, dir+", ")+dir+` LIMIT $1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", o.what, err)
 	}

@@ -1470,6 +1470,9 @@ type LenderRequest struct {
 	Attempts int64  `json:"attempts"`
 	BuyerId  string `json:"buyer_id"`
 
+	// FundsDueAt A disbursement the lender accepted to pay: when its money is due, the end of the 3rd US business day after the loan agreement (midnight in New York). Money not reported by then marks the request overdue.
+	FundsDueAt *time.Time `json:"funds_due_at,omitempty"`
+
 	// FundsId The money that paid the disbursement: the rail's ID of the lender's credit, a suspense item's ID, or sandbox:<request> for simulated money.
 	FundsId *string `json:"funds_id,omitempty"`
 
@@ -1483,6 +1486,9 @@ type LenderRequest struct {
 	// LoanId The loan to disburse (kind disbursement).
 	LoanId        *string   `json:"loan_id,omitempty"`
 	NextAttemptAt time.Time `json:"next_attempt_at"`
+
+	// OverdueAt When the request was marked overdue: its money had not arrived by funds_due_at. It stays awaiting_funds; the money arriving later still pays the order. The platform's admins are told to chase the lender.
+	OverdueAt *time.Time `json:"overdue_at,omitempty"`
 
 	// PaymentReference What the lender's money must quote: the order payment's reference. The order is paid when money of exactly amount quoting it is reported on the pay_later rail (POST /v1/rails/pay_later/credits).
 	PaymentReference *string    `json:"payment_reference,omitempty"`
