@@ -83,13 +83,17 @@ type PayoutClaimer interface {
 	ClaimPayouts(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int, sandbox bool) ([]trade.Payout, error)
 }
 
-// PayoutFilter selects payouts; empty fields match every payout.
+// PayoutFilter selects payouts; empty fields match every payout. A page is newest first (by
+// ID, descending: IDs are time-ordered), after the cursor Before; with OldestFirst it is oldest
+// first, after the cursor After (the portal's Operations page: what waits longest first).
 type PayoutFilter struct {
-	SupplierID string
-	Status     trade.PayoutStatus
-	Attention  bool   // only requested payouts the rail's worker gave up on
-	Before     string // cursor: the last ID of the previous page
-	Limit      int    // 1..PageSizeMax
+	SupplierID  string
+	Status      trade.PayoutStatus
+	Attention   bool   // only requested payouts the rail's worker gave up on
+	Before      string // cursor, newest first: the last ID of the previous page
+	OldestFirst bool   // list oldest first
+	After       string // cursor, oldest first: the last ID of the previous page
+	Limit       int    // 1..PageSizeMax
 }
 
 func (u *unit) payoutTx() (PayoutTx, error) {

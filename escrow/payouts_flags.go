@@ -10,14 +10,16 @@ import (
 // PayoutFlagLister lists the suppliers whose payout account a returned payout flagged; the
 // store's readers implement it beside PayoutReader.
 type PayoutFlagLister interface {
-	// OpenPayoutFlags lists up to limit (1..PageSizeMax) open flags, one per supplier, of the
-	// suppliers after the supplier ID after ("" for the first page), by supplier ID.
+	// OpenPayoutFlags lists up to limit (1..PageSizeMax) open flags, one per supplier, flagged
+	// after the flag of the payout after ("" for the first page), oldest flagged first (by flag
+	// time, then payout ID).
 	OpenPayoutFlags(ctx context.Context, after string, limit int) ([]trade.PayoutAccountFlag, error)
 }
 
 // OpenPayoutFlagsPage lists the suppliers whose payout account is flagged (admin): a page of at
-// most limit (1..PageSizeMax) open flags after the supplier ID after, by supplier ID, and the
-// cursor of the next page ("" when this one is not full). Each waits for an admin to clear it
+// most limit (1..PageSizeMax) open flags after the flag of the payout after, oldest flagged
+// first, and the cursor of the next page (the last flag's payout ID; "" when this page is not
+// full). Each waits for an admin to clear it
 // (ClearPayoutFlag) once the supplier has given correct bank details.
 func (s *Service) OpenPayoutFlagsPage(ctx context.Context, a trade.Actor, after string, limit int) ([]trade.PayoutAccountFlag, string, error) {
 	if err := requireAdmin(a); err != nil {
@@ -41,7 +43,7 @@ func (s *Service) OpenPayoutFlagsPage(ctx context.Context, a trade.Actor, after 
 	}
 	next := ""
 	if len(fs) == limit {
-		next = fs[len(fs)-1].SupplierID
+		next = fs[len(fs)-1].PayoutID
 	}
 	if fs == nil {
 		fs = []trade.PayoutAccountFlag{}

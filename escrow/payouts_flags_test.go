@@ -27,11 +27,11 @@ func TestOpenPayoutFlagsPage(t *testing.T) {
 			fs[0].Reason != "AC01 incorrect account number" || !fs[0].FlaggedAt.Equal(e.clock.Now()) || next != "" {
 			t.Fatalf("flags after a return: %+v, next %q", fs, next)
 		}
-		if fs, _ := pageOf(t, e, e.supplier.OrgID); len(fs) != 0 {
+		if fs, _ := pageOf(t, e, p.ID); len(fs) != 0 {
 			t.Errorf("the page after the only flagged supplier lists %+v", fs)
 		}
 		full, next, err := e.svc.OpenPayoutFlagsPage(e.ctx, e.admin, "", 1)
-		if err != nil || len(full) != 1 || next != e.supplier.OrgID {
+		if err != nil || len(full) != 1 || next != p.ID {
 			t.Errorf("a full page of one: %+v, next %q, %v", full, next, err)
 		}
 		must(e.svc.ClearPayoutFlag(e.ctx, e.admin, e.key(), e.supplier.OrgID))

@@ -109,7 +109,8 @@ func (r reader) Payout(ctx context.Context, id string) (trade.Payout, error) {
 	return ps[0], nil
 }
 
-// Payouts lists payouts newest first (by ID, descending: IDs are time-ordered).
+// Payouts lists payouts newest first (by ID, descending: IDs are time-ordered), or oldest first
+// with f.OldestFirst.
 func (r reader) Payouts(ctx context.Context, f escrow.PayoutFilter) ([]trade.Payout, error) {
 	q, args := `SELECT `+payoutCols+` FROM payouts WHERE 1 = 1`, []any{}
 	if f.SupplierID != "" {
@@ -123,12 +124,20 @@ func (r reader) Payouts(ctx context.Context, f escrow.PayoutFilter) ([]trade.Pay
 	if f.Attention {
 		q += ` AND attention = 1`
 	}
-	if f.Before != "" {
+	order := `id DESC`
+	switch {
+	case f.OldestFirst:
+		order = `id`
+		if f.After != "" {
+			args = append(args, f.After)
+			q += fmt.Sprintf(` AND id > $%d`, len(args))
+		}
+	case f.Before != "":
 		args = append(args, f.Before)
 		q += fmt.Sprintf(` AND id < $%d`, len(args))
 	}
 	args = append(args, clampLimit(f.Limit))
-	return r.payouts(ctx, q+fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	return r.payouts(ctx, q+fmt.Sprintf(` ORDER BY %s LIMIT $%d`, order, len(args)), args...)
 }
 
 func (r reader) payouts(ctx context.Context, query string, args ...any) ([]trade.Payout, error) {

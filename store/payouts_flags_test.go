@@ -16,9 +16,10 @@ func TestOpenPayoutFlagsSQLite(t *testing.T) { testOpenPayoutFlags(t, openSQLite
 
 func TestOpenPayoutFlagsPostgres(t *testing.T) { testOpenPayoutFlags(t, openPostgresT(t, "")) }
 
-// testOpenPayoutFlags: the open flags are listed one per supplier, by supplier ID, a page at a
-// time after a cursor; a cleared flag is not listed, and a supplier flagged again after a
-// clearing is listed with its new flag. R12
+// testOpenPayoutFlags: the open flags are listed one per supplier, oldest flagged first, a page
+// at a time after a cursor naming the last flag's payout (one cleared since still places the
+// page); a cleared flag is not listed, and a supplier flagged again after a clearing is listed
+// with its new flag. R12
 func testOpenPayoutFlags(t *testing.T, db *DB) {
 	write(t, db, func(tx escrow.Tx) error {
 		pt := payoutTx(t, tx)
@@ -63,16 +64,22 @@ func testOpenPayoutFlags(t *testing.T, db *DB) {
 		})
 		return out
 	}
-	if got, want := list("", 10), []string{"sup_a/po_2", "sup_b/po_9", "sup_d/po_0"}; !slices.Equal(got, want) {
+	if got, want := list("", 10), []string{"sup_d/po_0", "sup_a/po_2", "sup_b/po_9"}; !slices.Equal(got, want) {
 		t.Errorf("open flags %v, want %v", got, want)
 	}
-	if got, want := list("", 2), []string{"sup_a/po_2", "sup_b/po_9"}; !slices.Equal(got, want) {
+	if got, want := list("", 2), []string{"sup_d/po_0", "sup_a/po_2"}; !slices.Equal(got, want) {
 		t.Errorf("the first page of two %v, want %v", got, want)
 	}
-	if got, want := list("sup_b", 2), []string{"sup_d/po_0"}; !slices.Equal(got, want) {
-		t.Errorf("the page after sup_b %v, want %v", got, want)
+	if got, want := list("po_2", 2), []string{"sup_b/po_9"}; !slices.Equal(got, want) {
+		t.Errorf("the page after po_2 %v, want %v", got, want)
 	}
-	if got := list("sup_d", 2); len(got) != 0 {
+	if got, want := list("po_1", 2), []string{"sup_a/po_2", "sup_b/po_9"}; !slices.Equal(got, want) {
+		t.Errorf("the page after po_1, cleared since, %v, want %v", got, want)
+	}
+	if got := list("po_9", 2); len(got) != 0 {
 		t.Errorf("the page after the last %v, want none", got)
+	}
+	if got := list("po_nope", 2); len(got) != 0 {
+		t.Errorf("a cursor naming no flag gives %v, want none", got)
 	}
 }

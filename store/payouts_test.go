@@ -124,6 +124,18 @@ func testPayoutRecords(t *testing.T, db *DB) {
 		if payoutIDs(a) != "po_3" || payoutIDs(next) != "po_1" {
 			t.Errorf("pages %s then %s, want po_3 then po_1", payoutIDs(a), payoutIDs(next))
 		}
+		// Oldest first (the Operations page): po_1, then po_3 after it, ignoring Before.
+		first, err := pr.Payouts(ctx, escrow.PayoutFilter{SupplierID: "sup_a", OldestFirst: true, Before: "po_1", Limit: 1})
+		if err != nil {
+			return err
+		}
+		later, err := pr.Payouts(ctx, escrow.PayoutFilter{SupplierID: "sup_a", OldestFirst: true, After: "po_1", Limit: 1})
+		if err != nil {
+			return err
+		}
+		if payoutIDs(first) != "po_1" || payoutIDs(later) != "po_3" {
+			t.Errorf("oldest first: pages %s then %s, want po_1 then po_3", payoutIDs(first), payoutIDs(later))
+		}
 		netted, err := pr.Payouts(ctx, escrow.PayoutFilter{Status: trade.PayoutNetted})
 		if err != nil {
 			return err
