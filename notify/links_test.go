@@ -29,6 +29,7 @@ func TestEveryEmailLinkIsNamed(t *testing.T) {
 		"OperationsDebitAttentionLink": OperationsDebitAttentionLink,
 		"OperationsDebitsLink":         OperationsDebitsLink,
 		"OperationsLenderLink":         OperationsLenderLink,
+		"OperationsLenderFundsLink":    OperationsLenderFundsLink,
 	}
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")

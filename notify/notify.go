@@ -2,7 +2,7 @@
 // failed inspection (R16), a dispute to answer (R17) or to decide, a late order (R13), a
 // deadline that is near; a Pay Later application answered, a refused debit, an installment
 // coming due, a charged-off loan (R11); and, to the platform's admins, money held in suspense
-// (R8) and Pay Later debits an operator must settle. It derives everything from the durable
+// (R8), Pay Later debits an operator must settle and the lender's money that is overdue. It derives everything from the durable
 // event log the use cases write: a worker tails the events with a durable cursor, and for each
 // event the pure rules here say which organization and role is told what, with a link to the
 // portal page where they act. Each person (a user of that organization with that role) gets an
@@ -81,6 +81,9 @@ const (
 	DebitAttention     Kind = "debit_attention"      // the bank gave no answer; an operator retries
 	DebitUnapplied     Kind = "debit_unapplied"      // paid, but the loan changed: settle with the lender
 	LenderAttention    Kind = "lender_attention"     // a lender request got no usable answer; an operator retries
+	// DisbursementOverdue: the lender accepted to pay a disbursement and its money has not
+	// arrived by the end of the 3rd US business day after the agreement; chase the lender.
+	DisbursementOverdue Kind = "disbursement_overdue"
 )
 
 // Recipient is who a notice is for: every enabled user of an organization with one of Roles.

@@ -21,4 +21,7 @@ const (
 	OperationsDebitsLink = operationsPage + "#debits"
 	// OperationsLenderLink: lender requests needing attention, to ask the lender again.
 	OperationsLenderLink = operationsPage + "#lender-requests"
+	// OperationsLenderFundsLink: disbursements the lender accepted to pay whose money has not
+	// arrived, the overdue ones first and marked, to chase the lender for.
+	OperationsLenderFundsLink = operationsPage + "#lender-funds"
 )

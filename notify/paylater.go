@@ -73,6 +73,7 @@ var subjectRules = map[string]subjectRule{
 	"loan.debit_unapplied":       {needLoan | needDebit, (*srules).debitUnapplied},
 	// On the loan's stream for a disbursement, on the buyer's for a decision.
 	"credit.lender_request_attention": {needLoan | needLenderRequest, (*srules).lenderAttention},
+	"loan.disbursement_overdue":       {needLoan | needLenderRequest, (*srules).disbursementOverdue},
 	"suspense.received":               {needSuspense, (*srules).suspense},
 }
 
@@ -346,6 +347,28 @@ func (r *srules) lenderAttention() {
 		fmt.Sprintf("The lender was asked for %s of %s %s and %s. Nothing was booked, and %s until you act: once the lender is "+
 			"fixed, ask it again on the Operations page (programs: POST /v1/credit/lender-requests/%s/retry). The lender is "+
 			"asked with the same reference, so nothing is paid twice.", what, r.buyerName(), times(q.Attempts), why, waiting(q), q.ID))
+}
+
+// disbursementOverdue: the lender accepted to pay a disbursement and its money has not arrived
+// by the end of the latest disbursement day (R11: 1–3 working days after the agreement); the
+// order stays unpaid until it does. The admins chase the lender — while the money is still
+// awaited.
+func (r *srules) disbursementOverdue() {
+	var ref subjectRefs
+	q, l := r.s.LenderRequest, r.loanFor()
+	if !r.payload(&ref) || q == nil || l == nil || q.ID != ref.RequestID || q.LoanID != l.ID || q.Status != escrow.LenderAwaitingFunds ||
+		q.OverdueAt == nil {
+		return // the money arrived since, or the loan lapsed
+	}
+	r.tell(DisbursementOverdue, ledger.Platform, trade.RoleAdmin, l.OrderID, OperationsLenderFundsLink,
+		fmt.Sprintf("Chase the lender: %s for Pay Later loan %s is overdue", q.Amount.Display(), ShortRef(l.ID)),
+		fmt.Sprintf("The lender accepted to pay %s into the order's escrow for %s of %s, quoting %q, and its money was due by "+
+			"the end of %s (New York), %d US business days after the agreement of %s. It has not arrived, and the order stays unpaid "+
+			"until it does. Ask the lender to send it quoting %q (its own reference for the request is %s); it pays the order as "+
+			"soon as it is reported on the pay_later rail (programs: POST /v1/rails/pay_later/credits). If it never comes, the loan "+
+			"is cancelled when the payment lapses.", q.Amount.Display(), loanRef(l), r.buyerName(),
+			q.PaymentReference, railDay(l.Agreement.DisbursementLatest), credit.DisbursementDaysMax, railDay(l.Agreement.AgreedAt),
+			q.PaymentReference, q.ID))
 }
 
 func times(n int) string {

@@ -369,3 +369,53 @@ func TestOtherEventsOutsideOrdersAskNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminsToldToChaseTheLender: a disbursement the lender accepted to pay whose money is
+// overdue tells the platform's admins — not the buyer — what to ask the lender for (the amount,
+// the reference to quote, the day it was due), linking the Operations page's section of
+// disbursements awaiting the lender's money; once the money arrived, or the loan lapsed, the
+// event asks nothing. R11
+func TestAdminsToldToChaseTheLender(t *testing.T) {
+	l := sampleLoan(credit.Agreed)
+	l.Agreement.AgreedAt = time.Date(2025, 11, 26, 10, 0, 0, 0, ny)
+	l.Agreement.DisbursementLatest = time.Date(2025, 12, 2, 10, 0, 0, 0, ny)
+	overdueAt := time.Date(2025, 12, 3, 5, 0, 0, 0, time.UTC)
+	awaiting := escrow.LenderRequest{ID: "plr_00000000ffff0001", Kind: escrow.LenderDisbursement, BuyerID: "buyer", LoanID: l.ID,
+		Amount: usd(3_000_00), PaymentReference: "TA-7Q2K-9D", Status: escrow.LenderAwaitingFunds, OverdueAt: &overdueAt}
+	recorded, lapsed, other := awaiting, awaiting, awaiting
+	recorded.Status = escrow.LenderRecorded
+	lapsed.Status = escrow.LenderAttention
+	other.LoanID = "loan_other"
+	ev := loanEvent(l, "loan.disbursement_overdue", map[string]any{"request_id": awaiting.ID, "loan_id": l.ID})
+	for name, c := range map[string]struct {
+		req  *escrow.LenderRequest
+		want string
+	}{
+		"overdue":         {&awaiting, "platform/admin:disbursement_overdue"},
+		"the money came":  {&recorded, ""},
+		"the loan lapsed": {&lapsed, ""},
+		"another loan's":  {&other, ""},
+		"no such request": {nil, ""},
+	} {
+		p := notify.ForSubject(ev, notify.Subject{Buyer: "Maple Kids", Loan: l, LenderRequest: c.req})
+		if got := strings.Join(to(p), ","); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+			continue
+		}
+		if c.want == "" {
+			continue
+		}
+		n := p.Notices[0]
+		if n.Link != notify.OperationsLenderFundsLink || n.OrderID != l.OrderID ||
+			n.Title != "Chase the lender: USD 3,000.00 for Pay Later loan aaaa1111 is overdue" {
+			t.Errorf("%s: %+v", name, n)
+		}
+		for _, s := range []string{"USD 3,000.00", `quoting "TA-7Q2K-9D"`, "Maple Kids", "by the end of Tue 2 Dec 2025 (New York)",
+			"3 US business days after the agreement of Wed 26 Nov 2025", "plr_00000000ffff0001", "POST /v1/rails/pay_later/credits",
+			"order stays unpaid"} {
+			if !strings.Contains(n.Body, s) {
+				t.Errorf("%s: the body lacks %q: %s", name, s, n.Body)
+			}
+		}
+	}
+}

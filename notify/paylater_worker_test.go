@@ -22,7 +22,7 @@ import (
 // payLaterKinds are the kinds of notification about Pay Later and the platform's money.
 var payLaterKinds = []notify.Kind{notify.CreditDecided, notify.CreditInformationNeeded, notify.InstallmentDueNear,
 	notify.LoanPastDue, notify.PayoffRefused, notify.LoanChargedOff, notify.SuspenseToAllocate, notify.DebitToRecord,
-	notify.DebitAttention, notify.DebitUnapplied, notify.LenderAttention}
+	notify.DebitAttention, notify.DebitUnapplied, notify.LenderAttention, notify.DisbursementOverdue}
 
 // moneyInbox lists "who:kind" of every notification of payLaterKinds, sorted.
 func (e *env) moneyInbox() []string {
@@ -173,6 +173,20 @@ func TestPayLaterNotifiesThePeopleWhoMustAct(t *testing.T) {
 // lender accepts to pay and its money is reported on the pay_later rail.
 func (e *env) loanOnLine() escrow.LoanRecord {
 	e.t.Helper()
+	l := e.awaitingLoan()
+	e.lenderPaid(l)
+	e.workers()
+	l = must(e.svc.Loan(e.ctx, e.admin, l.ID))
+	if l.State != credit.Disbursed || len(l.Installments) != 3 {
+		e.t.Fatalf("the loan is %s with %d installments", l.State, len(l.Installments))
+	}
+	return l
+}
+
+// awaitingLoan has the buyer finance a new order's initial payment over three months on its
+// line, and the lender accept to pay it on the expected day: the loan awaits the lender's money.
+func (e *env) awaitingLoan() escrow.LoanRecord {
+	e.t.Helper()
 	buyer := e.actors["buyer"]
 	c := contract(trade.Day(e.clock.Now()).AddDate(0, 0, 60))
 	c.Terms.InitialBP = 10_000
@@ -186,17 +200,17 @@ func (e *env) loanOnLine() escrow.LoanRecord {
 	e.clock.Set(l.Agreement.DisbursementDue)
 	e.workers()
 	l = must(e.svc.Loan(e.ctx, e.admin, l.ID))
-	if r := l.Disbursement; r == nil || r.Status != escrow.LenderAwaitingFunds {
+	if r := l.Disbursement; r == nil || r.Status != escrow.LenderAwaitingFunds || r.FundsDueAt == nil {
 		e.t.Fatalf("the disbursement request %+v", r)
 	}
+	return l
+}
+
+// lenderPaid reports the lender's money for l's disbursement on the pay_later rail.
+func (e *env) lenderPaid(l escrow.LoanRecord) {
+	e.t.Helper()
 	must(e.svc.ReceiveFunds(e.ctx, "LND-"+l.ID, escrow.Incoming{Method: payment.PayLater, Amount: l.Disbursement.Amount,
 		Reference: l.Disbursement.PaymentReference, Payer: "Builtin Lending Co"}))
-	e.workers()
-	l = must(e.svc.Loan(e.ctx, e.admin, l.ID))
-	if l.State != credit.Disbursed || len(l.Installments) != 3 {
-		e.t.Fatalf("the loan is %s with %d installments", l.State, len(l.Installments))
-	}
-	return l
 }
 
 // TestInstallmentReminderFiresOnceAcrossRestarts: the reminder of an installment's debit is
@@ -344,5 +358,64 @@ func TestUnansweredLenderTellsAdmins(t *testing.T) {
 		e.workers()
 		e.run(e.notifier(), "w2")
 		e.expectMoney("admin:lender_attention")
+	})
+}
+
+// TestOverdueDisbursementTellsAdminsOnce: the lender's money arriving before the end of the 3rd
+// US business day after the agreement tells no one; money still missing then tells the
+// platform's admins — not the buyer — to chase the lender, once, linking the Operations page:
+// not while a timer worker that claimed the deadline and crashed holds it, once after a restarted
+// one fires it, and never again in later rounds or by a restarted notifier. The money arriving
+// after that pays the order and tells no one more. R11 R21
+func TestOverdueDisbursementTellsAdminsOnce(t *testing.T) {
+	databases(t, func(t *testing.T, e *env) {
+		must(e.svc.ApplyForCredit(e.ctx, e.actors["buyer"], e.key(), e.creditApplication()))
+		e.workers()
+		base := []string{"buyer:credit_decided", "buyer_b:credit_decided"}
+		e.expectMoney(base...)
+
+		// On time: paid a minute before the deadline.
+		l := e.awaitingLoan()
+		due := *l.Disbursement.FundsDueAt
+		e.clock.Set(due.Add(-time.Minute))
+		e.lenderPaid(l)
+		e.clock.Set(due)
+		e.workers()
+		e.expectMoney(base...)
+
+		// Late: a timer worker claims the deadline and crashes; the process restarts.
+		l = e.awaitingLoan()
+		due = *l.Disbursement.FundsDueAt
+		e.clock.Set(due.Add(-time.Second))
+		e.workers()
+		e.expectMoney(base...)
+		e.clock.Set(due)
+		if claimed := must(e.db.ClaimTimers(e.ctx, due, "doomed", escrow.TimerLease, 50)); len(claimed) == 0 {
+			t.Fatal("nothing due at the deadline")
+		}
+		e.svc = escrow.New(e.db, escrow.Options{Clock: e.clock, Config: trade.DefaultConfig(), Accounts: railtest.Accounts()})
+		e.workers()
+		e.expectMoney(base...)
+		e.clock.Advance(escrow.TimerLease + time.Second)
+		e.workers()
+		base = append(base, "admin:disbursement_overdue")
+		e.expectMoney(base...)
+		m := find2(e.sink.messages(), "admin@people.test", "Chase the lender: USD ")
+		if len(m) != 1 || !strings.Contains(m[0].Body, l.Disbursement.PaymentReference) ||
+			!strings.Contains(m[0].Body, "Open it on the Operations page: "+baseURL+"/admin/operations#lender-funds") {
+			t.Fatalf("overdue email: %+v", m)
+		}
+		e.clock.Advance(24 * time.Hour)
+		e.workers()
+		e.run(e.notifier(), "w2")
+		e.expectMoney(base...)
+
+		// The money arrives after the notice: the order is paid, and no one is told more.
+		e.lenderPaid(l)
+		e.workers()
+		e.expectMoney(base...)
+		if got := must(e.svc.Loan(e.ctx, e.admin, l.ID)); got.State != credit.Disbursed || got.Disbursement.OverdueAt == nil {
+			t.Fatalf("the loan after the late money: %s, %+v", got.State, got.Disbursement)
+		}
 	})
 }

@@ -121,6 +121,7 @@ var pageNames = map[string]string{
 	notify.OperationsDebitAttentionLink: "Operations: debits needing attention",
 	notify.OperationsDebitsLink:         "Operations: debits waiting for the bank",
 	notify.OperationsLenderLink:         "Operations: lender requests needing attention",
+	notify.OperationsLenderFundsLink:    "Operations: disbursements awaiting the lender's money",
 }
 
 // opens says what a notification's link opens, from the pages notify links to (its OrderLink,

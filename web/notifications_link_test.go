@@ -29,6 +29,7 @@ func TestNoticeRows(t *testing.T) {
 		{notify.OperationsDebitAttentionLink, "/admin/operations#debit-attention", "Operations: debits needing attention"},
 		{notify.OperationsDebitsLink, "/admin/operations#debits", "Operations: debits waiting for the bank"},
 		{notify.OperationsLenderLink, "/admin/operations#lender-requests", "Operations: lender requests needing attention"},
+		{notify.OperationsLenderFundsLink, "/admin/operations#lender-funds", "Operations: disbursements awaiting the lender's money"},
 		{"/admin/suppliers/org_0123456789abcdef#payouts", "/admin/suppliers/org_0123456789abcdef#payouts", "The supplier's payouts"},
 		{"/orders/", "/orders/", openPage},
 		{"/admin/operations", "/admin/operations", openPage},
@@ -63,6 +64,7 @@ func TestEveryNoticeLinkIsNamed(t *testing.T) {
 		"OperationsDebitAttentionLink": notify.OperationsDebitAttentionLink,
 		"OperationsDebitsLink":         notify.OperationsDebitsLink,
 		"OperationsLenderLink":         notify.OperationsLenderLink,
+		"OperationsLenderFundsLink":    notify.OperationsLenderFundsLink,
 	}
 	builders := notifyLinkBuilders(t)
 	if len(builders) < len(built) {
