@@ -18,11 +18,11 @@ func SetCreditPageSizes(loans, statements, applications int) (restore func()) {
 }
 
 // SetOperationsPageSizes lowers the operations page's page sizes (payouts, flagged accounts,
-// debits waiting, debits needing attention, lender requests) for a test; the returned function
-// restores them.
-func SetOperationsPageSizes(payouts, flags, debits, attention, lender int) (restore func()) {
+// debits waiting, debits needing attention, lender requests, disbursements awaiting the lender's
+// money) for a test; the returned function restores them.
+func SetOperationsPageSizes(payouts, flags, debits, attention, lender, funds int) (restore func()) {
 	old := opsPageSizes
-	opsPageSizes.payouts, opsPageSizes.flags, opsPageSizes.debits, opsPageSizes.attention, opsPageSizes.lender =
-		payouts, flags, debits, attention, lender
+	opsPageSizes.payouts, opsPageSizes.flags, opsPageSizes.debits, opsPageSizes.attention, opsPageSizes.lender, opsPageSizes.funds =
+		payouts, flags, debits, attention, lender, funds
 	return func() { opsPageSizes = old }
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tradeassure/tradeassure/credit"
 	"github.com/tradeassure/tradeassure/escrow"
 	"github.com/tradeassure/tradeassure/trade"
 )
@@ -14,45 +15,55 @@ import (
 // Operations (/admin/operations): the work that waits for a person at the platform because no
 // outside party answers it by itself — supplier payouts waiting for the bank's answer, payout
 // accounts a return flagged, Pay Later debits waiting for the bank's answer or for an operator,
-// and lender requests waiting for an operator. Each queue is read a page at a time through the
-// same escrow use cases as the API's lists, and each form issues the same command as the API's
-// operation. See docs/portal.md, docs/payouts.md and docs/pay-later.md.
+// lender requests waiting for an operator, and disbursements waiting for the lender's money
+// (overdue ones to chase). Each queue is read a page at a time, oldest first — an operator works
+// through what has waited longest — through the same escrow use cases as the API's lists, and
+// each form issues the same command as the API's operation. See docs/portal.md, docs/payouts.md
+// and docs/pay-later.md.
 
 // The page sizes of the operations page: how many items of each queue one page lists. Each
 // queue is paged by its own cursor (the last item shown), so the others stay where they are.
 const (
-	// PayoutQueuePageSize: supplier payouts requested and waiting for the bank's answer, newest
-	// first (escrow.Service.Payouts, as GET /v1/payouts?status=requested).
+	// PayoutQueuePageSize: supplier payouts requested and waiting for the bank's answer, oldest
+	// first (escrow.Service.Payouts with OldestFirst; GET /v1/payouts?status=requested lists
+	// them newest first).
 	PayoutQueuePageSize = 10
-	// FlagQueuePageSize: suppliers whose payout account a return flagged, by supplier ID
+	// FlagQueuePageSize: suppliers whose payout account a return flagged, oldest flagged first
 	// (escrow.Service.OpenPayoutFlagsPage).
 	FlagQueuePageSize = 20
-	// DebitQueuePageSize: Pay Later debits waiting for the bank's answer, newest first
-	// (escrow.Service.BankDebitsPage, as GET /v1/credit/bank-debits?status=requested).
+	// DebitQueuePageSize: Pay Later debits waiting for the bank's answer, oldest first
+	// (escrow.Service.BankDebitsPage; GET /v1/credit/bank-debits?status=requested lists them
+	// newest first).
 	DebitQueuePageSize = 10
 	// AttentionDebitQueuePageSize: Pay Later debits the bank never answered after the bank
-	// worker's attempts (status attention), newest first.
+	// worker's attempts (status attention), oldest first.
 	AttentionDebitQueuePageSize = 10
-	// LenderQueuePageSize: lender requests waiting for an operator (status attention), newest
+	// LenderQueuePageSize: lender requests waiting for an operator (status attention), oldest
 	// first (escrow.Service.LenderRequestsPage).
 	LenderQueuePageSize = 10
+	// FundsQueuePageSize: disbursements the lender accepted to pay whose money has not arrived
+	// (status awaiting_funds), by when it is due, so the overdue ones come first
+	// (escrow.Service.LenderRequestsPage with FundsDueFirst).
+	FundsQueuePageSize = 10
 )
 
 // opsPageSizes are the page sizes in force: the constants above, lowered by tests.
-var opsPageSizes = struct{ payouts, flags, debits, attention, lender int }{PayoutQueuePageSize, FlagQueuePageSize,
-	DebitQueuePageSize, AttentionDebitQueuePageSize, LenderQueuePageSize}
+var opsPageSizes = struct{ payouts, flags, debits, attention, lender, funds int }{PayoutQueuePageSize, FlagQueuePageSize,
+	DebitQueuePageSize, AttentionDebitQueuePageSize, LenderQueuePageSize, FundsQueuePageSize}
 
-// The query parameters that page the operations queues, each by its own cursor.
+// The query parameters that page the operations queues, each by its own cursor: the last item
+// of the page shown (a flag by its returned payout).
 const (
-	payoutsBefore  = "payouts_before" // payouts are listed newest first by ID: the next page is before the last
+	payoutsAfter   = "payouts_after"
 	flagsAfter     = "flags_after"
 	debitsAfter    = "debits_after"
 	attentionAfter = "attention_after"
 	lenderAfter    = "lender_after"
+	fundsAfter     = "funds_after"
 )
 
 // opsCursorParams are the cursors the page keeps, in the order they are written.
-var opsCursorParams = []string{payoutsBefore, flagsAfter, debitsAfter, attentionAfter, lenderAfter}
+var opsCursorParams = []string{payoutsAfter, flagsAfter, debitsAfter, attentionAfter, lenderAfter, fundsAfter}
 
 // opsPath is the operations page.
 const opsPath = "/admin/operations"
@@ -125,6 +136,8 @@ type operationsData struct {
 	AttentionPages pager
 	Lender         []lenderItem
 	LenderPages    pager
+	Funds          []fundsItem
+	FundsPages     pager
 	Counts         []opsCount
 	// Page is the page's cursors as a query: every form posts it back, so a refused form shows
 	// the same page and a recorded one returns to it.
@@ -148,7 +161,8 @@ type opsRails struct {
 	Payouts string
 	Bank    string
 	Lender  string
-	Sandbox bool // the server runs the sandbox: its simulated rails answer by themselves
+	Funds   string // how the lender's money arrives on this server
+	Sandbox bool   // the server runs the sandbox: its simulated rails answer by themselves
 }
 
 // payoutItem is a payout waiting for the bank's answer, with the two answers an operator records.
@@ -200,6 +214,19 @@ type lenderItem struct {
 	Retry *form
 }
 
+// fundsItem is a disbursement the lender accepted to pay whose money has not arrived: what an
+// operator needs to chase the lender for it. No form: nothing in the domain acts on it but the
+// money itself, reported on the pay_later rail.
+type fundsItem struct {
+	escrow.LenderRequest
+	Buyer    string
+	OrderID  string    // the order the loan finances; "" if the loan cannot be read
+	AgreedAt time.Time // when the loan agreement was made; zero if the loan cannot be read
+	DueDay   string    // the latest disbursement day, New York's ("Tue 2 Dec 2025"); "" if the loan cannot be read
+	Overdue  bool      // marked overdue: the money was not there by FundsDueAt
+	Late     string    // "2 days late", "due in 5 hours"
+}
+
 func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 	s.showOperations(w, r, http.StatusOK, opsCursors(r.URL.Query()), nil)
 }
@@ -210,7 +237,7 @@ func (s *Server) showOperations(w http.ResponseWriter, r *http.Request, status i
 	d := &operationsData{Rails: s.opsRails(), Page: cur.Encode()}
 	names := orgNames{s: s, ctx: r.Context(), seen: map[string]string{}}
 	for _, fill := range []func(*http.Request, url.Values, *operationsData, *opsFailure, orgNames) error{
-		s.opsPayouts, s.opsFlags, s.opsDebits, s.opsLender} {
+		s.opsPayouts, s.opsFlags, s.opsDebits, s.opsLender, s.opsFunds} {
 		if err := fill(r, cur, d, failed, names); err != nil {
 			s.fail(w, r, err)
 			return
@@ -273,6 +300,14 @@ func (s *Server) opsRails() opsRails {
 	}
 	o.Lender = "The lender worker asks the lender about each application and disbursement. A request the lender never answered after " +
 		itoa(escrow.LenderAttemptsMax) + " attempts, or whose answer could not be booked, waits here for you to look and ask again."
+	o.Funds = "The lender's acceptance to pay is not money: its money pays the order when it is reported on the pay_later rail " +
+		"(a bank-statement import, or POST /v1/rails/pay_later/credits) quoting the payment's reference, or when you allocate it " +
+		"from Money held in suspense. Money not there by the end of the latest disbursement day, " + itoa(credit.DisbursementDaysMax) +
+		" US business days after the agreement, is marked overdue, and the admins are told to chase the lender."
+	if s.svc.Sandbox().Enabled {
+		o.Funds = "The sandbox pays for the lender as soon as it accepts a disbursement requested on this sandbox server (simulated: " +
+			"no money moves). Disbursements requested while the sandbox was off wait here for the lender's real money."
+	}
 	return o
 }
 
@@ -298,7 +333,8 @@ func count(n int, next string, paged bool) string {
 
 func (s *Server) opsPayouts(r *http.Request, cur url.Values, d *operationsData, failed *opsFailure, names orgNames) error {
 	ctx, a, n := r.Context(), actorOf(r), opsPageSizes.payouts
-	ps, err := s.svc.Payouts(ctx, a, escrow.PayoutFilter{Status: trade.PayoutRequested, Before: cur.Get(payoutsBefore), Limit: n + 1})
+	ps, err := s.svc.Payouts(ctx, a, escrow.PayoutFilter{Status: trade.PayoutRequested, OldestFirst: true, After: cur.Get(payoutsAfter),
+		Limit: n + 1})
 	if err != nil {
 		return err
 	}
@@ -318,9 +354,9 @@ func (s *Server) opsPayouts(r *http.Request, cur url.Values, d *operationsData, 
 		it.SentForm.Scope, it.ReturnForm.Scope = "sent-"+p.ID, "ret-"+p.ID
 		d.Payouts = append(d.Payouts, it)
 	}
-	d.PayoutPages = listPager(opsPath, cur, payoutsBefore, "payouts", "payouts-h", cur.Get(payoutsBefore) != "", next)
+	d.PayoutPages = listPager(opsPath, cur, payoutsAfter, "payouts", "payouts-h", cur.Get(payoutsAfter) != "", next)
 	d.Counts = append(d.Counts, opsCount{"payouts-h", "Supplier payouts waiting for the bank's answer",
-		count(len(ps), next, cur.Get(payoutsBefore) != "")})
+		count(len(ps), next, cur.Get(payoutsAfter) != "")})
 	return nil
 }
 
@@ -330,7 +366,7 @@ func (s *Server) opsFlags(r *http.Request, cur url.Values, d *operationsData, fa
 	if err != nil {
 		return err
 	}
-	fs, next := opsPage(fs, n, func(f trade.PayoutAccountFlag) string { return f.SupplierID })
+	fs, next := opsPage(fs, n, func(f trade.PayoutAccountFlag) string { return f.PayoutID })
 	for _, f := range fs {
 		it := flagItem{PayoutAccountFlag: f, Supplier: names.of(f.SupplierID), Form: newForm(nil)}
 		if p, err := s.svc.Payout(ctx, a, f.PayoutID); err == nil {
@@ -368,7 +404,8 @@ func (s *Server) opsDebits(r *http.Request, cur url.Values, d *operationsData, f
 // opsDebitQueue reads a page of the debits in status, paged by param, with their forms.
 func (s *Server) opsDebitQueue(r *http.Request, cur url.Values, status escrow.DebitStatus, param string, size int,
 	failed *opsFailure, names orgNames) ([]debitItem, string, error) {
-	ds, _, err := s.svc.BankDebitsPage(r.Context(), actorOf(r), escrow.DebitFilter{Status: status, After: cur.Get(param), Limit: size + 1})
+	ds, _, err := s.svc.BankDebitsPage(r.Context(), actorOf(r), escrow.DebitFilter{Status: status, After: cur.Get(param), Limit: size + 1,
+		Order: escrow.OldestFirst})
 	if err != nil {
 		return nil, "", err
 	}
@@ -394,7 +431,7 @@ func (s *Server) opsDebitQueue(r *http.Request, cur url.Values, status escrow.De
 func (s *Server) opsLender(r *http.Request, cur url.Values, d *operationsData, failed *opsFailure, names orgNames) error {
 	n, paged := opsPageSizes.lender, cur.Get(lenderAfter) != ""
 	rs, _, err := s.svc.LenderRequestsPage(r.Context(), actorOf(r), escrow.LenderFilter{Status: escrow.LenderAttention,
-		After: cur.Get(lenderAfter), Limit: n + 1})
+		After: cur.Get(lenderAfter), Limit: n + 1, Order: escrow.OldestFirst})
 	if err != nil {
 		return err
 	}
@@ -409,6 +446,46 @@ func (s *Server) opsLender(r *http.Request, cur url.Values, d *operationsData, f
 	d.LenderPages = listPager(opsPath, cur, lenderAfter, "lender requests", "lender-h", paged, next)
 	d.Counts = append(d.Counts, opsCount{"lender-h", "Lender requests needing attention", count(len(rs), next, paged)})
 	return nil
+}
+
+// opsFunds reads a page of the disbursements awaiting the lender's money, by when it is due:
+// the overdue ones first. Each shows its loan's agreement time, read through the loan.
+func (s *Server) opsFunds(r *http.Request, cur url.Values, d *operationsData, _ *opsFailure, names orgNames) error {
+	ctx, a := r.Context(), actorOf(r)
+	n, paged := opsPageSizes.funds, cur.Get(fundsAfter) != ""
+	rs, _, err := s.svc.LenderRequestsPage(ctx, a, escrow.LenderFilter{Status: escrow.LenderAwaitingFunds, Kind: escrow.LenderDisbursement,
+		After: cur.Get(fundsAfter), Limit: n + 1, Order: escrow.FundsDueFirst})
+	if err != nil {
+		return err
+	}
+	rs, next := opsPage(rs, n, func(l escrow.LenderRequest) string { return l.ID })
+	now := s.svc.Now()
+	for _, lr := range rs {
+		it := fundsItem{LenderRequest: lr, Buyer: names.of(lr.BuyerID), Overdue: lr.OverdueAt != nil}
+		if l, err := s.svc.Loan(ctx, a, lr.LoanID); err == nil {
+			// The agreement's dates are in the rail's zone (New York), as the deadline counts them.
+			it.OrderID, it.AgreedAt, it.DueDay = l.OrderID, l.Agreement.AgreedAt, l.Agreement.DisbursementLatest.Format("Mon 2 Jan 2006")
+		}
+		if lr.FundsDueAt != nil {
+			it.Late = lateness(now, *lr.FundsDueAt)
+		}
+		d.Funds = append(d.Funds, it)
+	}
+	d.FundsPages = listPager(opsPath, cur, fundsAfter, "disbursements", "funds-h", paged, next)
+	d.Counts = append(d.Counts, opsCount{"funds-h", "Pay Later disbursements awaiting the lender's money", count(len(rs), next, paged)})
+	return nil
+}
+
+// lateness says how late money due at due is at now ("2 days late"), or when it is due ("due in 5
+// hours").
+func lateness(now, due time.Time) string {
+	if now.Before(due) {
+		return "due " + until(now, due)
+	}
+	if w := until(now, due); w != "now" {
+		return strings.TrimSuffix(w, " ago") + " late"
+	}
+	return "due now"
 }
 
 // isoDay writes a day as the value of a date input.

@@ -21,6 +21,13 @@ import (
 func (w *world) disbursedLoan() escrow.LoanRecord {
 	w.t.Helper()
 	w.approve(500_000_00)
+	return w.lenderPaidLoan()
+}
+
+// lenderPaidLoan has the buyer, whose line is open, finance another order's initial payment
+// over three months, and the lender pay it into the order's escrow (R11).
+func (w *world) lenderPaidLoan() escrow.LoanRecord {
+	w.t.Helper()
 	b := w.actors["buyer"]
 	o := w.orderOf(b, 3000)
 	_, err := w.svc.Do(w.ctx, b, w.key(), o.ID, trade.Pay{Installment: trade.Initial, Method: payment.PayLater})

@@ -296,9 +296,10 @@ func TestOperationsSandbox(t *testing.T) {
 }
 
 // TestOperationsPaging ensures an admin reaches every payout waiting for the bank's answer
-// through "Next page of payouts" when they fill more than a page: each exactly once, newest
-// first, with a link back to the first page; a cursor that is not one starts from the first
-// page, and a form posted from a later page returns to it. R12
+// through "Next page of payouts" when they fill more than a page: each exactly once, oldest
+// first (the one waiting longest on top; the API lists them newest first), with a link back to
+// the first page; a cursor that is not one starts from the first page, and a form posted from a
+// later page returns to it. R12
 func TestOperationsPaging(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, w *world) {
 		t.Cleanup(setOpsPageSizes(2))
@@ -324,18 +325,17 @@ func TestOperationsPaging(t *testing.T) {
 				t.Errorf("the next page opens at %s, not at the payouts", path)
 			}
 		}
-		slices.Sort(ids)
-		slices.Reverse(ids) // newest first: by ID, as GET /v1/payouts
+		slices.Sort(ids) // oldest first: by ID, which is time-ordered
 		if strings.Join(seen, " ") != strings.Join(ids, " ") {
 			t.Fatalf("the pages list %v, want %v", seen, ids)
 		}
-		if res := admin.get(opsPath + "?payouts_before=%27;drop"); !strings.Contains(res.body, `id="payout-`+ids[0]+`"`) {
+		if res := admin.get(opsPath + "?payouts_after=%27;drop"); !strings.Contains(res.body, `id="payout-`+ids[0]+`"`) {
 			t.Error("a cursor that is not one does not start from the first page")
 		}
-		second := opsPath + "?payouts_before=" + ids[1]
+		second := opsPath + "?payouts_after=" + ids[1]
 		page := admin.get(second)
 		action := opsPath + "/payouts/" + ids[2] + "/sent"
-		res := admin.post(action, url.Values{"idempotency_key": {formKey(t, page.body, action)}, "page": {"payouts_before=" + ids[1]},
+		res := admin.post(action, url.Values{"idempotency_key": {formKey(t, page.body, action)}, "page": {"payouts_after=" + ids[1]},
 			"amount": {"11600.00"}, "bank_reference": {"FT1"}, "value_date": {w.clock.Now().Format(time.DateOnly)}})
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != second {
 			t.Fatalf("a form from the second page: %d to %q, want %s", res.status, res.header.Get("Location"), second)
@@ -347,4 +347,4 @@ func TestOperationsPaging(t *testing.T) {
 var payoutItemRE = regexp.MustCompile(`<article class="action queue-item" id="payout-([^"]+)"`)
 
 // setOpsPageSizes lowers every page size of the operations page to n.
-func setOpsPageSizes(n int) func() { return web.SetOperationsPageSizes(n, n, n, n, n) }
+func setOpsPageSizes(n int) func() { return web.SetOperationsPageSizes(n, n, n, n, n, n) }
