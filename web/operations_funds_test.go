@@ -229,3 +229,23 @@ func TestOperationsDebitsOldestFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserOperationsLenderFunds ensures the operations page with a disbursement overdue and
+// one not yet due — long references and all — passes the page check at 390 px and 1280 px, the
+// overdue one marked. R11 R24
+func TestBrowserOperationsLenderFunds(t *testing.T) {
+	w := newWorld(t, sqliteURL(t))
+	w.approve(500_000_00)
+	w.awaitingLoanAt(time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
+	w.awaitingLoanAt(time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC))
+	w.clock.Set(time.Date(2026, 3, 7, 6, 0, 0, 0, time.UTC))
+	w.askLender()
+	admin := w.person(browser(t), "admin")
+	admin.login()
+	for _, size := range []viewport{phone, laptop} {
+		admin.resize(size)
+		admin.open(opsPath + "#lender-funds")
+		admin.has("the disbursements awaiting the lender's money", "Pay Later disbursements awaiting the lender's money",
+			"Overdue, 25 hours late", "(due in 2 days)")
+	}
+}
