@@ -98,18 +98,25 @@ type BankDebit struct {
 // LenderRequest is a request to the lender — an application to decide or a disbursement to
 // make — as the lender outbox keeps it.
 type LenderRequest struct {
-	ID            string          `json:"id"` // the reference the lender sees
-	Kind          string          `json:"kind"`
-	BuyerID       string          `json:"buyer_id"`
-	ApplicationID string          `json:"application_id,omitempty"`
-	LoanID        string          `json:"loan_id,omitempty"`
-	Amount        money.Amount    `json:"amount"`
-	Status        string          `json:"status"` // requested, recorded or attention
-	Attempts      int             `json:"attempts"`
-	LastError     string          `json:"last_error,omitempty"`
-	Answer        json.RawMessage `json:"answer,omitempty"`
-	RequestedAt   time.Time       `json:"requested_at"`
-	RecordedAt    *time.Time      `json:"recorded_at,omitempty"`
+	ID            string       `json:"id"` // the reference the lender sees
+	Kind          string       `json:"kind"`
+	BuyerID       string       `json:"buyer_id"`
+	ApplicationID string       `json:"application_id,omitempty"`
+	LoanID        string       `json:"loan_id,omitempty"`
+	Amount        money.Amount `json:"amount"`
+	// PaymentReference is what the lender's money must quote (a disbursement): the order
+	// payment's reference on the pay_later rail.
+	PaymentReference string          `json:"payment_reference,omitempty"`
+	Status           string          `json:"status"`             // requested, awaiting_funds, recorded or attention
+	Sandbox          bool            `json:"sandbox"`            // the sandbox pays for the lender: no real money
+	FundsID          string          `json:"funds_id,omitempty"` // the money that paid the disbursement
+	Attempts         int             `json:"attempts"`
+	LastError        string          `json:"last_error,omitempty"`
+	Answer           json.RawMessage `json:"answer,omitempty"`
+	FundsDueAt       *time.Time      `json:"funds_due_at,omitempty"` // when the lender's money is due
+	OverdueAt        *time.Time      `json:"overdue_at,omitempty"`   // when it was marked overdue
+	RequestedAt      time.Time       `json:"requested_at"`
+	RecordedAt       *time.Time      `json:"recorded_at,omitempty"`
 }
 
 // buyerQuery names the buyer of a Pay Later list: "" for the caller's own (a buyer), or the

@@ -157,7 +157,8 @@ func TestCreditIterators(t *testing.T) {
 		t.Errorf("lender requests %v, want 3 decisions and 3 disbursements", got)
 	}
 	for r, err := range admin.AllLenderRequests(ctx, LenderRequestFilter{Kind: "disbursement"}) {
-		if err != nil || r.Kind != "disbursement" || r.Status != "recorded" || r.Amount.Minor != 3_000_00 || !slices.Contains(loans, r.LoanID) {
+		if err != nil || r.Kind != "disbursement" || r.Status != "recorded" || r.Amount.Minor != 3_000_00 || !slices.Contains(loans, r.LoanID) ||
+			r.PaymentReference == "" || !r.Sandbox || r.FundsID != "sandbox:"+r.ID {
 			t.Fatalf("disbursement %+v %v", r, err)
 		}
 	}
